@@ -1,0 +1,79 @@
+"""An agent: its actor-critic, its Adam optimizer and its own games; one round = collect, then learn.
+
+Plain torch, no Ray: the population layer hosts agents on Ray actors, tests run them in a plain process.
+A round reports exactly what it spent -- transitions learned from, FLOPs of every forward and backward
+pass (the opponents' forwards included), and process CPU seconds -- for the ledger to charge.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from swarm import ppo, rollout, seeds
+from swarm.config import Experiment
+from swarm.envs import EnvSpec, Games
+from swarm.policy import ActorCritic, Player
+
+
+@dataclass
+class RoundReport:
+    agent_steps: int
+    flops: int
+    core_seconds: float
+    metrics: dict[str, float]
+
+
+def network(spec: EnvSpec, config: Experiment) -> ActorCritic:
+    return ActorCritic(spec.obs_dim, spec.actions, config.network.hidden)
+
+
+def opponent(spec: EnvSpec, config: Experiment, weights: dict[str, np.ndarray]) -> ActorCritic:
+    net = network(spec, config)
+    net.load_weights(weights)
+    return net
+
+
+class Agent:
+    def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int):
+        self.config, self.arm, self.index = config, arm, index
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seeds.init_seed(config.seed, arm, index))
+            self.net = network(spec, config)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5)
+        self.games = Games(spec, config.ppo.envs)
+
+    def train_round(
+        self,
+        round_: int,
+        opponents: list[Player],
+        slot_opponent: np.ndarray,
+        target: int,
+        progress: float = 0.0,
+    ) -> RoundReport:
+        """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1)."""
+        start = time.process_time()
+        lr = self.config.ppo.lr * (1 - progress if self.config.ppo.anneal_lr else 1)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm, self.index, round_)
+
+        def next_seed() -> int:
+            return seeds.game_seed(self.config.seed, "training", int(np_rng.integers(2**32)))
+
+        batch, played = rollout.collect(
+            self.games, self.net, opponents, slot_opponent, target, generator, next_seed
+        )
+        learned = ppo.update(self.net, self.optimizer, batch, self.config.ppo, generator)
+        flops = played.flops + learned.pop("update_flops")
+        metrics = {
+            **learned,
+            "lr": lr,
+            "score": played.score,
+            "games": played.games,
+            "game_length": played.game_length,
+        }
+        return RoundReport(target, int(flops), time.process_time() - start, metrics)

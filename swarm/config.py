@@ -1,0 +1,230 @@
+"""Experiment configuration: pydantic models loaded from a budget file and validated at the door.
+
+Every field carries a description (printed by `swarm validate`). Anything wrong with a file -- an unknown
+key, a wrong type, a budget too small to give every agent one rollout batch, an environment that is not a
+two-player turn-based PettingZoo game with action masks -- raises `ConfigError` naming the field and the fix,
+before Ray starts or any compute is spent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from swarm import budget
+
+
+class ConfigError(ValueError):
+    """A budget file that cannot be run; the message names the field and the fix."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Budget(Strict):
+    unit: Literal["agent_steps"] = Field(
+        "agent_steps",
+        description="Binding unit. agent_steps = transitions a learner learns from. FLOPs and core-seconds "
+        "are always recorded in the ledger beside it.",
+    )
+    total: int = Field(..., gt=0, description="What each arm may spend on training, in the binding unit.")
+
+
+class Arm(Strict):
+    name: str = Field(..., pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Arm name, used in tables.")
+    agents: int = Field(..., ge=1, le=4096, description="Population size N; each agent gets total/N.")
+    interaction: Literal["self_play", "population"] = Field(
+        ...,
+        description="Who plays whom while training. self_play: an agent plays its current self and its own "
+        "snapshots (for N > 1, N isolated seeds). population: an agent plays the other members' current "
+        "weights and snapshots, drawn uniformly.",
+    )
+
+
+class PPO(Strict):
+    rollout_steps: int = Field(1024, ge=8, description="Agent-steps one agent collects per round: one batch.")
+    envs: int = Field(32, ge=1, description="Games one agent plays in lockstep while collecting.")
+    epochs: int = Field(4, ge=1, description="Passes over each batch.")
+    minibatches: int = Field(4, ge=1, description="Minibatches per epoch.")
+    lr: float = Field(3e-4, gt=0, description="Adam learning rate.")
+    anneal_lr: bool = Field(
+        True, description="Decay the learning rate linearly to 0 over the agent's share, as CleanRL does."
+    )
+    gamma: float = Field(0.99, gt=0, le=1, description="Discount factor.")
+    gae_lambda: float = Field(0.95, ge=0, le=1, description="GAE lambda.")
+    clip: float = Field(0.2, gt=0, description="PPO ratio clip range.")
+    value_coef: float = Field(0.5, ge=0, description="Weight of the value loss.")
+    entropy_coef: float = Field(0.01, ge=0, description="Weight of the entropy bonus.")
+    max_grad_norm: float = Field(0.5, gt=0, description="Gradient-norm clip.")
+
+    @model_validator(mode="after")
+    def _minibatches_fit(self) -> PPO:
+        if self.minibatches > self.rollout_steps:
+            raise ValueError(
+                f"minibatches ({self.minibatches}) exceeds rollout_steps ({self.rollout_steps}); "
+                "lower ppo.minibatches"
+            )
+        return self
+
+
+class Network(Strict):
+    hidden: list[int] = Field(
+        [128, 128], min_length=1, description="Hidden layer widths of the actor and of the critic MLP."
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> Network:
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden widths must be positive, got {self.hidden}")
+        return self
+
+
+class Opponents(Strict):
+    snapshot_every: int = Field(5, ge=1, description="Rounds between snapshots added to an agent's pool.")
+    pool_size: int = Field(10, ge=1, description="Snapshots kept per agent (the most recent).")
+    latest_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="self_play: share of games against the agent's current self; the rest go to its "
+        "snapshots, drawn uniformly.",
+    )
+
+
+class Evaluation(Strict):
+    selection_games: int = Field(
+        10, ge=2, description="Games per pair in the round-robin that picks each arm's best agent."
+    )
+    verdict_games: int = Field(
+        400, ge=2, description="Held-out games of each arm's best against the baseline's best."
+    )
+    random_games: int = Field(200, ge=2, description="Games of each arm's best against a random player.")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals and verdict.")
+
+
+class Resources(Strict):
+    cpus: int | None = Field(
+        None, ge=1, description="CPUs for a local Ray (default: all of this machine's); split evenly by arm."
+    )
+
+
+class Experiment(Strict):
+    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name prefix.")
+    env: str = Field(
+        ...,
+        description="PettingZoo registry id (classic/connect_four-v3) or module path with an env() function "
+        "(pettingzoo.classic.connect_four_v3): a two-player turn-based game whose observations carry an "
+        "action_mask.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of every RNG in the run.")
+    budget: Budget
+    arms: list[Arm] = Field(..., min_length=2, description="Ways to spend the budget; compared head to head.")
+    baseline: str | None = Field(
+        None, description="Arm every other arm is judged against (default: the first arm)."
+    )
+    ppo: PPO = PPO()
+    network: Network = Network()
+    opponents: Opponents = Opponents()
+    evaluation: Evaluation = Evaluation()
+    resources: Resources = Resources()
+
+    @model_validator(mode="after")
+    def _arms_consistent(self) -> Experiment:
+        names = [arm.name for arm in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names must be unique, got {names}")
+        if self.baseline is not None and self.baseline not in names:
+            raise ValueError(f"baseline {self.baseline!r} is not an arm; pick one of {names}")
+        for arm in self.arms:
+            if arm.interaction == "population" and arm.agents < 2:
+                raise ValueError(
+                    f"arm {arm.name!r}: population play needs at least 2 agents; "
+                    "use interaction: self_play for a single agent"
+                )
+        return self
+
+    @property
+    def baseline_arm(self) -> Arm:
+        return next(arm for arm in self.arms if arm.name == (self.baseline or self.arms[0].name))
+
+
+def load(path: str | Path) -> Experiment:
+    """Read, parse and fully validate a budget file, the environment included."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file; pass a budget file such as budgets/default.yaml")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
+    return parse(data, source=str(path))
+
+
+def parse(data: dict, source: str = "config") -> Experiment:
+    try:
+        config = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: invalid budget file\n" + _explain(exc)) from None
+    check_budget(config, source)
+    check_env(config, source)
+    return config
+
+
+def check_budget(config: Experiment, source: str) -> None:
+    for arm in config.arms:
+        smallest = min(budget.split(config.budget.total, arm.agents))
+        if smallest < config.ppo.rollout_steps:
+            need = arm.agents * config.ppo.rollout_steps
+            raise ConfigError(
+                f"{source}: budget.total: {config.budget.total} agent_steps over the {arm.agents} agents "
+                f"of arm {arm.name!r} leaves {smallest} per agent, less than one rollout batch "
+                f"(ppo.rollout_steps = {config.ppo.rollout_steps}); raise budget.total to at least {need} "
+                "or lower ppo.rollout_steps"
+            )
+
+
+def check_env(config: Experiment, source: str) -> None:
+    from swarm import envs  # imports pettingzoo; kept out of module import for a fast `validate` on bad YAML
+
+    try:
+        envs.describe(config.env)
+    except envs.EnvError as exc:
+        raise ConfigError(f"{source}: env: {exc}") from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            lines.append(
+                f"  {field}: unknown field; remove it or fix its spelling (see `swarm validate --help`)"
+            )
+        elif error["type"] == "missing":
+            lines.append(f"  {field}: required field is missing; add it")
+        else:
+            got = error.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            lines.append(f"  {field}: {error['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def describe_fields(model: type[BaseModel] = Experiment, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted field, description) for every field, nested models included: the budget file's manual."""
+    rows = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(describe_fields(annotation, f"{prefix}{name}."))
+        elif name == "arms":
+            rows.append((f"{prefix}arms", field.description or ""))
+            rows.extend(describe_fields(Arm, f"{prefix}arms[]."))
+        else:
+            rows.append((f"{prefix}{name}", field.description or ""))
+    return rows

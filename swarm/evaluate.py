@@ -1,0 +1,122 @@
+"""Evaluation: choose each arm's best on selection games, then judge it on held-out games.
+
+The schedule is data: `Game(stage, arm, seed, player_0, player_1)`. Seeds come from disjoint stage ranges
+(see `seeds.game_seed`), so the games that choose an arm's best are never the games that judge it.
+Seats alternate within every pairing. Playing is passed in as a function, so this module never sees Ray.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from swarm import seeds
+from swarm.config import Experiment
+from swarm.population import RANDOM, agent_id
+from swarm.rollout import score
+
+MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
+Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Game:
+    stage: str
+    arm: str
+    seed: int
+    player_0: str
+    player_1: str
+
+
+def pairing(run_seed: int, stage: str, arm: str, a: str, b: str, games: int, start: int) -> list[Game]:
+    """`games` games of a against b, seats alternating, on seeds start, start+1, ... of the stage."""
+    return [
+        Game(stage, arm, seeds.game_seed(run_seed, stage, start + k), *((a, b) if k % 2 == 0 else (b, a)))
+        for k in range(games)
+    ]
+
+
+def round_robin(
+    run_seed: int, arm: str, players: Sequence[str], games_per_pair: int, start: int
+) -> list[Game]:
+    schedule: list[Game] = []
+    for a, b in combinations(players, 2):
+        schedule += pairing(run_seed, "selection", arm, a, b, games_per_pair, start + len(schedule))
+    return schedule
+
+
+def player_scores(matches: pd.DataFrame) -> pd.DataFrame:
+    """Each player's mean score (1 win, 0.5 draw, 0 loss) and game count, from either seat."""
+    seat0 = score(matches.reward_0.to_numpy(), matches.reward_1.to_numpy())
+    long = pd.concat(
+        [
+            pd.DataFrame({"player": matches.player_0, "score": seat0}),
+            pd.DataFrame({"player": matches.player_1, "score": 1 - seat0}),
+        ]
+    )
+    return long.groupby("player")["score"].agg(score="mean", games="count").reset_index()
+
+
+def select_best(selection: pd.DataFrame, players: Sequence[str]) -> tuple[str, dict[str, float]]:
+    """Top selection scorer (ties to the lowest index); a population of one is its own best."""
+    if len(players) == 1:
+        return players[0], {}
+    table = player_scores(selection).set_index("player")["score"]
+    ranked = {p: float(table[p]) for p in players}
+    return max(players, key=lambda p: (ranked[p], -players.index(p))), ranked
+
+
+def play_schedule(schedule: list[Game], play: Play) -> pd.DataFrame:
+    rewards, lengths = play([(g.seed, g.player_0, g.player_1) for g in schedule])
+    frame = pd.DataFrame([asdict(g) for g in schedule], columns=MATCH_COLUMNS[:5])
+    frame["reward_0"], frame["reward_1"], frame["length"] = rewards[:, 0], rewards[:, 1], lengths
+    outcome = np.sign(rewards[:, 0] - rewards[:, 1]) if len(schedule) else np.zeros(0)
+    frame["outcome"] = np.select([outcome > 0, outcome < 0], ["player_0", "player_1"], "draw")
+    return frame[MATCH_COLUMNS]
+
+
+@dataclass
+class Evaluation:
+    matches: pd.DataFrame
+    best: dict[str, str]  # arm -> its chosen agent
+    selection_scores: dict[str, dict[str, float]]  # arm -> agent -> selection score
+
+
+def run(config: Experiment, play: Play) -> Evaluation:
+    ev = config.evaluation
+    schedule: list[Game] = []
+    for arm in config.arms:
+        players = [agent_id(arm.name, i) for i in range(arm.agents)]
+        if len(players) > 1:
+            schedule += round_robin(config.seed, arm.name, players, ev.selection_games, len(schedule))
+    selection = play_schedule(schedule, play)
+
+    best, ranked = {}, {}
+    for arm in config.arms:
+        players = [agent_id(arm.name, i) for i in range(arm.agents)]
+        best[arm.name], ranked[arm.name] = select_best(selection[selection.arm == arm.name], players)
+
+    baseline = config.baseline_arm.name
+    held_out: list[Game] = []
+    for arm in config.arms:
+        if arm.name != baseline:
+            held_out += pairing(
+                config.seed,
+                "verdict",
+                arm.name,
+                best[arm.name],
+                best[baseline],
+                ev.verdict_games,
+                len(held_out),
+            )
+    versus_random: list[Game] = []
+    for arm in config.arms:
+        versus_random += pairing(
+            config.seed, "random", arm.name, best[arm.name], RANDOM, ev.random_games, len(versus_random)
+        )
+    judged = play_schedule(held_out + versus_random, play)
+    return Evaluation(pd.concat([selection, judged], ignore_index=True), best, ranked)

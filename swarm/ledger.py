@@ -1,0 +1,56 @@
+"""The ledger: what every agent spent, round by round, in every unit.
+
+Modelled on Acme's counter: `charge(...)` adds one row. The binding unit (agent_steps) is checked against the
+agent's share at every charge, so an overspend is refused at the moment it happens, not found afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+UNITS = ("agent_steps", "flops", "core_seconds")
+
+
+class BudgetExceeded(RuntimeError):
+    """An agent tried to spend more than its share."""
+
+
+@dataclass
+class Ledger:
+    shares: dict[str, int]  # agent id -> agent_steps it may spend
+    rows: list[dict] = field(default_factory=list)
+    spent: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def remaining(self, agent: str) -> int:
+        return self.shares[agent] - int(self.spent.get(agent, {}).get("agent_steps", 0))
+
+    def charge(
+        self, arm: str, agent: str, round_: int, agent_steps: int, flops: int, core_seconds: float
+    ) -> None:
+        if agent not in self.shares:
+            raise KeyError(f"agent {agent!r} has no share in this ledger")
+        if agent_steps < 0 or flops < 0 or core_seconds < 0:
+            raise ValueError(f"negative charge for {agent}: {agent_steps}, {flops}, {core_seconds}")
+        if agent_steps > self.remaining(agent):
+            raise BudgetExceeded(
+                f"{agent} tried to spend {agent_steps} agent_steps in round {round_} with "
+                f"{self.remaining(agent)} of its {self.shares[agent]} left"
+            )
+        totals = self.spent.setdefault(agent, dict.fromkeys(UNITS, 0))
+        charge = {"agent_steps": agent_steps, "flops": flops, "core_seconds": core_seconds}
+        for unit, amount in charge.items():
+            totals[unit] += amount
+        self.rows.append(
+            {"arm": arm, "agent": agent, "round": round_, **charge, **{f"cum_{u}": totals[u] for u in UNITS}}
+        )
+
+    def frame(self) -> pd.DataFrame:
+        columns = ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+        return pd.DataFrame(self.rows, columns=columns)
+
+    def totals_by_arm(self) -> dict[str, dict[str, float]]:
+        frame = self.frame()
+        sums = frame.groupby("arm")[list(UNITS)].sum()
+        return {arm: {u: float(sums.loc[arm, u]) for u in UNITS} for arm in sums.index}

@@ -1,0 +1,251 @@
+"""The population layer: the only module that talks to Ray.
+
+Agents live on `Host` actors; one host holds several agents, so the number of processes follows the CPUs,
+not N. Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen
+in the object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and
+learn, and the driver charges the ledger and snapshots. Arms advance side by side, each at its own pace,
+on equal shares of the CPUs. Evaluation games run as Ray tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import ray
+import torch
+
+from swarm import budget, matchmaking, seeds
+from swarm.agent import Agent, RoundReport, opponent
+from swarm.config import Experiment
+from swarm.envs import Games, describe
+from swarm.ledger import Ledger
+from swarm.matchmaking import CURRENT
+from swarm.policy import Player, RandomPlayer
+from swarm.rollout import play
+
+RANDOM = "random"
+Weights = dict[str, np.ndarray]
+
+
+@contextmanager
+def session(address: str | None, cpus: int | None) -> Iterator[int]:
+    """Start a local Ray bound to localhost (or join `address`); yields the CPUs Ray offers."""
+    if address is None:
+        ray.init(
+            num_cpus=cpus,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            _node_ip_address="127.0.0.1",
+            runtime_env={"env_vars": {"PYGAME_HIDE_SUPPORT_PROMPT": "1"}},
+        )
+    else:
+        ray.init(address=address, logging_level=logging.WARNING)
+    try:
+        yield int(ray.cluster_resources().get("CPU", 1))
+    finally:
+        ray.shutdown()
+
+
+def agent_id(arm: str, index: int) -> str:
+    return f"{arm}/{index}"
+
+
+@ray.remote(num_cpus=1)
+class Host:
+    """Holds some agents of one arm and trains them, one after another, each round."""
+
+    def __init__(self, config: Experiment, arm: int, members: list[int]):
+        torch.set_num_threads(1)
+        self.config = config
+        self.spec = describe(config.env)
+        self.agents = {i: Agent(self.spec, config, arm, i) for i in members}
+
+    def weights(self) -> dict[int, Weights]:
+        return {i: agent.net.weights() for i, agent in self.agents.items()}
+
+    def train_round(
+        self,
+        round_: int,
+        plans: dict[int, tuple[int, float, list[tuple[int, int]]]],
+        frozen: dict[tuple[int, int], ray.ObjectRef],
+    ) -> dict[int, tuple[RoundReport, Weights]]:
+        """plans: agent -> (target agent-steps, share spent so far, opponent per slot);
+        frozen: opponent -> its weights' ref."""
+        needed = sorted({opp for _, _, opponents in plans.values() for opp in opponents})
+        fetched = ray.get([frozen[opp] for opp in needed])
+        players = {opp: opponent(self.spec, self.config, w) for opp, w in zip(needed, fetched, strict=True)}
+        results = {}
+        for i, (target, progress, opponents) in plans.items():
+            keys = sorted(set(opponents))
+            slot_opponent = np.array([keys.index(opp) for opp in opponents])
+            report = self.agents[i].train_round(
+                round_, [players[k] for k in keys], slot_opponent, target, progress
+            )
+            results[i] = (report, self.agents[i].net.weights())
+        return results
+
+
+@dataclass
+class ArmTraining:
+    """One arm's training, advanced a round at a time by the driver."""
+
+    config: Experiment
+    arm: int
+    hosts: int
+    ledger: Ledger
+    round: int = 0
+    rows: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        spec = self.config.arms[self.arm]
+        self.name, self.size = spec.name, spec.agents
+        self.ids = [agent_id(self.name, i) for i in range(self.size)]
+        members = [list(range(h, self.size, self.hosts)) for h in range(self.hosts)]
+        self.actors = [Host.remote(self.config, self.arm, m) for m in members]
+        initial = {}
+        for part in ray.get([actor.weights.remote() for actor in self.actors]):
+            initial.update(part)
+        self.current = {i: ray.put(initial[i]) for i in range(self.size)}
+        self.pools: list[list[tuple[int, ray.ObjectRef]]] = [[] for _ in range(self.size)]
+        self.members = members
+
+    def launch(self) -> list[ray.ObjectRef]:
+        """Start the next round on every host; an empty list once every agent has spent its share."""
+        targets = [
+            budget.next_batch(self.ledger.remaining(a), self.config.ppo.rollout_steps) for a in self.ids
+        ]
+        if not any(targets):
+            return []
+        pools = [[r for r, _ in pool] for pool in self.pools]
+        rng = seeds.round_rng(self.config.seed, self.arm, self.round)
+        opponents = matchmaking.pairings(
+            self.config.arms[self.arm].interaction,
+            pools,
+            self.config.ppo.envs,
+            self.config.opponents.latest_share,
+            rng,
+        )
+        frozen = {(i, CURRENT): ref for i, ref in self.current.items()}
+        frozen.update({(i, r): ref for i, pool in enumerate(self.pools) for r, ref in pool})
+        refs = []
+        for actor, members in zip(self.actors, self.members, strict=True):
+            plans = {
+                i: (
+                    targets[i],
+                    1 - self.ledger.remaining(self.ids[i]) / self.ledger.shares[self.ids[i]],
+                    opponents[i],
+                )
+                for i in members
+                if targets[i] > 0
+            }
+            needed = {opp for _, _, opps in plans.values() for opp in opps}
+            refs.append(actor.train_round.remote(self.round, plans, {k: frozen[k] for k in needed}))
+        return refs
+
+    def absorb(self, results: list[dict[int, tuple[RoundReport, Weights]]]) -> None:
+        """Charge the ledger, record metrics, publish new weights and take snapshots."""
+        merged = {i: r for part in results for i, r in part.items()}
+        snapshot = (self.round + 1) % self.config.opponents.snapshot_every == 0
+        for i in sorted(merged):
+            report, weights = merged[i]
+            self.ledger.charge(
+                self.name, self.ids[i], self.round, report.agent_steps, report.flops, report.core_seconds
+            )
+            spent = self.ledger.spent[self.ids[i]]["agent_steps"]
+            self.rows.append(
+                {
+                    "arm": self.name,
+                    "agent": self.ids[i],
+                    "round": self.round,
+                    "agent_steps": report.agent_steps,
+                    "cum_agent_steps": spent,
+                    **report.metrics,
+                }
+            )
+            self.current[i] = ray.put(weights)
+            if snapshot:
+                self.pools[i] = [*self.pools[i], (self.round, self.current[i])][
+                    -self.config.opponents.pool_size :
+                ]
+        self.round += 1
+
+    def weights(self) -> dict[str, Weights]:
+        return {self.ids[i]: w for i, w in enumerate(ray.get([self.current[i] for i in range(self.size)]))}
+
+    def close(self) -> None:
+        for actor in self.actors:
+            ray.kill(actor)
+
+
+@dataclass
+class Trained:
+    ledger: Ledger
+    rows: list[dict]
+    weights: dict[str, Weights]
+
+
+def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] | None = None) -> Trained:
+    """Train every arm, side by side, each on an equal share of the CPUs."""
+    shares = {
+        agent_id(arm.name, i): share
+        for arm in config.arms
+        for i, share in enumerate(budget.split(config.budget.total, arm.agents))
+    }
+    ledger = Ledger(shares)
+    per_arm = max(1, cpus // len(config.arms))
+    arms = [ArmTraining(config, a, min(arm.agents, per_arm), ledger) for a, arm in enumerate(config.arms)]
+    weights, rows = {}, []
+    running = {id(arm): (arm, arm.launch()) for arm in arms}
+    while running:
+        every = [ref for _, refs in running.values() for ref in refs]
+        ray.wait(every, num_returns=1)
+        for key, (arm, refs) in list(running.items()):
+            done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+            if len(done) < len(refs):
+                continue
+            arm.absorb(ray.get(refs))
+            if on_round is not None:
+                on_round(arm.name, sum(ledger.spent[a]["agent_steps"] for a in arm.ids))
+            nxt = arm.launch()
+            if nxt:
+                running[key] = (arm, nxt)
+            else:
+                del running[key]
+                weights.update(arm.weights())
+                rows.extend(arm.rows)
+                arm.close()
+    return Trained(ledger, rows, weights)
+
+
+@ray.remote(num_cpus=1)
+def _play_chunk(
+    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
+) -> tuple[np.ndarray, np.ndarray]:
+    torch.set_num_threads(1)
+    spec = describe(config.env)
+    names = sorted({name for _, a, b in games for name in (a, b)})
+    players: list[Player] = [
+        RandomPlayer() if n == RANDOM else opponent(spec, config, weights[n]) for n in names
+    ]
+    seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
+    seeds_ = [seed for seed, _, _ in games]
+    env_games = Games(spec, min(len(games), 64))
+    return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+
+
+def play_games(
+    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights], cpus: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Play (seed, player_0, player_1) games in parallel Ray tasks; rewards [G, 2] and lengths [G]."""
+    if not games:
+        return np.zeros((0, 2), np.float32), np.zeros(0, np.int64)
+    ref = ray.put(weights)
+    chunks = np.array_split(np.arange(len(games)), min(len(games), max(1, 2 * cpus)))
+    parts = ray.get(
+        [_play_chunk.remote(config, [games[i] for i in chunk], ref) for chunk in chunks if len(chunk)]
+    )
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

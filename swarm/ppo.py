@@ -1,0 +1,101 @@
+"""Proximal Policy Optimization (Schulman et al. 2017) on one batch of a learner's transitions.
+
+Reads top to bottom as in CleanRL's ppo.py: generalized advantage estimates (Schulman et al. 2016), then
+several epochs of shuffled minibatches of the clipped surrogate objective, a value loss and an entropy
+bonus. Plain torch: no Ray, no files.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+from torch import nn
+
+from swarm.config import PPO
+from swarm.policy import ActorCritic, backward_flops, forward_flops
+from swarm.rollout import Batch
+
+
+def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move)."""
+    n = len(batch.reward)
+    advantages = np.zeros(n, np.float32)
+    for i in range(n - 1, -1, -1):  # successors always come later in the batch
+        nxt = batch.next_index[i]
+        if batch.done[i]:
+            next_value, next_advantage = 0.0, 0.0
+        elif nxt >= 0:
+            next_value, next_advantage = batch.value[nxt], advantages[nxt]
+        else:
+            next_value, next_advantage = batch.bootstrap[i], 0.0
+        delta = batch.reward[i] + gamma * next_value - batch.value[i]
+        advantages[i] = delta + gamma * lam * next_advantage
+    return advantages, advantages + batch.value
+
+
+def update(
+    net: ActorCritic, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPO, generator: torch.Generator
+) -> dict[str, float]:
+    """One PPO update; returns the last epoch's mean losses and diagnostics, and the FLOPs it cost."""
+    advantages, returns = gae(batch, cfg.gamma, cfg.gae_lambda)
+    obs, mask = torch.from_numpy(batch.obs), torch.from_numpy(batch.mask)
+    actions, old_logp = torch.from_numpy(batch.action), torch.from_numpy(batch.logp)
+    advantages_t, returns_t = torch.from_numpy(advantages), torch.from_numpy(returns)
+
+    size = len(batch.reward)
+    bounds = np.linspace(0, size, min(cfg.minibatches, size) + 1).astype(int)  # a last, short batch too
+    flops = 0
+    for _epoch in range(cfg.epochs):
+        order = torch.randperm(size, generator=generator)
+        history = []
+        for start, end in itertools.pairwise(bounds):
+            idx = order[start:end]
+            dist = net.dist(obs[idx], mask[idx])
+            logp = dist.log_prob(actions[idx])
+            value = net.value(obs[idx])
+
+            # Clipped surrogate objective on per-minibatch normalized advantages.
+            adv = advantages_t[idx]
+            if len(idx) > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            log_ratio = logp - old_logp[idx]
+            ratio = log_ratio.exp()
+            policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip, 1 + cfg.clip)).mean()
+
+            # Value regression and entropy bonus.
+            value_loss = 0.5 * (value - returns_t[idx]).pow(2).mean()
+            entropy = dist.entropy().mean()
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+
+            with torch.no_grad():
+                approx_kl = ((ratio - 1) - log_ratio).mean()
+                clip_fraction = ((ratio - 1).abs() > cfg.clip).float().mean()
+            history.append(
+                [
+                    policy_loss.item(),
+                    value_loss.item(),
+                    entropy.item(),
+                    approx_kl.item(),
+                    clip_fraction.item(),
+                ]
+            )
+            b = len(idx)
+            flops += forward_flops(net.actor_sizes, b) + forward_flops(net.critic_sizes, b)
+            flops += backward_flops(net.actor_sizes, b) + backward_flops(net.critic_sizes, b)
+
+    policy_loss, value_loss, entropy, approx_kl, clip_fraction = np.mean(history, axis=0)
+    return {
+        "policy_loss": float(policy_loss),
+        "value_loss": float(value_loss),
+        "entropy": float(entropy),
+        "approx_kl": float(approx_kl),
+        "clip_fraction": float(clip_fraction),
+        "update_flops": flops,
+    }

@@ -1,0 +1,51 @@
+"""Every RNG of a run comes from here, derived from the run seed and what it is for.
+
+Game seeds carry their stage in their bits, `(run_seed * 8 + stage) << 32 | index`, so training, selection,
+verdict and random-opponent games can never share a seed: disjoint by construction, not by luck.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+STAGES = ("training", "selection", "verdict", "random")
+MAX_RUN_SEED = 2**27  # keeps every game seed inside int64
+
+
+def game_seed(run_seed: int, stage: str, index: int) -> int:
+    if not 0 <= index < 2**32:
+        raise ValueError(f"game index {index} out of range")
+    return ((run_seed * 8 + STAGES.index(stage)) << 32) | index
+
+
+def stage_of(seed: int) -> str:
+    return STAGES[(seed >> 32) % 8]
+
+
+def _sequence(run_seed: int, purpose: int, *keys: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence([run_seed, purpose, *keys])
+
+
+def init_seed(run_seed: int, arm: int, agent: int) -> int:
+    """Seed of an agent's initial weights."""
+    return int(_sequence(run_seed, 0, arm, agent).generate_state(1)[0])
+
+
+def round_rng(run_seed: int, arm: int, round_: int) -> np.random.Generator:
+    """The round's matchmaking RNG, shared by all agents of the arm and drawn from in agent order."""
+    return np.random.default_rng(_sequence(run_seed, 1, arm, round_))
+
+
+def agent_rngs(
+    run_seed: int, arm: int, agent: int, round_: int
+) -> tuple[np.random.Generator, torch.Generator]:
+    """An agent's RNGs for one round: game seeds (numpy) and action sampling and minibatches (torch)."""
+    sequence = _sequence(run_seed, 2, arm, agent, round_)
+    generator = torch.Generator().manual_seed(int(sequence.generate_state(1, np.uint64)[0] >> 1))
+    return np.random.default_rng(sequence), generator
+
+
+def eval_generator(first_game_seed: int) -> torch.Generator:
+    """Action sampling in a chunk of evaluation games, fixed by the chunk's first game."""
+    return torch.Generator().manual_seed(first_game_seed % 2**63)

@@ -1,0 +1,71 @@
+"""Head-to-head statistics and the verdict line.
+
+A game scores 1 for a win, 1/2 for a draw, 0 for a loss; the score over G games is (W + D/2) / G. Its
+interval is Wilson's score interval (Wilson 1927), which stays inside [0, 1] and does not collapse to a
+point when every game is won. The verdict is significant when the interval excludes 1/2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from statistics import NormalDist
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    player: str
+    opponent: str
+    wins: int
+    draws: int
+    losses: int
+    games: int
+    score: float
+    ci_low: float
+    ci_high: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def wilson(score_sum: float, games: int, confidence: float) -> tuple[float, float]:
+    if games == 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = score_sum / games
+    centre = (p + z * z / (2 * games)) / (1 + z * z / games)
+    half = z * ((p * (1 - p) / games + z * z / (4 * games * games)) ** 0.5) / (1 + z * z / games)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def head_to_head(matches: pd.DataFrame, player: str, opponent: str, confidence: float) -> HeadToHead:
+    """`player`'s record against `opponent` over the given games, from both seats."""
+    as0 = matches[(matches.player_0 == player) & (matches.player_1 == opponent)]
+    as1 = matches[(matches.player_1 == player) & (matches.player_0 == opponent)]
+    wins = int((as0.outcome == "player_0").sum() + (as1.outcome == "player_1").sum())
+    losses = int((as0.outcome == "player_1").sum() + (as1.outcome == "player_0").sum())
+    games = len(as0) + len(as1)
+    draws = games - wins - losses
+    low, high = wilson(wins + draws / 2, games, confidence)
+    return HeadToHead(
+        player,
+        opponent,
+        wins,
+        draws,
+        losses,
+        games,
+        (wins + draws / 2) / games if games else float("nan"),
+        low,
+        high,
+    )
+
+
+def line(result: HeadToHead, arm: str, baseline: str, confidence: float) -> str:
+    """`<arm> best beats <baseline>`, `<baseline> beats <arm> best`, or `no significant difference`."""
+    level = f"at {confidence:.0%}"
+    if result.ci_low > 0.5:
+        return f"{arm} best beats {baseline} {level}"
+    if result.ci_high < 0.5:
+        return f"{baseline} beats {arm} best {level}"
+    return f"no significant difference between {arm} best and {baseline} {level}"

@@ -1,0 +1,95 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from swarm import config
+from swarm.cli import main
+from tests.conftest import tiny_config
+
+BUDGETS = sorted(Path(__file__).resolve().parent.parent.joinpath("budgets").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BUDGETS, ids=lambda p: p.name)
+def test_shipped_budget_files_are_valid(path):
+    cfg = config.load(path)
+    assert cfg.baseline_arm.agents == 1
+
+
+def test_defaults_fill_in():
+    cfg = config.parse(tiny_config(ppo={"rollout_steps": 256}))
+    assert cfg.ppo.epochs == 4 and cfg.baseline_arm.name == "single"
+
+
+def broken(**changes) -> dict:
+    data = tiny_config()
+    for dotted, value in changes.items():
+        node = data
+        *parents, leaf = dotted.split("__")
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[leaf] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "data,field,fix",
+    [
+        (broken(ppo__learning_rate=0.1), "ppo.learning_rate", "unknown field"),
+        (broken(budget__total="lots"), "budget.total", "valid integer"),
+        (broken(budget__total=1000), "budget.total", "raise budget.total to at least 1024"),
+        (broken(budget__unit="flops"), "budget.unit", "agent_steps"),
+        (broken(arms__1__interaction="league"), "arms.1.interaction", "self_play"),
+        (broken(arms__0__interaction="population"), "population play needs at least 2 agents", "self_play"),
+        (broken(baseline="nobody"), "baseline", "pick one of"),
+        (broken(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
+        (broken(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
+        (broken(seed=-1), "seed", "greater than or equal to 0"),
+        ({k: v for k, v in tiny_config().items() if k != "budget"}, "budget", "required field is missing"),
+    ],
+)
+def test_bad_files_name_the_field_and_the_fix(data, field, fix):
+    with pytest.raises(config.ConfigError) as error:
+        config.parse(data)
+    assert field in str(error.value)
+    assert fix in str(error.value)
+
+
+def test_cli_exits_2_without_traceback(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(broken(budget__total=1000)))
+    for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "swarm", *command], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert "budget.total" in done.stderr
+        assert "Traceback" not in done.stderr + done.stdout
+    assert not list(tmp_path.glob("tiny-*"))  # nothing was started or written
+
+
+def test_cli_refuses_missing_and_malformed_files(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "absent.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("arms: [unclosed\n")
+    assert main(["validate", str(tmp_path / "bad.yaml")]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_validate_prints_the_resolved_config(tmp_path, capsys):
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump(tiny_config()))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    resolved = yaml.safe_load(out)
+    assert resolved["ppo"]["epochs"] == 2 and resolved["ppo"]["gamma"] == 0.99  # given and defaulted fields
+    assert "swarm: 4 agent(s) x 512-512 agent_steps" in out
+
+
+def test_every_field_is_documented(capsys):
+    assert main(["validate", "--fields"]) == 0
+    out = capsys.readouterr().out
+    assert "budget.total" in out and "arms[].interaction" in out and "ppo.clip" in out
+    assert all(description for _, description in config.describe_fields())

@@ -1,0 +1,33 @@
+import pytest
+
+from swarm.ledger import UNITS, BudgetExceeded, Ledger
+
+
+def test_charges_accumulate_in_every_unit():
+    ledger = Ledger({"a/0": 100, "a/1": 100})
+    ledger.charge("a", "a/0", 0, 60, 1000, 0.5)
+    ledger.charge("a", "a/0", 1, 40, 700, 0.25)
+    ledger.charge("a", "a/1", 0, 10, 10, 0.1)
+    assert ledger.remaining("a/0") == 0
+    assert ledger.spent["a/0"] == {"agent_steps": 100, "flops": 1700, "core_seconds": 0.75}
+    frame = ledger.frame()
+    assert list(frame.columns) == ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+    assert frame.cum_agent_steps.tolist() == [60, 100, 10]
+    assert ledger.totals_by_arm()["a"]["agent_steps"] == 110
+
+
+def test_refuses_overspend_and_records_nothing():
+    ledger = Ledger({"a/0": 100})
+    ledger.charge("a", "a/0", 0, 90, 1, 0.0)
+    with pytest.raises(BudgetExceeded, match="a/0 tried to spend 11"):
+        ledger.charge("a", "a/0", 1, 11, 1, 0.0)
+    assert ledger.remaining("a/0") == 10
+    assert len(ledger.rows) == 1
+
+
+def test_refuses_unknown_agent_and_negative_charges():
+    ledger = Ledger({"a/0": 100})
+    with pytest.raises(KeyError):
+        ledger.charge("a", "b/0", 0, 1, 1, 0.0)
+    with pytest.raises(ValueError):
+        ledger.charge("a", "a/0", 0, 1, -1, 0.0)

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+import torch
+
+from swarm import ppo, rollout
+from swarm.config import PPO
+from swarm.envs import Games
+from swarm.policy import ActorCritic, RandomPlayer
+from tests.test_policy import counted
+
+
+def test_gae_hand_computed():
+    # Two games interleaved: transitions 0 -> 2 (game ends, reward 1) and 1 -> 3 (cut, bootstrap 0.5).
+    batch = rollout.Batch.empty(4, 1, 2)
+    batch.value[:] = [0.1, 0.2, 0.3, 0.4]
+    batch.reward[:] = [0.0, 0.5, 1.0, 0.0]
+    batch.done[:] = [False, False, True, False]
+    batch.next_index[:] = [2, 3, -1, -1]
+    batch.bootstrap[3] = 0.5
+    advantages, returns = ppo.gae(batch, gamma=0.9, lam=0.8)
+    adv2 = 1.0 - 0.3
+    adv3 = 0.9 * 0.5 - 0.4
+    adv0 = (0.9 * 0.3 - 0.1) + 0.9 * 0.8 * adv2
+    adv1 = (0.5 + 0.9 * 0.4 - 0.2) + 0.9 * 0.8 * adv3
+    assert advantages == pytest.approx([adv0, adv1, adv2, adv3], abs=1e-6)
+    assert returns == pytest.approx(advantages + batch.value, abs=1e-6)
+
+
+def collect(spec, net, generator, target=512):
+    games = Games(spec, 16)
+    rng = np.random.default_rng(0)
+    return rollout.collect(
+        games,
+        net,
+        [RandomPlayer()],
+        np.zeros(16, np.int64),
+        target,
+        generator,
+        lambda: int(rng.integers(1 << 30)),
+    )
+
+
+def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
+    torch.manual_seed(0)
+    net = ActorCritic(spec.obs_dim, spec.actions, [64])
+    batch, _ = collect(spec, net, generator)
+    advantages, returns = ppo.gae(batch, 0.99, 0.95)
+    obs, mask, actions = (torch.from_numpy(x) for x in (batch.obs, batch.mask, batch.action))
+    adv, ret, old_logp = torch.from_numpy(advantages), torch.from_numpy(returns), torch.from_numpy(batch.logp)
+
+    def losses():
+        with torch.no_grad():
+            ratio = (net.dist(obs, mask).log_prob(actions) - old_logp).exp()
+            return float(-(adv * ratio).mean()), float((net.value(obs) - ret).pow(2).mean())
+
+    policy_before, value_before = losses()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    metrics = ppo.update(net, optimizer, batch, PPO(rollout_steps=512, epochs=4, minibatches=4), generator)
+    policy_after, value_after = losses()
+    assert policy_after < policy_before
+    assert value_after < value_before
+    assert metrics["approx_kl"] >= 0 and 0 <= metrics["clip_fraction"] <= 1
+
+
+def test_update_flops_match_flop_counter(spec, generator):
+    net = ActorCritic(spec.obs_dim, spec.actions, [32, 16])
+    batch, _ = collect(spec, net, generator, target=300)
+    optimizer = torch.optim.Adam(net.parameters())
+    metrics = {}
+    total = counted(
+        lambda: metrics.update(ppo.update(net, optimizer, batch, PPO(rollout_steps=300), generator))
+    )
+    assert metrics["update_flops"] == total
