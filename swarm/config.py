@@ -84,8 +84,17 @@ class Network(Strict):
 
 
 class Opponents(Strict):
-    snapshot_every: int = Field(5, ge=1, description="Rounds between snapshots added to an agent's pool.")
-    pool_size: int = Field(10, ge=1, description="Snapshots kept per agent (the most recent).")
+    snapshot_every: int = Field(
+        5,
+        ge=1,
+        description="An agent's weights at the start of every k-th round (round 0 included) join its pool.",
+    )
+    pool_size: int | None = Field(
+        None,
+        ge=1,
+        description="Snapshots kept per agent, the most recent; null keeps the whole history, which "
+        "Bansal et al. (2018) found gives the most robust self-play agents.",
+    )
     latest_share: float = Field(
         0.5,
         ge=0,

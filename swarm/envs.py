@@ -2,9 +2,10 @@
 
 An environment is named by its PettingZoo registry id (`classic/connect_four-v3`, built with
 `pettingzoo.make`) or by a module path with an `env()` function (`pettingzoo.classic.connect_four_v3`, or a
-third-party game). Either way PettingZoo's own wrappers stay on, so an illegal or out-of-order move is still
-caught by PettingZoo itself. Seats are indices into `possible_agents`: seat 0 moves first. The adapter
-knows nothing of learning.
+third-party game). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time
+and would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
+every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0
+moves first. The adapter knows nothing of learning.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic game
 
 class EnvError(ValueError):
     """An environment swarm cannot train on; the message says why and what to do."""
+
+
+class IllegalMove(RuntimeError):
+    """A player chose an action its action mask forbids: a bug, never a move to play."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,7 @@ class Games:
 
     def __init__(self, spec: EnvSpec, n: int):
         self.spec = spec
-        self.envs = [make(spec.env_id) for _ in range(n)]
-        self.raw = [env.unwrapped for env in self.envs]  # state is read here: the wrappers' getattr is slow
+        self.envs = [make(spec.env_id).unwrapped for _ in range(n)]
         self.seats = [list(env.possible_agents) for env in self.envs]
         self.to_move = np.full(n, -1, dtype=np.int64)
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
@@ -109,11 +113,15 @@ class Games:
         rewards = np.zeros((len(games), 2), dtype=np.float32)
         done = np.zeros(len(games), dtype=bool)
         for k, (i, action) in enumerate(zip(games, actions, strict=True)):
-            self.envs[i].step(int(action))
+            if self.to_move[i] < 0 or not self.mask[i, action]:
+                legal = np.flatnonzero(self.mask[i]).tolist()
+                raise IllegalMove(f"game {i}: action {action} is not legal here (legal: {legal})")
+            env = self.envs[i]
+            env.step(int(action))
             self.length[i] += 1
-            raw, seats = self.raw[i], self.seats[i]
-            rewards[k] = (raw.rewards.get(seats[0], 0.0), raw.rewards.get(seats[1], 0.0))
-            if any(raw.terminations.values()) or any(raw.truncations.values()):
+            seats = self.seats[i]
+            rewards[k] = (env.rewards.get(seats[0], 0.0), env.rewards.get(seats[1], 0.0))
+            if any(env.terminations.values()) or any(env.truncations.values()):
                 done[k] = True
                 self.to_move[i] = -1
             else:
@@ -121,7 +129,7 @@ class Games:
         return rewards, done
 
     def _observe(self, i: int) -> None:
-        mover = self.raw[i].agent_selection
+        mover = self.envs[i].agent_selection
         seen = self.envs[i].observe(mover)
         self.to_move[i] = self.seats[i].index(mover)
         self.obs[i] = np.asarray(seen["observation"], dtype=np.float32).reshape(-1)

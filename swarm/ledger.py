@@ -47,8 +47,11 @@ class Ledger:
         )
 
     def frame(self) -> pd.DataFrame:
+        """One row per charge, ordered by agent (as in `shares`) then round, however arms interleaved."""
         columns = ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
-        return pd.DataFrame(self.rows, columns=columns)
+        position = {agent: k for k, agent in enumerate(self.shares)}
+        rows = sorted(self.rows, key=lambda row: (position[row["agent"]], row["round"]))
+        return pd.DataFrame(rows, columns=columns)
 
     def totals_by_arm(self) -> dict[str, dict[str, float]]:
         frame = self.frame()

@@ -2,7 +2,7 @@
 
 A pure function of the round's seeded RNG, frozen snapshots and the arm's interaction mode, so a run is
 reproducible whatever Ray's scheduling. An opponent is `(member, version)`: `version` is `CURRENT` for the
-member's weights frozen at the start of the round, else the round after which its snapshot was taken.
+member's weights frozen at the start of the round, else the round at whose start its snapshot was taken.
 
 - self_play: the agent's current self with probability `latest_share`, else one of its own snapshots,
   uniformly (for N > 1 the agents never meet: N independent seeds).

@@ -3,7 +3,7 @@
 Agents live on `Host` actors; one host holds several agents, so the number of processes follows the CPUs,
 not N. Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen
 in the object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and
-learn, and the driver charges the ledger and snapshots. Arms advance side by side, each at its own pace,
+learn, and the driver charges the ledger. Arms advance side by side, each at its own pace,
 on equal shares of the CPUs. Evaluation games run as Ray tasks.
 """
 
@@ -120,6 +120,10 @@ class ArmTraining:
         ]
         if not any(targets):
             return []
+        if self.round % self.config.opponents.snapshot_every == 0:
+            keep = self.config.opponents.pool_size
+            for i, pool in enumerate(self.pools):
+                self.pools[i] = [*pool, (self.round, self.current[i])][-keep if keep else 0 :]
         pools = [[r for r, _ in pool] for pool in self.pools]
         rng = seeds.round_rng(self.config.seed, self.arm, self.round)
         opponents = matchmaking.pairings(
@@ -147,9 +151,8 @@ class ArmTraining:
         return refs
 
     def absorb(self, results: list[dict[int, tuple[RoundReport, Weights]]]) -> None:
-        """Charge the ledger, record metrics, publish new weights and take snapshots."""
+        """Charge the ledger, record metrics and publish the new weights."""
         merged = {i: r for part in results for i, r in part.items()}
-        snapshot = (self.round + 1) % self.config.opponents.snapshot_every == 0
         for i in sorted(merged):
             report, weights = merged[i]
             self.ledger.charge(
@@ -167,10 +170,6 @@ class ArmTraining:
                 }
             )
             self.current[i] = ray.put(weights)
-            if snapshot:
-                self.pools[i] = [*self.pools[i], (self.round, self.current[i])][
-                    -self.config.opponents.pool_size :
-                ]
         self.round += 1
 
     def weights(self) -> dict[str, Weights]:
@@ -198,7 +197,7 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
     ledger = Ledger(shares)
     per_arm = max(1, cpus // len(config.arms))
     arms = [ArmTraining(config, a, min(arm.agents, per_arm), ledger) for a, arm in enumerate(config.arms)]
-    weights, rows = {}, []
+    weights = {}
     running = {id(arm): (arm, arm.launch()) for arm in arms}
     while running:
         every = [ref for _, refs in running.values() for ref in refs]
@@ -216,9 +215,8 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
             else:
                 del running[key]
                 weights.update(arm.weights())
-                rows.extend(arm.rows)
                 arm.close()
-    return Trained(ledger, rows, weights)
+    return Trained(ledger, [row for arm in arms for row in arm.rows], weights)
 
 
 @ray.remote(num_cpus=1)

@@ -39,6 +39,16 @@ def test_games_mirror_pettingzoo_move_by_move(spec, rng):
     assert (games.to_move == -1).all()
 
 
+def test_illegal_moves_raise(spec):
+    games = envs.Games(spec, 1)
+    games.reset(0, seed=0)
+    for _ in range(6):
+        games.step(np.array([0]), np.array([3]))  # fill column 3
+    assert not games.mask[0, 3]
+    with pytest.raises(envs.IllegalMove, match="action 3 is not legal"):
+        games.step(np.array([0]), np.array([3]))
+
+
 @pytest.mark.parametrize(
     "module,message",
     [

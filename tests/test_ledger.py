@@ -16,6 +16,18 @@ def test_charges_accumulate_in_every_unit():
     assert ledger.totals_by_arm()["a"]["agent_steps"] == 110
 
 
+def test_frame_order_does_not_depend_on_charge_order():
+    ledger = Ledger({"a/0": 10, "b/0": 10, "b/1": 10})
+    for arm, agent, round_ in [("b", "b/1", 0), ("a", "a/0", 0), ("b", "b/0", 0), ("a", "a/0", 1)]:
+        ledger.charge(arm, agent, round_, 1, 1, 0.0)
+    assert list(zip(ledger.frame().agent, ledger.frame()["round"], strict=True)) == [
+        ("a/0", 0),
+        ("a/0", 1),
+        ("b/0", 0),
+        ("b/1", 0),
+    ]
+
+
 def test_refuses_overspend_and_records_nothing():
     ledger = Ledger({"a/0": 100})
     ledger.charge("a", "a/0", 0, 90, 1, 0.0)
