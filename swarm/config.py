@@ -95,6 +95,12 @@ class Opponents(Strict):
         description="Snapshots kept per agent, the most recent; null keeps the whole history, which "
         "Bansal et al. (2018) found gives the most robust self-play agents.",
     )
+    per_round: int = Field(
+        4,
+        ge=1,
+        description="Opponents each agent draws per round; its game slots are dealt among them in turn, so "
+        "each opponent plays in one batched forward per step. At most ppo.envs.",
+    )
     latest_share: float = Field(
         0.5,
         ge=0,
@@ -148,6 +154,11 @@ class Experiment(Strict):
             raise ValueError(f"arm names must be unique, got {names}")
         if self.baseline is not None and self.baseline not in names:
             raise ValueError(f"baseline {self.baseline!r} is not an arm; pick one of {names}")
+        if self.opponents.per_round > self.ppo.envs:
+            raise ValueError(
+                f"opponents.per_round ({self.opponents.per_round}) exceeds ppo.envs ({self.ppo.envs}): "
+                "every opponent needs a game slot; lower opponents.per_round or raise ppo.envs"
+            )
         for arm in self.arms:
             if arm.interaction == "population" and arm.agents < 2:
                 raise ValueError(

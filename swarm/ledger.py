@@ -53,7 +53,8 @@ class Ledger:
         rows = sorted(self.rows, key=lambda row: (position[row["agent"]], row["round"]))
         return pd.DataFrame(rows, columns=columns)
 
-    def totals_by_arm(self) -> dict[str, dict[str, float]]:
+    def totals_by_arm(self) -> dict[str, dict[str, int | float]]:
         frame = self.frame()
         sums = frame.groupby("arm")[list(UNITS)].sum()
-        return {arm: {u: float(sums.loc[arm, u]) for u in UNITS} for arm in sums.index}
+        kind = {"agent_steps": int, "flops": int, "core_seconds": float}  # counts stay integers
+        return {arm: {u: kind[u](sums.loc[arm, u]) for u in UNITS} for arm in sums.index}

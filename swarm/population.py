@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import ray
 import torch
+from ray._private import ray_constants  # private: the one switch that keeps a local Ray on loopback
 
 from swarm import budget, matchmaking, seeds
 from swarm.agent import Agent, RoundReport, opponent
@@ -33,21 +34,29 @@ Weights = dict[str, np.ndarray]
 
 @contextmanager
 def session(address: str | None, cpus: int | None) -> Iterator[int]:
-    """Start a local Ray bound to localhost (or join `address`); yields the CPUs Ray offers."""
-    if address is None:
-        ray.init(
-            num_cpus=cpus,
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            _node_ip_address="127.0.0.1",
-            runtime_env={"env_vars": {"PYGAME_HIDE_SUPPORT_PROMPT": "1"}},
-        )
-    else:
-        ray.init(address=address, logging_level=logging.WARNING)
+    """Start a local Ray on loopback only (or join `address`); yields the CPUs Ray offers.
+
+    Ray turns a node address of 127.0.0.1 into the machine's LAN address, and its gRPC servers then listen
+    on every interface, unless its cluster switch is off. For a local session we turn it off, so every port
+    (GCS, raylet, workers, agents) binds 127.0.0.1 and the dashboard is not started; joining a cluster keeps
+    Ray's own behaviour, which the cluster needs.
+    """
+    switch = ray_constants.ENABLE_RAY_CLUSTER
     try:
+        if address is None:
+            ray_constants.ENABLE_RAY_CLUSTER = False
+            ray.init(
+                num_cpus=cpus,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                _node_ip_address="127.0.0.1",
+            )
+        else:
+            ray.init(address=address, logging_level=logging.WARNING)
         yield int(ray.cluster_resources().get("CPU", 1))
     finally:
         ray.shutdown()
+        ray_constants.ENABLE_RAY_CLUSTER = switch
 
 
 def agent_id(arm: str, index: int) -> str:
@@ -130,6 +139,7 @@ class ArmTraining:
             self.config.arms[self.arm].interaction,
             pools,
             self.config.ppo.envs,
+            self.config.opponents.per_round,
             self.config.opponents.latest_share,
             rng,
         )

@@ -44,6 +44,7 @@ def broken(**changes) -> dict:
         (broken(arms__1__interaction="league"), "arms.1.interaction", "self_play"),
         (broken(arms__0__interaction="population"), "population play needs at least 2 agents", "self_play"),
         (broken(baseline="nobody"), "baseline", "pick one of"),
+        (broken(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
         (broken(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
         (broken(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
         (broken(seed=-1), "seed", "greater than or equal to 0"),

@@ -13,7 +13,9 @@ def test_charges_accumulate_in_every_unit():
     frame = ledger.frame()
     assert list(frame.columns) == ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
     assert frame.cum_agent_steps.tolist() == [60, 100, 10]
-    assert ledger.totals_by_arm()["a"]["agent_steps"] == 110
+    totals = ledger.totals_by_arm()["a"]
+    assert totals == {"agent_steps": 110, "flops": 1710, "core_seconds": pytest.approx(0.85)}
+    assert isinstance(totals["agent_steps"], int) and isinstance(totals["flops"], int)
 
 
 def test_frame_order_does_not_depend_on_charge_order():
