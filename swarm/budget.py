@@ -27,3 +27,11 @@ def next_batch(remaining: int, rollout_steps: int) -> int:
 
 def rounds(share: int, rollout_steps: int) -> int:
     return -(-share // rollout_steps)
+
+
+def selection_reserve(agents: int, selection_games: int, max_game_length: int | None) -> int:
+    """Agent-steps one agent of an N-agent arm holds back for its selection games when they are charged:
+    it plays (N - 1) * selection_games of them and moves at most ceil(max_game_length / 2) times in each."""
+    if agents < 2 or max_game_length is None:
+        return 0
+    return (agents - 1) * selection_games * -(-max_game_length // 2)

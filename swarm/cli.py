@@ -1,4 +1,4 @@
-"""`swarm run FILE`, `swarm validate FILE`: the command line (also `python -m swarm`)."""
+"""`swarm run FILE`, `swarm validate FILE`, `swarm plan FILE`: the command line (also `python -m swarm`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Ray cluster to join (auto, ray://host:10001); default: start Ray locally",
     )
 
+    plan = commands.add_parser(
+        "plan", help="the smallest rating gap the file's seeds and games can detect, before any compute"
+    )
+    plan.add_argument("file", help="budget file")
+    plan.add_argument("--past", default=None, help="a finished run whose draw rate and seed spread to use")
+
     validate = commands.add_parser("validate", help="check a budget file and print the resolved config")
     validate.add_argument("file", nargs="?", help="budget file")
     validate.add_argument("--fields", action="store_true", help="list every field with its description")
@@ -35,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args, console)
+        if args.command == "plan":
+            return _plan(args, console)
         return _run(args, console)
     except config.ConfigError as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
@@ -62,9 +70,26 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace, console: Console) -> int:
+    from swarm import plan
+
+    cfg = config.load(args.file)
+    past = None
+    if args.past is not None:
+        try:
+            past = plan.read_past(Path(args.past))
+        except FileNotFoundError as exc:
+            raise config.ConfigError(f"--past: {exc}") from None
+    for line in plan.render(plan.plan(cfg, past)):
+        console.print(line, highlight=False)
+    return 0
+
+
 def _run(args: argparse.Namespace, console: Console) -> int:
     cfg = config.load(args.file)  # everything is validated here, before Ray starts
-    from swarm import experiment, summary  # imports ray and torch: only once the file is known good
+    import pandas as pd
+
+    from swarm import aggregate, experiment, summary  # imports ray and torch: once the file is known good
 
     columns = [
         TextColumn("{task.description}"),
@@ -73,12 +98,21 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         TextColumn("agent_steps"),
         TimeElapsedColumn(),
     ]
+    several = cfg.seeds is not None
     with Progress(*columns, console=console) as progress:
-        tasks = {arm.name: progress.add_task(arm.name, total=cfg.budget.total) for arm in cfg.arms}
-        run_dir, result = experiment.run(
-            cfg, Path(args.out), args.address, lambda arm, spent: progress.update(tasks[arm], completed=spent)
-        )
-    summary.render(result, console)
+        tasks: dict[tuple[int, str], int] = {}
+
+        def on_round(seed: int, arm: str, spent: float) -> None:
+            if (seed, arm) not in tasks:
+                label = f"seed {seed} {arm}" if several else arm
+                tasks[seed, arm] = progress.add_task(label, total=cfg.budget.total)
+            progress.update(tasks[seed, arm], completed=spent)
+
+        run_dir, result = experiment.run(cfg, Path(args.out), args.address, on_round)
+    if several:
+        aggregate.render(result, pd.read_parquet(run_dir / "per_seed.parquet"), console)
+    else:
+        summary.render(result, console)
     console.print(f"run directory: {run_dir}", highlight=False)
     return 0
 

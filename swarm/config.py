@@ -117,8 +117,56 @@ class Evaluation(Strict):
     verdict_games: int = Field(
         400, ge=2, description="Held-out games of each arm's best against the baseline's best."
     )
-    random_games: int = Field(200, ge=2, description="Games of each arm's best against a random player.")
+    crossplay_games: int = Field(
+        4,
+        ge=2,
+        description="Held-out games per pair of trained agents, all arms together: each agent's held-out "
+        "score against its own arm (the winner's curse), the cross-play matrix and the oracle best.",
+    )
+    ladder: list[str] = Field(
+        ["random", "heuristic", "mcts-16", "mcts-64"],
+        min_length=1,
+        description="Reference players that never learn: random, heuristic (wins when it can, blocks an "
+        "immediate loss), mcts-<simulations>. random is required: it anchors the rating scale at 0.",
+    )
+    ladder_games: int = Field(
+        10,
+        ge=2,
+        description="Held-out games of every trained agent against every ladder member, and of "
+        "every pair of ladder members.",
+    )
+    bootstrap: int = Field(
+        1000, ge=100, description="Bootstrap replicates behind every rating interval and over-seed interval."
+    )
+    charge_selection: bool = Field(
+        False,
+        description="Charge the selection games' agent-steps to the arm's budget: each agent reserves "
+        "its selection games x max_game_length / 2 before training. Default: reported beside the ledger.",
+    )
+    max_game_length: int | None = Field(
+        None,
+        ge=1,
+        description="Upper bound on moves per game (42 for Connect Four); needed by charge_selection.",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals and verdict.")
+
+    @model_validator(mode="after")
+    def _ladder_valid(self) -> Evaluation:
+        from swarm import ladder  # imports torch; only once the fields parse
+
+        for name in self.ladder:
+            ladder.check(name)
+        if "random" not in self.ladder:
+            raise ValueError("ladder must include random: it anchors the rating scale at 0; add random")
+        if len(set(self.ladder)) != len(self.ladder):
+            raise ValueError(f"ladder members must be unique, got {self.ladder}")
+        if self.charge_selection and self.max_game_length is None:
+            raise ValueError(
+                "charge_selection needs max_game_length, an upper bound on moves per game (42 for Connect "
+                "Four), to reserve the selection games' budget before training; "
+                "set evaluation.max_game_length"
+            )
+        return self
 
 
 class Resources(Strict):
@@ -135,7 +183,13 @@ class Experiment(Strict):
         "(pettingzoo.classic.connect_four_v3): a two-player turn-based game whose observations carry an "
         "action_mask.",
     )
-    seed: int = Field(0, ge=0, description="Seed of every RNG in the run.")
+    seed: int = Field(0, ge=0, lt=2**27, description="Seed of every RNG in the run.")
+    seeds: list[int] | None = Field(
+        None,
+        min_length=1,
+        description="Run the whole experiment once per seed (each a full run in seed-<s>/) and aggregate the "
+        "verdict over seeds. Replaces seed.",
+    )
     budget: Budget
     arms: list[Arm] = Field(..., min_length=2, description="Ways to spend the budget; compared head to head.")
     baseline: str | None = Field(
@@ -150,6 +204,11 @@ class Experiment(Strict):
     @model_validator(mode="after")
     def _arms_consistent(self) -> Experiment:
         names = [arm.name for arm in self.arms]
+        if self.seeds is not None:
+            if "seed" in self.model_fields_set:
+                raise ValueError("give seed or seeds, not both; remove one")
+            if len(set(self.seeds)) != len(self.seeds) or not all(0 <= s < 2**27 for s in self.seeds):
+                raise ValueError(f"seeds must be distinct integers in [0, 2**27), got {self.seeds}")
         if len(set(names)) != len(names):
             raise ValueError(f"arm names must be unique, got {names}")
         if self.baseline is not None and self.baseline not in names:
@@ -166,6 +225,21 @@ class Experiment(Strict):
                     "use interaction: self_play for a single agent"
                 )
         return self
+
+    @property
+    def run_seeds(self) -> list[int]:
+        return self.seeds if self.seeds is not None else [self.seed]
+
+    def for_seed(self, seed: int) -> Experiment:
+        """The same experiment on one seed: what each seed-<s>/ run directory records."""
+        return self.model_copy(update={"seed": seed, "seeds": None})
+
+    def selection_reserve(self, arm: Arm) -> int:
+        """Agent-steps each agent of `arm` holds back for its charged selection games (0 unless charged)."""
+        ev = self.evaluation
+        if not ev.charge_selection:
+            return 0
+        return budget.selection_reserve(arm.agents, ev.selection_games, ev.max_game_length)
 
     @property
     def baseline_arm(self) -> Arm:
@@ -197,8 +271,18 @@ def parse(data: dict, source: str = "config") -> Experiment:
 
 
 def check_budget(config: Experiment, source: str) -> None:
+    ev = config.evaluation
     for arm in config.arms:
         smallest = min(budget.split(config.budget.total, arm.agents))
+        reserve = config.selection_reserve(arm)
+        if reserve and smallest - reserve < config.ppo.rollout_steps:
+            raise ConfigError(
+                f"{source}: evaluation.charge_selection: each agent of arm {arm.name!r} holds back {reserve} "
+                f"agent_steps for its selection games ({arm.agents - 1} opponents x {ev.selection_games} "
+                f"games x {-(-(ev.max_game_length or 0) // 2)} moves), leaving {smallest - reserve} of its "
+                f"{smallest} for training, less than one rollout batch; raise budget.total, lower "
+                "evaluation.selection_games, or set charge_selection: false"
+            )
         if smallest < config.ppo.rollout_steps:
             need = arm.agents * config.ppo.rollout_steps
             raise ConfigError(

@@ -1,14 +1,17 @@
-"""Evaluation: choose each arm's best on selection games, then judge it on held-out games.
+"""Evaluation: choose each arm's best on selection games, then judge every agent on held-out games.
 
-The schedule is data: `Game(stage, arm, seed, player_0, player_1)`. Seeds come from disjoint stage ranges
-(see `seeds.game_seed`), so the games that choose an arm's best are never the games that judge it.
-Seats alternate within every pairing. Playing is passed in as a function, so this module never sees Ray.
+The schedule is data: `Game(stage, arm, seed, player_0, player_1)`. Selection is a round-robin inside each
+arm. The held-out stages use fresh seeds: `verdict` (each arm's best vs the baseline's best), `crossplay`
+(every trained agent vs every other, all arms together) and `ladder` (every agent and every ladder member vs
+every ladder member). Seeds come from disjoint stage ranges (see `seeds.game_seed`), so the games that
+choose an arm's best are never the games that judge it. Seats alternate within every pairing. Playing is
+passed in as a function, so this module never sees Ray.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -16,7 +19,7 @@ import pandas as pd
 
 from swarm import seeds
 from swarm.config import Experiment
-from swarm.population import RANDOM, agent_id
+from swarm.population import agent_id
 from swarm.rollout import score
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
@@ -41,11 +44,11 @@ def pairing(run_seed: int, stage: str, arm: str, a: str, b: str, games: int, sta
 
 
 def round_robin(
-    run_seed: int, arm: str, players: Sequence[str], games_per_pair: int, start: int
+    run_seed: int, stage: str, arm: str, players: Sequence[str], games_per_pair: int, start: int = 0
 ) -> list[Game]:
     schedule: list[Game] = []
     for a, b in combinations(players, 2):
-        schedule += pairing(run_seed, "selection", arm, a, b, games_per_pair, start + len(schedule))
+        schedule += pairing(run_seed, stage, arm, a, b, games_per_pair, start + len(schedule))
     return schedule
 
 
@@ -86,37 +89,49 @@ class Evaluation:
     selection_scores: dict[str, dict[str, float]]  # arm -> agent -> selection score
 
 
-def run(config: Experiment, play: Play) -> Evaluation:
-    ev = config.evaluation
+def arm_agents(config: Experiment) -> dict[str, list[str]]:
+    return {arm.name: [agent_id(arm.name, i) for i in range(arm.agents)] for arm in config.arms}
+
+
+def selection_schedule(config: Experiment) -> list[Game]:
+    """Round-robin inside every arm of more than one agent."""
     schedule: list[Game] = []
-    for arm in config.arms:
-        players = [agent_id(arm.name, i) for i in range(arm.agents)]
+    for arm, players in arm_agents(config).items():
         if len(players) > 1:
-            schedule += round_robin(config.seed, arm.name, players, ev.selection_games, len(schedule))
-    selection = play_schedule(schedule, play)
+            games = config.evaluation.selection_games
+            schedule += round_robin(config.seed, "selection", arm, players, games, len(schedule))
+    return schedule
 
-    best, ranked = {}, {}
-    for arm in config.arms:
-        players = [agent_id(arm.name, i) for i in range(arm.agents)]
-        best[arm.name], ranked[arm.name] = select_best(selection[selection.arm == arm.name], players)
 
-    baseline = config.baseline_arm.name
-    held_out: list[Game] = []
+def held_out_schedule(config: Experiment, best: dict[str, str]) -> list[Game]:
+    """Fresh-seed games that judge: each best vs the baseline's best (verdict), every agent vs every other
+    agent of every arm (cross-play), and every agent and ladder member vs every ladder member (ladder)."""
+    ev, seed, baseline = config.evaluation, config.seed, config.baseline_arm.name
+    verdict: list[Game] = []
     for arm in config.arms:
         if arm.name != baseline:
-            held_out += pairing(
-                config.seed,
-                "verdict",
-                arm.name,
-                best[arm.name],
-                best[baseline],
-                ev.verdict_games,
-                len(held_out),
+            verdict += pairing(
+                seed, "verdict", arm.name, best[arm.name], best[baseline], ev.verdict_games, len(verdict)
             )
-    versus_random: list[Game] = []
-    for arm in config.arms:
-        versus_random += pairing(
-            config.seed, "random", arm.name, best[arm.name], RANDOM, ev.random_games, len(versus_random)
-        )
-    judged = play_schedule(held_out + versus_random, play)
-    return Evaluation(pd.concat([selection, judged], ignore_index=True), best, ranked)
+    agents = arm_agents(config)
+    arm_of = {agent: arm for arm, players in agents.items() for agent in players}
+    everyone = [agent for players in agents.values() for agent in players]
+    crossplay = [
+        replace(g, arm=arm_of[g.player_0] if arm_of[g.player_0] == arm_of[g.player_1] else "")
+        for g in round_robin(seed, "crossplay", "", everyone, ev.crossplay_games)
+    ]
+    ladder: list[Game] = round_robin(seed, "ladder", "ladder", ev.ladder, ev.ladder_games)
+    for agent in everyone:
+        for member in ev.ladder:
+            ladder += pairing(seed, "ladder", arm_of[agent], agent, member, ev.ladder_games, len(ladder))
+    return verdict + crossplay + ladder
+
+
+def run(config: Experiment, play: Play) -> Evaluation:
+    """Choose each arm's best on selection games, then play every held-out game."""
+    selection = play_schedule(selection_schedule(config), play)
+    best, ranked = {}, {}
+    for arm, players in arm_agents(config).items():
+        best[arm], ranked[arm] = select_best(selection[selection.arm == arm], players)
+    held_out = play_schedule(held_out_schedule(config, best), play)
+    return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked)

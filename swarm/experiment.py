@@ -1,7 +1,9 @@
-"""One experiment, end to end: split -> train arms -> evaluate -> verdict -> write.
+"""One experiment, end to end: split -> train arms -> evaluate -> rate -> verdict -> write; once per seed.
 
 The config is already validated (`config.load`) before this runs, so no compute is spent on a bad file.
-Tables are written as soon as they are final, so a later failure loses nothing already finished.
+Tables are written as soon as they are final, so a later failure loses nothing already finished. With
+`seeds: [...]` every seed is a whole run in `seed-<s>/`, and the verdict over seeds goes beside them; a
+seed whose summary.json exists is not run again, so re-running into the same directory resumes.
 """
 
 from __future__ import annotations
@@ -12,29 +14,129 @@ from pathlib import Path
 
 import pandas as pd
 
-from swarm import evaluate, population, rundir, summary
+from swarm import aggregate, envs, evaluate, population, ratings, rundir, seeds, summary
 from swarm.config import Experiment
+from swarm.ledger import Ledger
+from swarm.policy import forward_flops
+
+OnRound = Callable[[int, str, float], None]  # seed, arm, agent-steps spent
 
 
 def run(
     config: Experiment,
     out: Path,
     address: str | None = None,
-    on_round: Callable[[str, float], None] | None = None,
+    on_round: OnRound | None = None,
+    run_dir: Path | None = None,
 ) -> tuple[Path, dict]:
-    started = time.time()
-    run_dir = rundir.create(out, config.name)
+    """Run every seed; returns the run directory and its summary (the over-seed one for several seeds)."""
+    run_dir = run_dir or rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     with population.session(address, config.resources.cpus) as cpus:
-        trained = population.train(config, cpus, on_round)
-        rundir.write_parquet(trained.ledger.frame(), run_dir / "ledger.parquet")
-        rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
-        for agent, weights in trained.weights.items():
-            rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
-        evaluation = evaluate.run(
-            config, lambda games: population.play_games(config, games, trained.weights, cpus)
-        )
-        rundir.write_parquet(evaluation.matches, run_dir / "matches.parquet")
-    result = summary.build(config, trained.ledger, evaluation, time.time() - started)
+        if config.seeds is None:
+            return run_dir, run_seed(config, run_dir, cpus, on_round)
+        results = []
+        for seed in config.seeds:
+            seed_dir = run_dir / f"seed-{seed}"
+            done = seed_dir / "summary.json"
+            if not done.exists():
+                run_seed(config.for_seed(seed), seed_dir, cpus, on_round)
+            results.append(rundir.read_json(done))
+    frame = aggregate.per_seed(results)
+    ev = config.evaluation
+    result = {
+        "name": config.name,
+        "env": config.env,
+        "seeds": config.seeds,
+        "confidence": ev.confidence,
+        "verdicts": aggregate.over_seeds(
+            frame, ev.confidence, ev.bootstrap, seeds.bootstrap_rng(min(config.seeds))
+        ),
+    }
+    rundir.write_parquet(frame, run_dir / "per_seed.parquet")
     rundir.write_json(result, run_dir / "summary.json")
     return run_dir, result
+
+
+def run_seed(config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None) -> dict:
+    started = time.time()
+    rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
+    progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
+    trained = population.train(config, cpus, progress)
+    for agent, weights in trained.weights.items():
+        rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
+    rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
+    evaluation = evaluate.run(config, lambda games: population.play_games(config, games, trained.weights))
+    rundir.write_parquet(evaluation.matches, run_dir / "matches.parquet")
+    spend = selection_spend(config, evaluation.matches)
+    if config.evaluation.charge_selection:
+        charge_selection(trained.ledger, spend)
+    rundir.write_parquet(trained.ledger.frame(), run_dir / "ledger.parquet")
+
+    held_out = evaluation.matches[evaluation.matches.stage != "selection"]
+    ev = config.evaluation
+    rated = ratings.fit_matches(
+        held_out, "random", ev.confidence, ev.bootstrap, rng=seeds.bootstrap_rng(config.seed)
+    )
+    every = ratings.fit_matches(
+        evaluation.matches, "random", ev.confidence, ev.bootstrap, rng=seeds.bootstrap_rng(config.seed)
+    )
+    rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run_dir / "ratings.parquet")
+    rundir.write_parquet(ratings.crossplay(held_out), run_dir / "crossplay.parquet")
+    spent = trained.ledger.totals_by_arm()
+    result = summary.build(config, spent, evaluation, rated, selection_cost(spend), time.time() - started)
+    rundir.write_json(result, run_dir / "summary.json")
+    return result
+
+
+def ratings_frame(
+    config: Experiment, best: dict[str, str], held_out: ratings.Ratings, every: ratings.Ratings
+) -> pd.DataFrame:
+    """Tidy ratings: one row per player and fit. `held_out` rates on games that did not choose anyone;
+    `all` adds the selection games, so the chosen agents' inflation is visible."""
+    arm_of = {a: arm for arm, agents in evaluate.arm_agents(config).items() for a in agents}
+    frames = []
+    for fit, rated in (("held_out", held_out), ("all", every)):
+        frame = rated.table.copy()
+        frame.insert(0, "fit", fit)
+        frame.insert(2, "arm", frame.player.map(arm_of).fillna("ladder"))
+        frame["chosen"] = frame.player.isin(set(best.values()))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
+    """Agent-steps and forward FLOPs each agent spent in selection games; of a game of L moves the seat that
+    moves first makes ceil(L / 2)."""
+    selection = matches[matches.stage == "selection"]
+    moves = (
+        pd.concat(
+            [
+                pd.Series((selection.length.to_numpy() + 1) // 2, index=selection.player_0.to_numpy()),
+                pd.Series(selection.length.to_numpy() // 2, index=selection.player_1.to_numpy()),
+            ]
+        )
+        .groupby(level=0)
+        .sum()
+    )
+    spec = envs.describe(config.env)
+    per_move = forward_flops([spec.obs_dim, *config.network.hidden, spec.actions], 1)
+    rows = [
+        {"arm": arm, "agent": agent, "agent_steps": int(moves.get(agent, 0))}
+        for arm, agents in evaluate.arm_agents(config).items()
+        for agent in agents
+    ]
+    frame = pd.DataFrame(rows, columns=["arm", "agent", "agent_steps"])
+    frame["flops"] = frame.agent_steps * per_move
+    return frame
+
+
+def selection_cost(spend: pd.DataFrame) -> dict[str, dict[str, int]]:
+    sums = spend.groupby("arm", sort=False)[["agent_steps", "flops"]].sum()
+    return {arm: {unit: int(sums.loc[arm, unit]) for unit in sums.columns} for arm in sums.index}
+
+
+def charge_selection(ledger: Ledger, spend: pd.DataFrame) -> None:
+    """Charge every agent its selection moves, out of the reserve it held back from training."""
+    for row in spend[spend.agent_steps > 0].itertuples():
+        ledger.charge(row.arm, row.agent, -1, row.agent_steps, row.flops, 0.0, stage="selection")

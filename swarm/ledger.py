@@ -27,8 +27,16 @@ class Ledger:
         return self.shares[agent] - int(self.spent.get(agent, {}).get("agent_steps", 0))
 
     def charge(
-        self, arm: str, agent: str, round_: int, agent_steps: int, flops: int, core_seconds: float
+        self,
+        arm: str,
+        agent: str,
+        round_: int,
+        agent_steps: int,
+        flops: int,
+        core_seconds: float,
+        stage: str = "training",
     ) -> None:
+        """Add one row; `stage` is training, or selection when selection games are charged (round -1)."""
         if agent not in self.shares:
             raise KeyError(f"agent {agent!r} has no share in this ledger")
         if agent_steps < 0 or flops < 0 or core_seconds < 0:
@@ -43,14 +51,23 @@ class Ledger:
         for unit, amount in charge.items():
             totals[unit] += amount
         self.rows.append(
-            {"arm": arm, "agent": agent, "round": round_, **charge, **{f"cum_{u}": totals[u] for u in UNITS}}
+            {
+                "arm": arm,
+                "agent": agent,
+                "stage": stage,
+                "round": round_,
+                **charge,
+                **{f"cum_{u}": totals[u] for u in UNITS},
+            }
         )
 
     def frame(self) -> pd.DataFrame:
         """One row per charge, ordered by agent (as in `shares`) then round, however arms interleaved."""
-        columns = ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+        columns = ["arm", "agent", "stage", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
         position = {agent: k for k, agent in enumerate(self.shares)}
-        rows = sorted(self.rows, key=lambda row: (position[row["agent"]], row["round"]))
+        rows = sorted(
+            self.rows, key=lambda row: (position[row["agent"]], row["stage"] != "training", row["round"])
+        )
         return pd.DataFrame(rows, columns=columns)
 
     def totals_by_arm(self) -> dict[str, dict[str, int | float]]:

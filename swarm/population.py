@@ -10,6 +10,7 @@ on equal shares of the CPUs. Evaluation games run as Ray tasks.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,17 +20,17 @@ import ray
 import torch
 from ray._private import ray_constants  # private: the one switch that keeps a local Ray on loopback
 
-from swarm import budget, matchmaking, seeds
+from swarm import budget, ladder, matchmaking, seeds
 from swarm.agent import Agent, RoundReport, opponent
 from swarm.config import Experiment
 from swarm.envs import Games, describe
 from swarm.ledger import Ledger
 from swarm.matchmaking import CURRENT
-from swarm.policy import Player, RandomPlayer
+from swarm.policy import Player
 from swarm.rollout import play
 
-RANDOM = "random"
 Weights = dict[str, np.ndarray]
+CHUNK = 64  # evaluation games one task plays in lockstep
 
 
 @contextmanager
@@ -105,6 +106,7 @@ class ArmTraining:
     config: Experiment
     arm: int
     hosts: int
+    cpus_per_host: float
     ledger: Ledger
     round: int = 0
     rows: list[dict] = field(default_factory=list)
@@ -114,7 +116,8 @@ class ArmTraining:
         self.name, self.size = spec.name, spec.agents
         self.ids = [agent_id(self.name, i) for i in range(self.size)]
         members = [list(range(h, self.size, self.hosts)) for h in range(self.hosts)]
-        self.actors = [Host.remote(self.config, self.arm, m) for m in members]
+        host = Host.options(num_cpus=self.cpus_per_host)
+        self.actors = [host.remote(self.config, self.arm, m) for m in members]
         initial = {}
         for part in ray.get([actor.weights.remote() for actor in self.actors]):
             initial.update(part)
@@ -124,9 +127,9 @@ class ArmTraining:
 
     def launch(self) -> list[ray.ObjectRef]:
         """Start the next round on every host; an empty list once every agent has spent its share."""
-        targets = [
-            budget.next_batch(self.ledger.remaining(a), self.config.ppo.rollout_steps) for a in self.ids
-        ]
+        reserve = self.config.selection_reserve(self.config.arms[self.arm])
+        left = [self.ledger.remaining(a) - reserve for a in self.ids]  # for training
+        targets = [budget.next_batch(n, self.config.ppo.rollout_steps) for n in left]
         if not any(targets):
             return []
         if self.round % self.config.opponents.snapshot_every == 0:
@@ -150,7 +153,7 @@ class ArmTraining:
             plans = {
                 i: (
                     targets[i],
-                    1 - self.ledger.remaining(self.ids[i]) / self.ledger.shares[self.ids[i]],
+                    1 - left[i] / (self.ledger.shares[self.ids[i]] - reserve),
                     opponents[i],
                 )
                 for i in members
@@ -190,6 +193,18 @@ class ArmTraining:
             ray.kill(actor)
 
 
+def _hosts(cpus: int, arms: int, agents: int) -> tuple[int, float]:
+    """Hosts for one arm and CPUs per host: every arm reserves cpus / arms, whole CPUs where it can.
+
+    Ray takes fractions of a CPU only below 1, so with fewer CPUs than arms each arm runs one host on
+    cpus / arms of a CPU (the processes share the cores evenly); otherwise one host per whole CPU.
+    """
+    share = cpus / arms
+    if share < 1:
+        return 1, math.floor(share * 1e4) / 1e4  # Ray counts in units of 1e-4; never ask for more than all
+    return min(agents, int(share)), 1.0
+
+
 @dataclass
 class Trained:
     ledger: Ledger
@@ -205,8 +220,10 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
         for i, share in enumerate(budget.split(config.budget.total, arm.agents))
     }
     ledger = Ledger(shares)
-    per_arm = max(1, cpus // len(config.arms))
-    arms = [ArmTraining(config, a, min(arm.agents, per_arm), ledger) for a, arm in enumerate(config.arms)]
+    arms = [
+        ArmTraining(config, a, *_hosts(cpus, len(config.arms), arm.agents), ledger)
+        for a, arm in enumerate(config.arms)
+    ]
     weights = {}
     running = {id(arm): (arm, arm.launch()) for arm in arms}
     while running:
@@ -229,31 +246,40 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
     return Trained(ledger, [row for arm in arms for row in arm.rows], weights)
 
 
-@ray.remote(num_cpus=1)
-def _play_chunk(
+def play_local(
     config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Play (seed, player_0, player_1) games in this process, all in lockstep; players are agents by id
+    (their weights given) or ladder members by name."""
     torch.set_num_threads(1)
     spec = describe(config.env)
     names = sorted({name for _, a, b in games for name in (a, b)})
-    players: list[Player] = [
-        RandomPlayer() if n == RANDOM else opponent(spec, config, weights[n]) for n in names
+    players: list[Player | ladder.Searcher] = [
+        ladder.build(n) if n in config.evaluation.ladder else opponent(spec, config, weights[n])
+        for n in names
     ]
     seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
-    env_games = Games(spec, min(len(games), 64))
+    env_games = Games(spec, len(games))
     return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
 
 
+_play_chunk = ray.remote(num_cpus=1)(play_local)
+
+
 def play_games(
-    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights], cpus: int
+    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play (seed, player_0, player_1) games in parallel Ray tasks; rewards [G, 2] and lengths [G]."""
     if not games:
         return np.zeros((0, 2), np.float32), np.zeros(0, np.int64)
     ref = ray.put(weights)
-    chunks = np.array_split(np.arange(len(games)), min(len(games), max(1, 2 * cpus)))
-    parts = ray.get(
-        [_play_chunk.remote(config, [games[i] for i in chunk], ref) for chunk in chunks if len(chunk)]
-    )
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    # Chunks of at most CHUNK games, dealt out in turn so slow games (a search player's) spread evenly; they
+    # depend on the schedule alone, so results do not depend on the number of CPUs.
+    n = -(-len(games) // CHUNK)
+    chunks = [np.arange(k, len(games), n) for k in range(n)]
+    parts = ray.get([_play_chunk.remote(config, [games[i] for i in chunk], ref) for chunk in chunks])
+    rewards, lengths = np.zeros((len(games), 2), np.float32), np.zeros(len(games), np.int64)
+    for chunk, (r, length) in zip(chunks, parts, strict=True):
+        rewards[chunk], lengths[chunk] = r, length
+    return rewards, lengths

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from swarm.envs import Games
+from swarm.ladder import Searcher
 from swarm.policy import ActorCritic, Player, forward_flops
 
 
@@ -63,16 +64,28 @@ class RolloutStats:
 
 
 def act_grouped(
-    players: Sequence[Player], who: np.ndarray, obs: np.ndarray, mask: np.ndarray, generator: torch.Generator
+    players: Sequence[Player | Searcher],
+    who: np.ndarray,
+    rows: np.ndarray,
+    games: Games,
+    generator: torch.Generator,
 ) -> tuple[np.ndarray, int]:
-    """Actions for rows whose player index is `who[row]`: one batched call per distinct player."""
+    """Actions in games `rows` whose player index is `who`: one batched call per distinct player.
+
+    Networks see observations and masks; searchers (the ladder's heuristic and MCTS) see the games themselves.
+    Returns the actions and the networks' forward FLOPs.
+    """
     actions = np.zeros(len(who), np.int64)
     flops = 0
     for p in np.unique(who):
-        rows = np.flatnonzero(who == p)
-        chosen = players[p].act(torch.from_numpy(obs[rows]), torch.from_numpy(mask[rows]), generator)
-        actions[rows] = chosen.numpy()
-        flops += players[p].act_flops(len(rows))
+        sel = np.flatnonzero(who == p)
+        mine, player = rows[sel], players[p]
+        if isinstance(player, Searcher):
+            actions[sel] = player.search([games.envs[i] for i in mine], generator)
+            continue
+        obs, mask = torch.from_numpy(games.obs[mine]), torch.from_numpy(games.mask[mine])
+        actions[sel] = player.act(obs, mask, generator).numpy()
+        flops += player.act_flops(len(mine))
     return actions, flops
 
 
@@ -144,9 +157,7 @@ def collect(
             idle = wait[pending[wait] < 0]
             active[idle] = False
             wait = wait[pending[wait] >= 0]
-        wait_actions, opp_flops = act_grouped(
-            opponents, slot_opponent[wait], games.obs[wait], games.mask[wait], generator
-        )
+        wait_actions, opp_flops = act_grouped(opponents, slot_opponent[wait], wait, games, generator)
         flops += opp_flops
 
         movers = np.concatenate([acting, wait])
@@ -183,7 +194,7 @@ def collect(
 
 def play(
     games: Games,
-    players: Sequence[Player],
+    players: Sequence[Player | Searcher],
     seating: np.ndarray,
     seeds: Sequence[int],
     generator: torch.Generator,
@@ -205,7 +216,7 @@ def play(
     while (slot_game >= 0).any():
         live = np.flatnonzero(slot_game >= 0)
         who = seating[slot_game[live], games.to_move[live]]
-        actions, _ = act_grouped(players, who, games.obs[live], games.mask[live], generator)
+        actions, _ = act_grouped(players, who, live, games, generator)
         step_rewards, done = games.step(live, actions)
         rewards[slot_game[live]] += step_rewards
         for i in live[done]:

@@ -99,3 +99,7 @@ def provenance() -> dict:
 
 def resolved_config(config: Experiment) -> dict:
     return {**config.model_dump(mode="json"), "provenance": provenance()}
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())

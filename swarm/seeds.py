@@ -1,7 +1,8 @@
 """Every RNG of a run comes from here, derived from the run seed and what it is for.
 
-Game seeds carry their stage in their bits, `(run_seed * 8 + stage) << 32 | index`, so training, selection,
-verdict and random-opponent games can never share a seed: disjoint by construction, not by luck.
+Game seeds carry their stage in their bits, `(run_seed * 8 + stage) << 32 | index`, so training, selection
+and the held-out stages (verdict, cross-play, ladder) can never share a seed, within a run or across run
+seeds: disjoint by construction, not by luck.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-STAGES = ("training", "selection", "verdict", "random")
+STAGES = ("training", "selection", "verdict", "crossplay", "ladder")
 MAX_RUN_SEED = 2**27  # keeps every game seed inside int64
 
 
@@ -47,5 +48,14 @@ def agent_rngs(
 
 
 def eval_generator(first_game_seed: int) -> torch.Generator:
-    """Action sampling in a chunk of evaluation games, fixed by the chunk's first game."""
-    return torch.Generator().manual_seed(first_game_seed % 2**63)
+    """Action sampling in a chunk of evaluation games, fixed by the chunk's first game.
+
+    Hashed, not passed as is: torch's CPU generator keeps only the low 32 bits of a seed, which for a game
+    seed are its index, the same in every stage and run seed."""
+    sequence = _sequence(first_game_seed >> 32, 4, first_game_seed & 0xFFFFFFFF)
+    return torch.Generator().manual_seed(int(sequence.generate_state(1)[0]))
+
+
+def bootstrap_rng(run_seed: int) -> np.random.Generator:
+    """Resampling behind the rating and over-seed intervals."""
+    return np.random.default_rng(_sequence(run_seed, 3))

@@ -20,12 +20,20 @@ def tiny_config(**overrides) -> dict:
         "budget": {"unit": "agent_steps", "total": 2048},
         "arms": [
             {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "independent", "agents": 4, "interaction": "self_play"},
             {"name": "swarm", "agents": 4, "interaction": "population"},
         ],
         "ppo": {"rollout_steps": 256, "envs": 8, "epochs": 2, "minibatches": 2},
         "network": {"hidden": [32]},
         "opponents": {"snapshot_every": 1, "pool_size": 2},
-        "evaluation": {"selection_games": 4, "verdict_games": 20, "random_games": 10},
+        "evaluation": {
+            "selection_games": 4,
+            "verdict_games": 20,
+            "crossplay_games": 2,
+            "ladder": ["random", "heuristic", "mcts-4"],
+            "ladder_games": 4,
+            "bootstrap": 200,
+        },
         "resources": {"cpus": 2},
     }
     data.update(overrides)

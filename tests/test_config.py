@@ -48,6 +48,15 @@ def broken(**changes) -> dict:
         (broken(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
         (broken(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
         (broken(seed=-1), "seed", "greater than or equal to 0"),
+        (broken(seeds=[0, 1]), "give seed or seeds, not both", "remove one"),
+        (broken(evaluation__ladder=["random", "mcts"]), "evaluation", "mcts-<simulations> such as mcts-64"),
+        (broken(evaluation__ladder=["heuristic"]), "evaluation", "ladder must include random"),
+        (broken(evaluation__charge_selection=True), "evaluation", "set evaluation.max_game_length"),
+        (
+            broken(evaluation__charge_selection=True, evaluation__max_game_length=100),
+            "evaluation.charge_selection",
+            "lower evaluation.selection_games",
+        ),
         ({k: v for k, v in tiny_config().items() if k != "budget"}, "budget", "required field is missing"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -26,7 +27,8 @@ def run(tmp_path_factory):
 def test_every_table_has_its_columns(run):
     _, run_dir, _ = run
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
-    assert list(ledger.columns) == ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+    assert list(ledger.columns) == ["arm", "agent", "stage", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+    assert set(ledger.stage) == {"training"}  # selection games are reported, not charged, by default
     training = pd.read_parquet(run_dir / "training.parquet")
     for column in [
         "arm",
@@ -55,16 +57,29 @@ def test_every_table_has_its_columns(run):
         "outcome",
         "length",
     ]
-    assert set(matches.stage) == {"selection", "verdict", "random"}
+    assert set(matches.stage) == {"selection", "verdict", "crossplay", "ladder"}
+    rated = pd.read_parquet(run_dir / "ratings.parquet")
+    assert list(rated.columns) == [
+        "fit",
+        "player",
+        "arm",
+        "rating",
+        "ci_low",
+        "ci_high",
+        "games",
+        "score",
+        "chosen",
+    ]
+    crossplay = pd.read_parquet(run_dir / "crossplay.parquet")
+    assert list(crossplay.columns) == ["player", "opponent", "games", "wins", "draws", "losses", "score"]
 
 
 def test_selection_and_verdict_games_share_no_seed(run):
     _, run_dir, _ = run
     matches = pd.read_parquet(run_dir / "matches.parquet")
     by_stage = {stage: set(group.seed) for stage, group in matches.groupby("stage")}
-    assert by_stage["selection"].isdisjoint(by_stage["verdict"])
-    assert by_stage["selection"].isdisjoint(by_stage["random"])
-    assert by_stage["verdict"].isdisjoint(by_stage["random"])
+    for a, b in itertools.combinations(by_stage.values(), 2):
+        assert a.isdisjoint(b)
     assert all(seeds.stage_of(s) == stage for stage, values in by_stage.items() for s in values)
     assert matches.seed.is_unique
 
@@ -73,7 +88,7 @@ def test_round_robin_and_seats(run):
     cfg, run_dir, summary = run
     matches = pd.read_parquet(run_dir / "matches.parquet")
     selection = matches[matches.stage == "selection"]
-    assert len(selection) == 6 * cfg.evaluation.selection_games  # 4 agents: 6 pairs
+    assert len(selection) == 2 * 6 * cfg.evaluation.selection_games  # two arms of 4 agents: 6 pairs each
     verdict = matches[matches.stage == "verdict"]
     best = summary["arms"]["swarm"]["best"]
     assert (
@@ -118,12 +133,52 @@ def test_summary_has_a_verdict(run):
     assert json.loads((run_dir / "summary.json").read_text()) == json.loads(
         json.dumps(summary, default=float)
     )
-    (v,) = summary["verdicts"]
+    independent, swarm = summary["verdicts"]
+    assert (independent["arm"], swarm["arm"]) == ("independent", "swarm")
+    v = swarm
     assert v["games"] == v["wins"] + v["draws"] + v["losses"] == 20
     assert v["ci_low"] <= v["score"] <= v["ci_high"]
     assert v["verdict"].startswith(("swarm best beats single", "single beats swarm best", "no significant"))
-    for arm in summary["arms"].values():
-        assert arm["vs_random"]["games"] == 10
+    gap = v["rating_gap"]
+    assert gap["ci_low"] <= gap["estimate"] <= gap["ci_high"]
+
+
+def test_ratings_cover_every_agent_and_ladder_member(run):
+    cfg, run_dir, summary = run
+    rated = pd.read_parquet(run_dir / "ratings.parquet")
+    held_out = rated[rated.fit == "held_out"].set_index("player")
+    agents = [f"{arm.name}/{i}" for arm in cfg.arms for i in range(arm.agents)]
+    assert set(held_out.index) == {*agents, *cfg.evaluation.ladder}
+    assert held_out.loc["random", "rating"] == 0  # the anchor
+    assert (held_out.ci_low <= held_out.rating).all() and (held_out.rating <= held_out.ci_high).all()
+    assert set(held_out.arm) == {"single", "independent", "swarm", "ladder"}
+    assert set(held_out[held_out.chosen].index) == {a["best"] for a in summary["arms"].values()}
+    assert set(rated.fit) == {"held_out", "all"}
+    # every agent met every other agent and every ladder member on held-out seeds
+    crossplay = pd.read_parquet(run_dir / "crossplay.parquet")
+    met = crossplay.groupby("player").opponent.nunique()
+    players = len(agents) + len(cfg.evaluation.ladder)
+    assert (met[agents] == players - 1).all()
+
+
+def test_winners_curse_and_oracle_are_reported(run):
+    _, run_dir, summary = run
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    swarm = summary["arms"]["swarm"]
+    own = matches[(matches.stage == "crossplay") & (matches.arm == "swarm")]
+    assert swarm["held_out_score"] == pytest.approx(_selection_score(own, swarm["best"]))
+    assert swarm["winners_curse"] == pytest.approx(swarm["selection_score"] - swarm["held_out_score"])
+    rated = pd.read_parquet(run_dir / "ratings.parquet")
+    members = rated[(rated.fit == "held_out") & (rated.arm == "swarm")]
+    assert swarm["oracle_best"] == members.loc[members.rating.idxmax(), "player"]
+    assert swarm["selection_loss"]["estimate"] >= 0
+    (gains,) = summary["gains"]
+    assert (gains["arm"], gains["control"], gains["baseline"]) == ("swarm", "independent", "single")
+    total = gains["selection_gain"]["estimate"] + gains["interaction_gain"]["estimate"]
+    assert total == pytest.approx(gains["total_gain"]["estimate"])
+    assert summary["arms"]["independent"]["selection_cost"]["agent_steps"] == int(
+        matches[(matches.stage == "selection") & (matches.arm == "independent")].length.sum()
+    )
 
 
 def test_config_and_weights_are_saved(run):
@@ -133,6 +188,7 @@ def test_config_and_weights_are_saved(run):
     assert saved["provenance"]["packages"]["ray"]
     weights = sorted((run_dir / "checkpoints" / "final").glob("*.pt"))
     assert [w.name for w in weights] == [
+        *(f"independent-{i}.pt" for i in range(4)),
         "single-0.pt",
         "swarm-0.pt",
         "swarm-1.pt",
@@ -179,3 +235,56 @@ def test_cli_run_prints_the_verdict(tmp_path):
     assert "verdict:" in done.stdout
     assert "run directory:" in done.stdout
     assert len(list((tmp_path / "runs").glob("tiny-*/summary.json"))) == 1
+
+
+def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
+    data = tiny_config(
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 2, "interaction": "population"},
+        ]
+    )
+    del data["seed"]
+    cfg = config.parse({**data, "seeds": [3, 4]})
+    run_dir, result = experiment.run(cfg, tmp_path)
+    frame = pd.read_parquet(run_dir / "per_seed.parquet")
+    assert list(frame.seed) == [3, 4]
+    played = []
+    for seed, row in zip([3, 4], frame.itertuples(), strict=True):
+        own = rundir.read_json(run_dir / f"seed-{seed}" / "summary.json")
+        assert own["seed"] == seed
+        assert row.rating_gap == own["verdicts"][0]["rating_gap"]["estimate"]
+        played.append(set(pd.read_parquet(run_dir / f"seed-{seed}" / "matches.parquet").seed))
+    assert played[0].isdisjoint(played[1])  # evaluation seeds differ between run seeds
+    (v,) = result["verdicts"]
+    assert v["seeds"] == 2 and "over 2 seeds" in v["verdict"]
+    assert v["rating_gap"]["estimate"] == pytest.approx(frame.rating_gap.mean())
+    assert 0 <= v["probability_of_improvement"]["estimate"] <= 1
+    # re-running into the same directory skips the seeds that finished
+    finished = (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns
+    experiment.run(cfg, tmp_path, run_dir=run_dir)
+    assert (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns == finished
+
+
+def test_charged_selection_stays_inside_each_share(tmp_path):
+    data = tiny_config(
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 4, "interaction": "population"},
+        ]
+    )
+    data["evaluation"] |= {"charge_selection": True, "max_game_length": 42}
+    cfg = config.parse(data)
+    reserve = 3 * 4 * 21  # 3 opponents x 4 games x at most 21 own moves
+    assert cfg.selection_reserve(cfg.arms[1]) == reserve
+    run_dir, summary = experiment.run(cfg, tmp_path)
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    swarm = ledger[ledger.arm == "swarm"]
+    training = swarm[swarm.stage == "training"].groupby("agent").agent_steps.sum()
+    selection = swarm[swarm.stage == "selection"].set_index("agent").agent_steps
+    share = cfg.budget.total // 4
+    assert (training == share - reserve).all()
+    assert (selection > 0).all() and (selection <= reserve).all()
+    assert summary["arms"]["swarm"]["spent"]["agent_steps"] == training.sum() + selection.sum()
+    assert summary["arms"]["swarm"]["selection_cost"]["agent_steps"] == selection.sum()
+    assert set(ledger[ledger.arm == "single"].stage) == {"training"}

@@ -11,7 +11,7 @@ def test_charges_accumulate_in_every_unit():
     assert ledger.remaining("a/0") == 0
     assert ledger.spent["a/0"] == {"agent_steps": 100, "flops": 1700, "core_seconds": 0.75}
     frame = ledger.frame()
-    assert list(frame.columns) == ["arm", "agent", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
+    assert list(frame.columns) == ["arm", "agent", "stage", "round", *UNITS, *(f"cum_{u}" for u in UNITS)]
     assert frame.cum_agent_steps.tolist() == [60, 100, 10]
     totals = ledger.totals_by_arm()["a"]
     assert totals == {"agent_steps": 110, "flops": 1710, "core_seconds": pytest.approx(0.85)}

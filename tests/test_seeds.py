@@ -1,3 +1,5 @@
+import torch
+
 from swarm import seeds
 
 
@@ -11,7 +13,7 @@ def test_stages_never_share_a_seed():
 
 def test_run_seeds_do_not_collide():
     assert seeds.game_seed(0, "verdict", 5) != seeds.game_seed(1, "verdict", 5)
-    assert seeds.game_seed(seeds.MAX_RUN_SEED - 1, "random", 2**32 - 1) < 2**63
+    assert seeds.game_seed(seeds.MAX_RUN_SEED - 1, "ladder", 2**32 - 1) < 2**63
 
 
 def test_agent_rngs_are_reproducible_and_distinct():
@@ -20,3 +22,9 @@ def test_agent_rngs_are_reproducible_and_distinct():
     assert a_np.integers(1 << 30) == b_np.integers(1 << 30)
     assert a_torch.initial_seed() == b_torch.initial_seed()
     assert seeds.agent_rngs(0, 1, 2, 4)[1].initial_seed() != a_torch.initial_seed()
+
+
+def test_evaluation_streams_differ_between_stages_and_run_seeds():
+    firsts = [seeds.game_seed(run, stage, 0) for run in (0, 1) for stage in ("selection", "verdict")]
+    draws = {float(torch.rand(1, generator=seeds.eval_generator(s))) for s in firsts}
+    assert len(draws) == len(firsts)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from swarm import config, plan, stats
+from tests.conftest import tiny_config
+
+
+def design(seeds: list[int], verdict_games: int) -> config.Experiment:
+    data = tiny_config()
+    del data["seed"]
+    data["seeds"] = seeds
+    data["evaluation"]["verdict_games"] = verdict_games
+    return config.parse(data)
+
+
+def test_detectable_gap_shrinks_with_seeds_and_games():
+    one = plan.plan(design([0], 400))["detectable"]
+    four = plan.plan(design([0, 1, 2, 3], 400))["detectable"]
+    for spread in plan.ASSUMED_SEED_SPREADS:
+        assert four[spread] == pytest.approx(one[spread] / 2)  # sqrt(4) seeds
+    more_games = plan.plan(design([0], 1600))["detectable"]
+    assert more_games[0.0] == pytest.approx(one[0.0] / 2)  # game noise alone: sqrt(4) games
+    assert one[100.0] > one[0.0]
+
+
+def test_game_noise_matches_the_delta_method():
+    result = plan.plan(design([0, 1], 400))
+    se = 400 / math.log(10) / 0.25 * 0.5 / math.sqrt(400)
+    assert result["game_se"] == pytest.approx(se)
+    assert result["detectable"][0.0] == pytest.approx(stats.min_detectable_gap(se / math.sqrt(2)))
+
+
+def test_a_past_run_supplies_the_seed_spread():
+    past = plan.Past(draw_rate=0.0, seed_spread=40.0, seeds=5)
+    result = plan.plan(design([0, 1, 2, 3, 4], 400), past)
+    assert list(result["detectable"]) == [40.0]
+    assert any("measured on 5 seeds" in line for line in plan.render(result))
+
+
+def test_cli_plan_prints_before_any_compute(tmp_path):
+    path = tmp_path / "five.yaml"
+    data = tiny_config()
+    del data["seed"]
+    path.write_text(yaml.safe_dump({**data, "seeds": [0, 1, 2, 3, 4]}))
+    done = subprocess.run(
+        [sys.executable, "-m", "swarm", "plan", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "smallest detectable gap" in done.stdout and "5 seed(s)" in done.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "swarm", "plan", str(path), "--past", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "--past" in missing.stderr
