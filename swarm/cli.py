@@ -108,7 +108,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                 tasks[seed, arm] = progress.add_task(label, total=cfg.budget.total)
             progress.update(tasks[seed, arm], completed=spent)
 
-        run_dir, result = experiment.run(cfg, Path(args.out), args.address, on_round)
+        run_dir, result = experiment.run(
+            cfg, Path(args.out), args.address, on_round, say=lambda text: progress.console.print(text)
+        )
     if several:
         aggregate.render(result, pd.read_parquet(run_dir / "per_seed.parquet"), console)
     else:

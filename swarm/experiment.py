@@ -20,6 +20,7 @@ from swarm.ledger import Ledger
 from swarm.policy import forward_flops
 
 OnRound = Callable[[int, str, float], None]  # seed, arm, agent-steps spent
+Say = Callable[[str], None]  # one line of progress for the user
 
 
 def run(
@@ -28,19 +29,20 @@ def run(
     address: str | None = None,
     on_round: OnRound | None = None,
     run_dir: Path | None = None,
+    say: Say = lambda _: None,
 ) -> tuple[Path, dict]:
     """Run every seed; returns the run directory and its summary (the over-seed one for several seeds)."""
     run_dir = run_dir or rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     with population.session(address, config.resources.cpus) as cpus:
         if config.seeds is None:
-            return run_dir, run_seed(config, run_dir, cpus, on_round)
+            return run_dir, run_seed(config, run_dir, cpus, on_round, say)
         results = []
         for seed in config.seeds:
             seed_dir = run_dir / f"seed-{seed}"
             done = seed_dir / "summary.json"
             if not done.exists():
-                run_seed(config.for_seed(seed), seed_dir, cpus, on_round)
+                run_seed(config.for_seed(seed), seed_dir, cpus, on_round, say)
             results.append(rundir.read_json(done))
     frame = aggregate.per_seed(results)
     ev = config.evaluation
@@ -58,7 +60,9 @@ def run(
     return run_dir, result
 
 
-def run_seed(config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None) -> dict:
+def run_seed(
+    config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None, say: Say = lambda _: None
+) -> dict:
     started = time.time()
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
@@ -66,6 +70,7 @@ def run_seed(config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | N
     for agent, weights in trained.weights.items():
         rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
     rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
+    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play and ladder games")
     evaluation = evaluate.run(config, lambda games: population.play_games(config, games, trained.weights))
     rundir.write_parquet(evaluation.matches, run_dir / "matches.parquet")
     spend = selection_spend(config, evaluation.matches)
