@@ -37,14 +37,18 @@ def run(
     with population.session(address, config.resources.cpus) as cpus:
         if config.seeds is None:
             return run_dir, run_seed(config, run_dir, cpus, on_round, say)
-        results = []
         for seed in config.seeds:
             seed_dir = run_dir / f"seed-{seed}"
-            done = seed_dir / "summary.json"
-            if not done.exists():
+            if not (seed_dir / "summary.json").exists():
                 run_seed(config.for_seed(seed), seed_dir, cpus, on_round, say)
-            results.append(rundir.read_json(done))
-    frame = aggregate.per_seed(results)
+    return run_dir, aggregate_seeds(config, run_dir)
+
+
+def aggregate_seeds(config: Experiment, run_dir: Path) -> dict:
+    """The verdict over seeds, from every finished seed-<s>/summary.json (a sweep calls it once a cell's
+    seeds, run as separate Ray tasks, are all done); writes per_seed.parquet and summary.json."""
+    summaries = [rundir.read_json(run_dir / f"seed-{s}" / "summary.json") for s in config.seeds]
+    frame = aggregate.per_seed(summaries)
     ev = config.evaluation
     result = {
         "name": config.name,
@@ -57,7 +61,7 @@ def run(
     }
     rundir.write_parquet(frame, run_dir / "per_seed.parquet")
     rundir.write_json(result, run_dir / "summary.json")
-    return run_dir, result
+    return result
 
 
 def run_seed(
