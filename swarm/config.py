@@ -135,6 +135,15 @@ class Evaluation(Strict):
         description="Held-out games of every trained agent against every ladder member, and of "
         "every pair of ladder members.",
     )
+    curve_points: int = Field(
+        8,
+        ge=0,
+        description="Learning-curve checkpoints per agent, evenly spaced over its share (plus its initial "
+        "weights), each played against random after training; 0: none.",
+    )
+    curve_games: int = Field(
+        20, ge=2, description="Games of every learning-curve checkpoint against random, seats alternated."
+    )
     bootstrap: int = Field(
         1000, ge=100, description="Bootstrap replicates behind every rating interval and over-seed interval."
     )

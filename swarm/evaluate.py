@@ -3,7 +3,8 @@
 The schedule is data: `Game(stage, arm, seed, player_0, player_1)`. Selection is a round-robin inside each
 arm. The held-out stages use fresh seeds: `verdict` (each arm's best vs the baseline's best), `crossplay`
 (every trained agent vs every other, all arms together) and `ladder` (every agent and every ladder member vs
-every ladder member). Seeds come from disjoint stage ranges (see `seeds.game_seed`), so the games that
+every ladder member). Learning-curve checkpoints play `random` in stage `curve`. Seeds come from disjoint
+stage ranges (see `seeds.game_seed`), so the games that
 choose an arm's best are never the games that judge it. Seats alternate within every pairing. Playing is
 passed in as a function, so this module never sees Ray.
 """
@@ -125,6 +126,15 @@ def held_out_schedule(config: Experiment, best: dict[str, str]) -> list[Game]:
         for member in ev.ladder:
             ladder += pairing(seed, "ladder", arm_of[agent], agent, member, ev.ladder_games, len(ladder))
     return verdict + crossplay + ladder
+
+
+def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -> list[Game]:
+    """Every learning-curve checkpoint, given as (player, arm), against random."""
+    schedule: list[Game] = []
+    for player, arm in checkpoints:
+        games = config.evaluation.curve_games
+        schedule += pairing(config.seed, "curve", arm, player, "random", games, len(schedule))
+    return schedule
 
 
 def run(config: Experiment, play: Play) -> Evaluation:

@@ -21,6 +21,7 @@ from swarm.policy import forward_flops
 
 OnRound = Callable[[int, str, float], None]  # seed, arm, agent-steps spent
 Say = Callable[[str], None]  # one line of progress for the user
+CURVE_COLUMNS = ["arm", "agent", "checkpoint", "agent_steps", "arm_agent_steps", "opponent", "games", "score"]
 
 
 def run(
@@ -74,9 +75,11 @@ def run_seed(
     for agent, weights in trained.weights.items():
         rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
     rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
-    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play and ladder games")
+    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
     evaluation = evaluate.run(config, lambda games: population.play_games(config, games, trained.weights))
-    rundir.write_parquet(evaluation.matches, run_dir / "matches.parquet")
+    curve_matches, curve = learning_curve(config, trained.checkpoints)
+    rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run_dir / "matches.parquet")
+    rundir.write_parquet(curve, run_dir / "curve.parquet")
     spend = selection_spend(config, evaluation.matches)
     if config.evaluation.charge_selection:
         charge_selection(trained.ledger, spend)
@@ -96,6 +99,30 @@ def run_seed(
     result = summary.build(config, spent, evaluation, rated, selection_cost(spend), time.time() - started)
     rundir.write_json(result, run_dir / "summary.json")
     return result
+
+
+def learning_curve(
+    config: Experiment, checkpoints: list[population.Checkpoint]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every checkpoint's games against random, and one row per checkpoint with its score."""
+    schedule = evaluate.curve_schedule(config, [(c.player, c.arm) for c in checkpoints])
+    weights = {c.player: c.weights for c in checkpoints}
+    matches = evaluate.play_schedule(schedule, lambda games: population.play_games(config, games, weights))
+    rows = [
+        {
+            "arm": c.arm,
+            "agent": c.agent,
+            "checkpoint": c.player,
+            "agent_steps": c.agent_steps,
+            "arm_agent_steps": c.arm_agent_steps,
+            "opponent": "random",
+        }
+        for c in checkpoints
+    ]
+    curve = pd.DataFrame(rows, columns=CURVE_COLUMNS[:6])
+    scores = evaluate.player_scores(matches).rename(columns={"player": "checkpoint"})
+    curve = curve.merge(scores[["checkpoint", "games", "score"]], on="checkpoint", how="left")
+    return matches, curve[CURVE_COLUMNS]
 
 
 def ratings_frame(

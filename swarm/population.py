@@ -99,6 +99,21 @@ class Host:
         return results
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """An agent's weights kept for its learning curve, with what it and its arm had spent by then."""
+
+    agent: str
+    arm: str
+    agent_steps: int
+    arm_agent_steps: int
+    weights: Weights
+
+    @property
+    def player(self) -> str:
+        return f"{self.agent}@{self.agent_steps}"
+
+
 @dataclass
 class ArmTraining:
     """One arm's training, advanced a round at a time by the driver."""
@@ -124,6 +139,20 @@ class ArmTraining:
         self.current = {i: ray.put(initial[i]) for i in range(self.size)}
         self.pools: list[list[tuple[int, ray.ObjectRef]]] = [[] for _ in range(self.size)]
         self.members = members
+        self.curve: list[tuple[str, int, int, ray.ObjectRef]] = []  # agent, its steps, arm's steps, weights
+        self.next_point = [0] * self.size
+        for i in range(self.size):
+            self.checkpoint(i, 0)
+
+    def checkpoint(self, i: int, arm_spent: int) -> None:
+        """Keep agent i's current weights for the learning curve when its spend reaches the next of
+        `curve_points` even steps of its training share (the initial weights count as step 0)."""
+        points = self.config.evaluation.curve_points
+        spent = self.ledger.shares[self.ids[i]] - self.ledger.remaining(self.ids[i])
+        share = self.ledger.shares[self.ids[i]] - self.config.selection_reserve(self.config.arms[self.arm])
+        if points and spent * points >= self.next_point[i] * share:
+            self.curve.append((self.ids[i], int(spent), int(arm_spent), self.current[i]))
+            self.next_point[i] = int(spent * points // share) + 1
 
     def launch(self) -> list[ray.ObjectRef]:
         """Start the next round on every host; an empty list once every agent has spent its share."""
@@ -167,26 +196,37 @@ class ArmTraining:
         """Charge the ledger, record metrics and publish the new weights."""
         merged = {i: r for part in results for i, r in part.items()}
         for i in sorted(merged):
-            report, weights = merged[i]
+            report, _ = merged[i]
             self.ledger.charge(
                 self.name, self.ids[i], self.round, report.agent_steps, report.flops, report.core_seconds
             )
-            spent = self.ledger.spent[self.ids[i]]["agent_steps"]
+        arm_spent = sum(self.ledger.shares[a] - self.ledger.remaining(a) for a in self.ids)
+        for i in sorted(merged):
+            report, weights = merged[i]
             self.rows.append(
                 {
                     "arm": self.name,
                     "agent": self.ids[i],
                     "round": self.round,
                     "agent_steps": report.agent_steps,
-                    "cum_agent_steps": spent,
+                    "cum_agent_steps": self.ledger.spent[self.ids[i]]["agent_steps"],
+                    "arm_agent_steps": arm_spent,
                     **report.metrics,
                 }
             )
             self.current[i] = ray.put(weights)
+            self.checkpoint(i, arm_spent)
         self.round += 1
 
     def weights(self) -> dict[str, Weights]:
         return {self.ids[i]: w for i, w in enumerate(ray.get([self.current[i] for i in range(self.size)]))}
+
+    def checkpoints(self) -> list[Checkpoint]:
+        weights = ray.get([ref for *_, ref in self.curve])
+        return [
+            Checkpoint(agent, self.name, steps, arm_steps, w)
+            for (agent, steps, arm_steps, _), w in zip(self.curve, weights, strict=True)
+        ]
 
     def close(self) -> None:
         for actor in self.actors:
@@ -210,6 +250,7 @@ class Trained:
     ledger: Ledger
     rows: list[dict]
     weights: dict[str, Weights]
+    checkpoints: list[Checkpoint]
 
 
 def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] | None = None) -> Trained:
@@ -224,7 +265,7 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
         ArmTraining(config, a, *_hosts(cpus, len(config.arms), arm.agents), ledger)
         for a, arm in enumerate(config.arms)
     ]
-    weights = {}
+    weights, checkpoints = {}, []
     running = {id(arm): (arm, arm.launch()) for arm in arms}
     while running:
         every = [ref for _, refs in running.values() for ref in refs]
@@ -242,8 +283,11 @@ def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] 
             else:
                 del running[key]
                 weights.update(arm.weights())
+                checkpoints += arm.checkpoints()
                 arm.close()
-    return Trained(ledger, [row for arm in arms for row in arm.rows], weights)
+    order = {arm.name: a for a, arm in enumerate(config.arms)}
+    checkpoints.sort(key=lambda c: (order[c.arm], int(c.agent.split("/")[1]), c.agent_steps))
+    return Trained(ledger, [row for arm in arms for row in arm.rows], weights, checkpoints)
 
 
 def play_local(

@@ -32,6 +32,8 @@ def tiny_config(**overrides) -> dict:
             "crossplay_games": 2,
             "ladder": ["random", "heuristic", "mcts-4"],
             "ladder_games": 4,
+            "curve_points": 4,
+            "curve_games": 4,
             "bootstrap": 200,
         },
         "resources": {"cpus": 2},

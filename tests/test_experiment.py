@@ -57,7 +57,7 @@ def test_every_table_has_its_columns(run):
         "outcome",
         "length",
     ]
-    assert set(matches.stage) == {"selection", "verdict", "crossplay", "ladder"}
+    assert set(matches.stage) == {"selection", "verdict", "crossplay", "ladder", "curve"}
     rated = pd.read_parquet(run_dir / "ratings.parquet")
     assert list(rated.columns) == [
         "fit",
@@ -72,6 +72,31 @@ def test_every_table_has_its_columns(run):
     ]
     crossplay = pd.read_parquet(run_dir / "crossplay.parquet")
     assert list(crossplay.columns) == ["player", "opponent", "games", "wins", "draws", "losses", "score"]
+    curve = pd.read_parquet(run_dir / "curve.parquet")
+    assert list(curve.columns) == experiment.CURVE_COLUMNS
+
+
+def test_learning_curve_spans_each_agents_share(run):
+    cfg, run_dir, _ = run
+    curve = pd.read_parquet(run_dir / "curve.parquet")
+    training = pd.read_parquet(run_dir / "training.parquet")
+    ev = cfg.evaluation
+    for agent, points in curve.groupby("agent"):
+        share = cfg.budget.total // (1 if agent.startswith("single") else 4)
+        steps = points.agent_steps.tolist()
+        assert steps[0] == 0 and steps[-1] == share  # the initial weights, then the trained agent
+        assert steps == sorted(set(steps)) and len(steps) <= ev.curve_points + 1
+        assert list(points.checkpoint) == [f"{agent}@{s}" for s in steps]
+        assert points.arm_agent_steps.is_monotonic_increasing
+    assert (curve.groupby("arm").arm_agent_steps.max() == cfg.budget.total).all()
+    assert (training.groupby("arm").arm_agent_steps.max() == cfg.budget.total).all()
+    assert (curve.games == ev.curve_games).all() and curve.score.between(0, 1).all()
+    # the checkpoints played random and no one else; their games stay out of ratings and cross-play
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    played = matches[matches.stage == "curve"]
+    assert set(played.player_0) | set(played.player_1) == {*curve.checkpoint, "random"}
+    rated = pd.read_parquet(run_dir / "ratings.parquet")
+    assert not rated.player.str.contains("@").any()
 
 
 def test_selection_and_verdict_games_share_no_seed(run):
