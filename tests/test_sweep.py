@@ -1,0 +1,187 @@
+"""Sweeps: a tiny two-cell sweep on a local 2-CPU Ray, its table, resuming, and validation at the door."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from swarm import population, rundir, sweep
+from swarm.config import ConfigError
+from tests.conftest import tiny_config
+
+BUDGETS = Path(__file__).resolve().parent.parent / "budgets"
+
+
+def tiny_sweep(**overrides) -> dict:
+    """tiny_config as a sweep file: N in {1, 2} at B = 512, two seed runs at once on 2 CPUs."""
+    data = tiny_config(name="tiny-sweep")
+    del data["arms"]
+    data["budget"] = {"unit": "agent_steps"}
+    data["sweep"] = {"populations": [1, 2], "budgets": [512], "cpus_per_cell": 1}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    grid = sweep.parse(tiny_sweep())
+    out = tmp_path_factory.mktemp("sweeps")
+    return grid, out, sweep.run(grid, out)
+
+
+def test_table_has_a_row_per_cell_seed_and_arm(swept):
+    _, out, sweep_dir = swept
+    assert sweep_dir == (out / "tiny-sweep").resolve()
+    frame = pd.read_parquet(sweep_dir / "sweep.parquet")
+    assert list(frame.columns) == sweep.COLUMNS
+    assert list(zip(frame.n, frame.budget, frame.cell, frame.seed, strict=True)) == [
+        (1, 512, "N1-B512", 0),
+        (2, 512, "N2-B512", 0),
+    ]
+    assert set(frame.arm) == {"swarm"} and set(frame.baseline) == {"single"}
+    for row in frame.itertuples():
+        summary = rundir.read_json(sweep_dir / "cells" / row.cell / "summary.json")
+        assert row.verdict == summary["verdicts"][0]["verdict"]
+        assert row.best == summary["arms"]["swarm"]["best"]
+        for arm in ("single", "swarm"):  # equal budgets, spent exactly
+            assert summary["arms"][arm]["spent"]["agent_steps"] == 512
+    assert yaml.safe_load((sweep_dir / "sweep.yaml").read_text()) == sweep.parse(tiny_sweep()).model_dump(
+        mode="json"
+    )
+
+
+def test_cells_are_run_directories_of_single_vs_swarm(swept):
+    _, _, sweep_dir = swept
+    for cell, interaction in (("N1-B512", "self_play"), ("N2-B512", "population")):
+        cell_dir = sweep_dir / "cells" / cell
+        for name in ("ledger.parquet", "training.parquet", "matches.parquet", "ratings.parquet"):
+            assert (cell_dir / name).exists()
+        arms = yaml.safe_load((cell_dir / "config.yaml").read_text())["arms"]
+        assert [(a["name"], a["agents"], a["interaction"]) for a in arms] == [
+            ("single", 1, "self_play"),
+            ("swarm", int(cell[1]), interaction),
+        ]
+
+
+def test_null_cell_is_two_independent_seeds_and_cells_share_their_baseline(swept):
+    """N = 1 pits single against a differently seeded single; at one budget every cell's baseline is the
+    same agent (same seed, same arm), so a budget's gap-vs-N curve compares every N with one baseline."""
+    _, _, sweep_dir = swept
+
+    def weights(cell: str, agent: str) -> dict[str, torch.Tensor]:
+        return rundir.load_weights(sweep_dir / "cells" / cell / "checkpoints" / "final" / f"{agent}.pt")
+
+    single, twin = weights("N1-B512", "single-0"), weights("N1-B512", "swarm-0")
+    assert any(not torch.equal(single[k], twin[k]) for k in single)
+    other = weights("N2-B512", "single-0")
+    assert all(torch.equal(single[k], other[k]) for k in single)
+
+
+def test_rerun_skips_finished_cells(swept, tmp_path):
+    grid, _, sweep_dir = swept
+    copy = tmp_path / grid.name
+    shutil.copytree(sweep_dir, copy)
+    (copy / "cells" / "N2-B512" / "summary.json").unlink()
+    kept = {p: p.stat().st_mtime_ns for p in (copy / "cells" / "N1-B512").rglob("*")}
+    assert sweep.run(grid, tmp_path) == copy.resolve()
+    assert {p: p.stat().st_mtime_ns for p in (copy / "cells" / "N1-B512").rglob("*")} == kept
+    # the re-run cell is reproduced exactly, so the table is the uninterrupted sweep's
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(copy / "sweep.parquet"), pd.read_parquet(sweep_dir / "sweep.parquet")
+    )
+
+
+def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypatch):
+    _, out, sweep_dir = swept
+
+    def no_ray(*_):
+        raise AssertionError("a finished sweep must not start Ray")
+
+    monkeypatch.setattr(population, "session", no_ray)
+    rerun = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [512], "cpus_per_cell": 2}))
+    assert sweep.run(rerun, out) == sweep_dir
+    assert len(pd.read_parquet(sweep_dir / "sweep.parquet")) == 2
+
+
+def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch):
+    _, out, _ = swept
+    monkeypatch.setattr(population, "session", lambda *_: pytest.fail("no compute before the check"))
+    changed = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [768]}))
+    with pytest.raises(ConfigError, match=r"sweep\.budgets differ.*another name or --out"):
+        sweep.run(changed, out)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (
+            {"sweep": {"populations": [1, 4], "budgets": [512]}},
+            r"sweep\.budgets, sweep\.populations: cell N4-B512 gives each of its 4 agents 128 .*1024",
+        ),
+        ({"arms": tiny_config()["arms"]}, r"arms: a sweep sets every cell's arms"),
+        ({"budget": {"unit": "agent_steps", "total": 512}}, r"budget\.total: .*sweep\.budgets"),
+        ({"sweep": {"populations": [0], "budgets": [512]}}, r"sweep\.populations\.0"),
+        (
+            {"sweep": {"populations": [2, 2], "budgets": [512]}},
+            r"sweep\.populations: values must be distinct",
+        ),
+        ({"sweep": {"populations": [1], "budgets": [512], "pop": 3}}, r"sweep\.pop: unknown field"),
+        ({"sweep": {"populations": [1], "budgets": [512], "cpus_per_cell": 4}}, r"sweep\.cpus_per_cell"),
+        ({"opponents": {"per_round": 16}}, r"cell N1-B512: invalid.*opponents\.per_round"),
+        ({"seeds": [0, 1]}, r"seed or seeds"),
+    ],
+)
+def test_bad_sweep_files_error_naming_the_field(overrides, match):
+    with pytest.raises(ConfigError, match=re.compile(match, re.DOTALL)):
+        sweep.parse(tiny_sweep(**overrides))
+
+
+def test_missing_sweep_section_and_file(tmp_path):
+    data = tiny_sweep()
+    del data["sweep"]
+    with pytest.raises(ConfigError, match="sweep: required field is missing"):
+        sweep.parse(data)
+    with pytest.raises(ConfigError, match="no such file"):
+        sweep.load(tmp_path / "absent.yaml")
+
+
+def test_seed_runs_and_table_over_seeds(tmp_path):
+    """With seeds, each cell's seeds are separate runs; the table has a row per seed, with the cell's
+    verdict over seeds, and holds only finished cells."""
+    data = tiny_sweep(seeds=[0, 1])
+    del data["seed"]
+    grid = sweep.parse(data)
+    cells = tmp_path / "cells"
+    for cell, seeds_done in (("N1-B512", [0, 1]), ("N2-B512", [0])):
+        for s in seeds_done:
+            rundir.write_json(_summary(s), cells / cell / f"seed-{s}" / "summary.json")
+    rundir.write_json(
+        {"verdicts": [{"arm": "swarm", "verdict": "over seeds"}]}, cells / "N1-B512" / "summary.json"
+    )
+    assert [(name, cell.seed, run_dir) for name, cell, run_dir in sweep.pending(grid, tmp_path)] == [
+        ("N2-B512", 1, cells / "N2-B512" / "seed-1")
+    ]
+    frame = sweep.table(grid, tmp_path)
+    assert list(frame.seed) == [0, 1] and set(frame.cell) == {"N1-B512"}
+    assert set(frame.verdict) == {"over seeds"}
+
+
+def _summary(seed: int) -> dict:
+    """The fields of a seed's summary.json that the table reads."""
+    rating = {"estimate": 0.0, "ci_low": -10.0, "ci_high": 10.0}
+    verdict = {"arm": "swarm", "baseline": "single", "player": "swarm/0", "score": 0.5, "ci_low": 0.4}
+    verdict |= {"ci_high": 0.6, "rating_gap": rating, "verdict": f"seed {seed}"}
+    arms = {arm: {"best_rating": {"rating": 0.0}} for arm in ("single", "swarm")}
+    return {"seed": seed, "verdicts": [verdict], "arms": arms}
+
+
+@pytest.mark.parametrize("path", sorted(BUDGETS.glob("sweep-*.yaml")), ids=lambda p: p.name)
+def test_sweep_budget_files_are_valid_and_state_their_cost(path):
+    grid = sweep.load(path)
+    assert f"{sweep.agent_steps(grid):,} agent-steps" in path.read_text()
