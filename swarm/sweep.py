@@ -20,12 +20,12 @@ from typing import Annotated, Literal
 import pandas as pd
 import ray
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from swarm import aggregate, budget, config, experiment, population, rundir
-from swarm.config import PPO, ConfigError, Evaluation, Experiment, Network, Opponents, Resources, Strict
+from swarm.config import ConfigError, Experiment, Strict
 from swarm.experiment import Say
 
 COLUMNS = ["n", "budget", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
@@ -60,23 +60,15 @@ class Unit(Strict):
     unit: Literal["agent_steps"] = config.Budget.model_fields["unit"]
 
 
-class Sweep(Strict):
-    """An experiment file without `arms`, `baseline` or `budget.total`, plus the `sweep:` grid."""
+class SweepFields(Strict):
+    """What a sweep file has that an experiment file has not, and the cells it defines."""
 
     name: str = Field(
         ...,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="Sweep name: its directory is <out>/<name>, the same on every run, so a re-run resumes.",
     )
-    env: str = Experiment.model_fields["env"]
-    seed: int = Experiment.model_fields["seed"]
-    seeds: list[int] | None = Experiment.model_fields["seeds"]
     budget: Unit = Unit()
-    ppo: PPO = PPO()
-    network: Network = Network()
-    opponents: Opponents = Opponents()
-    evaluation: Evaluation = Evaluation()
-    resources: Resources = Resources()
     sweep: Grid
 
     @property
@@ -107,6 +99,19 @@ class Sweep(Strict):
     @property
     def cells(self) -> dict[str, Experiment]:
         return {cell_name(n, b): self.cell(n, b) for n, b in self.grid}
+
+
+# A sweep file: every experiment field but the arms (so a field added to Experiment is a sweep field too),
+# with `budget` less its total and the `sweep:` grid.
+Sweep = create_model(
+    "Sweep",
+    __base__=SweepFields,
+    **{
+        key: (field.annotation, field)
+        for key, field in Experiment.model_fields.items()
+        if key not in {*SweepFields.model_fields, "arms", "baseline"}
+    },
+)
 
 
 def cell_name(n: int, b: int) -> str:
