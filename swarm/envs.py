@@ -6,18 +6,30 @@ third-party game). Games are stepped on the unwrapped env: PettingZoo's wrappers
 and would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
 every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0
 moves first. The adapter knows nothing of learning.
+
+A game may also have a native backend (`BACKENDS`): the same arrays, every game stepped at once with NumPy,
+move for move what its PettingZoo env does. `games` picks one; search players (the ladder's heuristic and
+MCTS) copy PettingZoo envs, so games they play need the PettingZoo backend.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic games import pygame to render
+
+Backend = Literal["auto", "native", "pettingzoo"]
+# env id -> "module:class" of its native backend, imported only when used (it imports this module)
+BACKENDS = {
+    "classic/connect_four-v3": "swarm.connect_four:ConnectFourGames",
+    "pettingzoo.classic.connect_four_v3": "swarm.connect_four:ConnectFourGames",
+}
 
 
 class EnvError(ValueError):
@@ -86,6 +98,37 @@ def describe(env_id: str) -> EnvSpec:
     return EnvSpec(env_id=env_id, obs_dim=int(np.prod(spaces["observation"].shape)), actions=int(actions))
 
 
+class GameBatch(Protocol):
+    """What players and rollouts see of `n` games stepped together, whatever the backend."""
+
+    spec: EnvSpec
+    to_move: np.ndarray  # [n] seat to move, -1 once the game is over
+    obs: np.ndarray  # [n, obs_dim] float32, the mover's observation
+    mask: np.ndarray  # [n, actions] bool, the mover's legal actions
+    length: np.ndarray  # [n] moves played
+
+    def __len__(self) -> int: ...
+    def reset(self, i: int, seed: int) -> None: ...
+    def reset_many(self, indices: np.ndarray, seeds: Sequence[int]) -> None: ...
+    def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:
+    """`n` games of `spec`: native where `BACKENDS` has one (auto, native), else PettingZoo `Games`."""
+    if backend not in get_args(Backend):
+        raise EnvError(f"unknown backend {backend!r}; pick one of {', '.join(get_args(Backend))}")
+    native = BACKENDS.get(spec.env_id)
+    if backend == "native" and native is None:
+        raise EnvError(
+            f"{spec.env_id!r} has no native backend (envs with one: {', '.join(BACKENDS)}); "
+            "use backend auto or pettingzoo (env_backend in a budget file)"
+        )
+    if backend == "pettingzoo" or native is None:
+        return Games(spec, n)
+    module, name = native.split(":")
+    return getattr(importlib.import_module(module), name)(spec, n)
+
+
 class Games:
     """`n` independent games of one environment, stepped together.
 
@@ -103,10 +146,17 @@ class Games:
         self.mask = np.zeros((n, spec.actions), dtype=bool)
         self.length = np.zeros(n, dtype=np.int64)
 
+    def __len__(self) -> int:
+        return len(self.envs)
+
     def reset(self, i: int, seed: int) -> None:
         self.envs[i].reset(seed=int(seed))
         self.length[i] = 0
         self._observe(i)
+
+    def reset_many(self, indices: np.ndarray, seeds: Sequence[int]) -> None:
+        for i, seed in zip(indices, seeds, strict=True):
+            self.reset(i, seed)
 
     def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Play `actions[k]` in game `games[k]`. Returns rewards [len(games), 2] and done [len(games)]."""

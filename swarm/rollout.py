@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from swarm.envs import Games
+from swarm.envs import GameBatch
 from swarm.ladder import Searcher
 from swarm.policy import ActorCritic, Player, forward_flops
 
@@ -67,12 +67,13 @@ def act_grouped(
     players: Sequence[Player | Searcher],
     who: np.ndarray,
     rows: np.ndarray,
-    games: Games,
+    games: GameBatch,
     generator: torch.Generator,
 ) -> tuple[np.ndarray, int]:
     """Actions in games `rows` whose player index is `who`: one batched call per distinct player.
 
-    Networks see observations and masks; searchers (the ladder's heuristic and MCTS) see the games themselves.
+    Networks see observations and masks; searchers (the ladder's heuristic and MCTS) search copies of the
+    games' PettingZoo envs, so games with a searcher need the PettingZoo backend (`swarm.envs.Games`).
     Returns the actions and the networks' forward FLOPs.
     """
     actions = np.zeros(len(who), np.int64)
@@ -95,7 +96,7 @@ def score(own: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def collect(
-    games: Games,
+    games: GameBatch,
     learner: ActorCritic,
     opponents: Sequence[Player],
     slot_opponent: np.ndarray,
@@ -104,7 +105,7 @@ def collect(
     next_seed: Callable[[], int],
 ) -> tuple[Batch, RolloutStats]:
     """Play the learner against `opponents[slot_opponent[i]]` in game slot i until `target` transitions."""
-    n = len(games.envs)
+    n = len(games)
     batch = Batch.empty(target, games.spec.obs_dim, games.spec.actions)
     learner_seat = np.arange(n) % 2
     pending = np.full(n, -1)  # the learner's last transition in each game, awaiting its outcome
@@ -112,8 +113,7 @@ def collect(
     returns = np.zeros((n, 2), np.float32)
     scores, lengths = [], []
     count, flops = 0, 0
-    for i in range(n):
-        games.reset(i, next_seed())
+    games.reset_many(np.arange(n), [next_seed() for _ in range(n)])
 
     while active.any():
         live = np.flatnonzero(active)
@@ -193,22 +193,22 @@ def collect(
 
 
 def play(
-    games: Games,
+    games: GameBatch,
     players: Sequence[Player | Searcher],
     seating: np.ndarray,
     seeds: Sequence[int],
     generator: torch.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Play game g with `players[seating[g, seat]]` in each seat, at most len(games.envs) at once.
+    """Play game g with `players[seating[g, seat]]` in each seat, at most len(games) at once.
 
     Returns each game's total reward per seat [G, 2] and its length in moves [G].
     """
     total = len(seeds)
     rewards = np.zeros((total, 2), np.float32)
     lengths = np.zeros(total, np.int64)
-    slot_game = np.full(len(games.envs), -1)
+    slot_game = np.full(len(games), -1)
     started = 0
-    for i in range(min(len(games.envs), total)):
+    for i in range(min(len(games), total)):
         games.reset(i, seeds[started])
         slot_game[i] = started
         started += 1
