@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from swarm import ppo, rollout, seeds
+from swarm import envs, ppo, rollout, seeds
 from swarm.config import Experiment
-from swarm.envs import EnvSpec, Games
+from swarm.envs import EnvSpec
 from swarm.policy import ActorCritic, Player
 
 
@@ -44,7 +44,7 @@ class Agent:
             torch.manual_seed(seeds.init_seed(config.seed, arm, index))
             self.net = network(spec, config)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5)
-        self.games = Games(spec, config.ppo.envs)
+        self.games = envs.games(spec, config.ppo.envs, config.env_backend)
 
     def train_round(
         self,

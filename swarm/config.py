@@ -192,6 +192,12 @@ class Experiment(Strict):
         "(pettingzoo.classic.connect_four_v3): a two-player turn-based game whose observations carry an "
         "action_mask.",
     )
+    env_backend: Literal["auto", "native", "pettingzoo"] = Field(
+        "auto",
+        description="How training games are stepped. native: all of an agent's games at once in NumPy, "
+        "move for move the PettingZoo env (Connect Four only for now); pettingzoo: one PettingZoo env per "
+        "game; auto: native where there is one, else pettingzoo. Games are the same either way.",
+    )
     seed: int = Field(0, ge=0, lt=2**27, description="Seed of every RNG in the run.")
     seeds: list[int] | None = Field(
         None,
@@ -233,6 +239,17 @@ class Experiment(Strict):
                     f"arm {arm.name!r}: population play needs at least 2 agents; "
                     "use interaction: self_play for a single agent"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _backend_exists(self) -> Experiment:
+        from swarm.envs import BACKENDS  # numpy only: pettingzoo loads when a game is built
+
+        if self.env_backend == "native" and self.env not in BACKENDS:
+            raise ValueError(
+                f"env_backend: native, but {self.env!r} has no native backend (envs with one: "
+                f"{', '.join(BACKENDS)}); set env_backend: auto or pettingzoo"
+            )
         return self
 
     @property

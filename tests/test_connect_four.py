@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
+import torch
 
-from swarm import envs
+from swarm import config, envs
+from swarm.agent import Agent, opponent
 from swarm.connect_four import ConnectFourGames
+from swarm.policy import RandomPlayer
+from tests.conftest import tiny_config
 
 # A full board with no line of four: columns alternate colours bottom-up, and each row reads x x o o x x o.
 DRAW = [5, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 1, 3, 3, 3, 3, 3, 3]
@@ -91,3 +95,34 @@ def test_factory_picks_native_where_registered(spec):
     assert isinstance(envs.games(tictactoe, 2), envs.Games)
     with pytest.raises(envs.EnvError, match=r"no native backend.*use backend auto or pettingzoo"):
         envs.games(tictactoe, 2, "native")
+
+
+def test_native_backend_for_a_game_without_one_is_refused_at_the_door():
+    with pytest.raises(config.ConfigError, match=r"env_backend: native.*set env_backend: auto or pettingzoo"):
+        config.parse(tiny_config(env="classic/tictactoe-v3", env_backend="native"))
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as on a population host: more only contend on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_a_training_round_is_the_same_on_either_backend(spec, one_thread):
+    results = {}
+    for backend in ("native", "pettingzoo"):
+        cfg = config.Experiment.model_validate(tiny_config(env_backend=backend))
+        agent = Agent(spec, cfg, arm=0, index=0)
+        rival = opponent(spec, cfg, agent.net.weights())
+        report = agent.train_round(0, [RandomPlayer(), rival], np.arange(8) % 2, target=256)
+        results[backend] = report, agent.net.weights(), type(agent.games)
+    (native, weights, kind), (reference, expected_weights, expected_kind) = results.values()
+    assert (kind, expected_kind) == (ConnectFourGames, envs.Games)
+    assert native.agent_steps == 256 and native.metrics["games"] > 0 and 0 <= native.metrics["score"] <= 1
+    assert all(np.isfinite(value) for value in native.metrics.values())
+    assert (native.agent_steps, native.flops) == (reference.agent_steps, reference.flops)
+    np.testing.assert_equal(native.metrics, reference.metrics)
+    np.testing.assert_equal(weights, expected_weights)
