@@ -170,6 +170,19 @@ def test_seed_runs_and_table_over_seeds(tmp_path):
     frame = sweep.table(grid, tmp_path)
     assert list(frame.seed) == [0, 1] and set(frame.cell) == {"N1-B512"}
     assert set(frame.verdict) == {"over seeds"}
+    # the last seed done: the cell's verdict over seeds, then the table with it
+    rundir.write_json(_summary(1), cells / "N2-B512" / "seed-1" / "summary.json")
+    lines = []
+    sweep.finish(grid, tmp_path, "N2-B512", grid.cells["N2-B512"], lines.append)
+    verdict = rundir.read_json(cells / "N2-B512" / "summary.json")["verdicts"][0]["verdict"]
+    assert lines == [f"cell N2-B512: {verdict}"] and "over 2 seeds" in verdict
+    frame = pd.read_parquet(tmp_path / "sweep.parquet")
+    assert list(zip(frame.cell, frame.seed, strict=True)) == [
+        ("N1-B512", 0),
+        ("N1-B512", 1),
+        ("N2-B512", 0),
+        ("N2-B512", 1),
+    ]
 
 
 def _summary(seed: int) -> dict:
