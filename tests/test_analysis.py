@@ -1,0 +1,166 @@
+"""Loading run directories into tidy frames, and the figures drawn from them, on a real tiny two-seed run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.patches import Rectangle
+
+from swarm import analysis
+from tests.tiny_runs import multi_seed, sweep_frame
+
+CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]
+
+
+@pytest.fixture(scope="module")
+def top(tmp_path_factory):
+    return multi_seed(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def one(top):
+    return analysis.load_run(top / "seed-0")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_every_frame_carries_the_config_columns(one, top):
+    cfg = analysis.load_run(top).config
+    arms = {a["name"]: a for a in cfg["arms"]}
+    for name in (*analysis.TABLES, "curve"):
+        frame = getattr(one, name)
+        assert list(frame.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS, name
+        assert set(frame.run) <= {"seed-0"} and set(frame.seed) <= {0}
+        assert (
+            set(frame.name) <= {"tiny"} and set(frame.budget) <= {2048} and set(frame.baseline) <= {"single"}
+        )
+        agents = frame[frame.arm.isin(arms)]
+        assert (agents.agents == agents.arm.map(lambda a: arms[a]["agents"])).all(), name
+        assert (agents.interaction == agents.arm.map(lambda a: arms[a]["interaction"])).all(), name
+    ladder = one.ratings[one.ratings.arm == "ladder"]
+    assert set(ladder.player) == set(cfg["evaluation"]["ladder"]) and ladder.agents.isna().all()
+    assert "game_seed" in one.matches.columns and one.matches.game_seed.is_unique
+
+
+def test_arm_agent_steps_end_at_the_arms_spend(one):
+    spent = {arm: a["spent"]["agent_steps"] for arm, a in one.summary["arms"].items()}
+    for arm, rows in one.training.groupby("arm"):
+        steps = rows.sort_values("round").drop_duplicates("round").arm_agent_steps
+        assert steps.is_monotonic_increasing and steps.iloc[-1] == spent[arm]
+
+
+def test_a_run_without_curve_or_arm_steps_loads(top, one, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(top / "seed-0", old, ignore=shutil.ignore_patterns("checkpoints", "curve.parquet"))
+    training = pd.read_parquet(old / "training.parquet")
+    training.drop(columns="arm_agent_steps", errors="ignore").to_parquet(old / "training.parquet")
+    run = analysis.load_run(old)
+    assert run.curve.empty and list(run.curve.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS
+    pd.testing.assert_series_equal(
+        run.training.arm_agent_steps.astype(int), one.training.arm_agent_steps.astype(int), check_names=False
+    )
+    fig = analysis.plot_learning_curves(run.training, run.curve)
+    assert "no curve.parquet" in fig.axes[1].texts[0].get_text()
+
+
+def test_multi_seed_run_stacks_every_seed(top, one):
+    run = analysis.load_run(top)
+    assert run.multi_seed and sorted(run.seed_summaries) == [("tiny-multi-seed", 0), ("tiny-multi-seed", 1)]
+    for name in analysis.TABLES:
+        frame = getattr(run, name)
+        assert set(frame.seed) == {0, 1} and set(frame.run) == {"tiny-multi-seed"}, name
+        assert len(frame[frame.seed == 0]) == len(getattr(one, name)), name
+    assert list(run.per_seed.seed) == [0, 0, 1, 1]  # the seeds' own, not the top config's seed
+    assert run.summary == json.loads((top / "summary.json").read_text())
+
+
+def test_load_runs_tells_runs_apart(top):
+    runs = analysis.load_runs([top / "seed-0", top / "seed-1"])
+    assert set(runs.ratings.run) == {"seed-0", "seed-1"} and set(runs.ratings.seed) == {0, 1}
+    with pytest.raises(ValueError, match="2 runs"):
+        _ = runs.summary
+
+
+def test_winners_curse_agrees_with_the_summary(one):
+    frame = analysis.winners_curse(one.matches)
+    for arm, summary in one.summary["arms"].items():
+        rows = frame[frame.arm == arm]
+        if summary["agents"] == 1:
+            assert rows.empty
+            continue
+        assert len(rows) == summary["agents"] and rows.chosen.sum() == 1
+        chosen = rows[rows.chosen].iloc[0]
+        assert chosen.player == summary["best"]
+        assert chosen.selection_score == pytest.approx(summary["selection_score"])
+        assert chosen.held_out_score == pytest.approx(summary["held_out_score"])
+
+
+def test_players_come_in_config_order(one):
+    order = list(dict.fromkeys(one.crossplay.player))
+    arms = [analysis._arm_of(p) for p in order]
+    assert arms == sorted(arms, key=["single", "independent", "swarm", "ladder"].index)
+    assert order[-2:] == ["random", "heuristic"]
+    assert order[1:4] == [f"independent/{i}" for i in range(3)]
+
+
+def test_tables_for_the_report(one, top):
+    spend = analysis.spend_table(one).set_index("")
+    for arm, summary in one.summary["arms"].items():
+        assert spend.loc["spent agent_steps", arm] == f"{summary['spent']['agent_steps']:,.0f}"
+    assert len(analysis.ratings_table(one)) == len(one.ratings[one.ratings.fit == "held_out"])
+    assert [line.split(":")[0] for line in analysis.verdict_lines(one)] == [
+        v["verdict"] for v in one.summary["verdicts"]
+    ]
+    multi = analysis.load_run(top)
+    assert analysis.verdict_lines(multi) == [v["verdict"] for v in multi.summary["verdicts"]]
+    assert set(analysis.spend_table(multi).seed) == {0, 1}
+
+
+def test_run_figures(one):
+    fig = analysis.plot_learning_curves(one.training, one.curve)
+    own = fig.axes[0]
+    assert len(own.get_lines()) >= len(pd.unique(one.training.agent))  # one line per agent
+    ax = analysis.plot_ratings(one.ratings)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["single", "independent", "swarm", "ladder"]
+    ax = analysis.plot_crossplay(one.crossplay)
+    assert len(ax.get_yticklabels()) == one.crossplay.player.nunique()
+    ax = analysis.plot_winners_curse(one.matches)
+    assert ax.get_xlim() == ax.get_ylim()
+
+
+def test_sweep_cells_use_seeds_when_there_are_several():
+    frame = sweep_frame()
+    cells = analysis.sweep_cells(frame)
+    assert len(cells) == 2 * 2 * 3
+    several = cells[cells.n == 2]
+    assert (several.seeds == 3).all()
+    for row in several.itertuples():
+        gaps = frame[(frame.arm == row.arm) & (frame.budget == row.budget) & (frame.n == 2)].rating_gap
+        assert row.gap == pytest.approx(gaps.mean())
+        assert gaps.min() - 1e-9 <= row.gap_low <= row.gap <= row.gap_high <= gaps.max() + 1e-9
+    single = cells[cells.n == 8].iloc[0]
+    own = frame[(frame.arm == single.arm) & (frame.budget == single.budget) & (frame.n == 8)].iloc[0]
+    assert (single.gap_low, single.gap_high) == (own.gap_low, own.gap_high)
+    assert (cells.significant == ((cells.gap_low > 0) | (cells.gap_high < 0))).all()
+
+
+def test_sweep_figures():
+    frame = sweep_frame()
+    cells = analysis.sweep_cells(frame)
+    ax = analysis.plot_gap_vs_n(frame)
+    assert len(ax.containers) == 4  # one line per arm and budget
+    assert ax.get_xscale() == "log"
+    fig = analysis.plot_verdict_map(frame)
+    assert len(fig.axes) == 4  # two panels and their colour bars
+    for ax, arm in zip(fig.axes[:2], ["independent", "swarm"], strict=True):
+        outlined = [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert len(outlined) == cells[cells.arm == arm].significant.sum()
+        assert len(ax.texts) == 6  # one annotation per (N, budget)
