@@ -1,0 +1,250 @@
+"""The report of one run directory, from the directory alone: report.md, report.html and figures/*.png.
+
+The verdict comes first, then what each arm spent (the ledger side by side), the held-out ratings and four
+figures: learning curves, ratings by arm, cross-play, winner's curse. Both files are rendered from one list
+of blocks, so they say the same thing; the HTML embeds its figures as base64 PNG, so it stands alone. For a
+multi-seed run the figures pool every seed. Like `analysis`, this needs no torch and no Ray, and it draws
+on `matplotlib.figure.Figure` objects of its own, so it works headless and leaves pyplot's backend alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from swarm import analysis
+
+DPI = 110
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str  # file name in figures/, without .png
+    caption: str
+    png: bytes
+
+
+Block = Heading | Text | Table | Picture
+
+
+def write(run_dir: str | Path) -> Path:
+    """Write report.md, report.html and figures/*.png into `run_dir`; returns the path of report.html."""
+    run_dir = Path(run_dir)
+    run = analysis.load_run(run_dir)
+    report = blocks(run, run_dir.name)
+    for block in report:
+        if isinstance(block, Picture):
+            _write(run_dir / "figures" / f"{block.name}.png", block.png)
+    _write(run_dir / "report.md", markdown(report).encode())
+    _write(run_dir / "report.html", page(report, run_dir.name).encode())
+    return run_dir / "report.html"
+
+
+def blocks(run: analysis.Run, name: str) -> list[Block]:
+    """The report's content, in order: verdict, spend, ratings, figures."""
+    summary = run.summary
+    seeds = sorted(seed for _, seed in run.seed_summaries)
+    scope = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})" if run.multi_seed else f"seed {seeds[0]}"
+    report: list[Block] = [
+        Heading(1, f"{summary['name']} on {summary['env']}"),
+        Text(
+            f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} agent-steps."
+        ),
+        Heading(2, "Verdict"),
+        *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
+    ]
+    if run.multi_seed:
+        report += [
+            Text("Per seed: each arm's best against the baseline's, in held-out games and in rating (Elo)."),
+            Table(_per_seed(run.per_seed)),
+        ]
+    else:
+        report += [Text(line) for line in analysis.gain_lines(run)]
+    report += [
+        Heading(2, "Spend"),
+        Text(
+            "What each arm spent on training, in every unit the ledger records; the selection games' cost is "
+            "reported beside it (charged to the budget only with evaluation.charge_selection)."
+        ),
+        Table(analysis.spend_table(run)),
+        Heading(2, "Held-out ratings"),
+        Text(
+            "Bradley-Terry on the Elo scale, random = 0, from held-out games (verdict, cross-play, ladder)"
+            + ("; the chosen agents and the ladder of every seed." if run.multi_seed else ".")
+        ),
+        Table(analysis.ratings_table(run)),
+        Heading(2, "Figures"),
+    ]
+    return report + figures(run)
+
+
+def figures(run: analysis.Run) -> list[Picture]:
+    pooled = f" Every seed is drawn, {len(run.seed_summaries)} in all." if run.multi_seed else ""
+    specs: list[tuple[str, str, tuple[float, float], Callable[[Figure], object]]] = [
+        (
+            "learning_curves",
+            "Learning curves: each agent's score against its training opponents, and against random at its "
+            "checkpoints, against the agent-steps its arm had spent.",
+            (12, 4.5),
+            lambda fig: analysis.plot_learning_curves(
+                run.training, run.curve, fig.subplots(1, 2, sharey=True)
+            ),
+        ),
+        (
+            "ratings",
+            "Held-out rating of every agent and ladder member with its interval; stars mark each arm's "
+            "chosen best, the dashed line the baseline's best.",
+            (8, 5),
+            lambda fig: analysis.plot_ratings(run.ratings, fig.subplots()),
+        ),
+        (
+            "crossplay",
+            "Held-out cross-play: the score of each row player against each column player, ladder included.",
+            (9, 8),
+            lambda fig: analysis.plot_crossplay(run.crossplay, fig.subplots()),
+        ),
+        (
+            "winners_curse",
+            "Winner's curse: each agent's selection score against its held-out score against the same "
+            "agents; a chosen best (star) below the diagonal was chosen on an inflated selection score.",
+            (6, 6),
+            lambda fig: analysis.plot_winners_curse(run.matches, fig.subplots()),
+        ),
+    ]
+    pictures = []
+    for name, caption, size, draw in specs:
+        fig = Figure(figsize=size, layout="constrained")
+        draw(fig)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI)
+        pictures.append(Picture(name, caption + pooled, buffer.getvalue()))
+    return pictures
+
+
+def _per_seed(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "seed": frame.seed,
+            "arm": frame.arm,
+            "best": frame.best,
+            "vs": frame.baseline,
+            "score": [
+                f"{s:.3f} [{lo:.3f}, {hi:.3f}]"
+                for s, lo, hi in zip(frame.score, frame.score_low, frame.score_high, strict=True)
+            ],
+            "rating gap (Elo)": [
+                f"{g:+.0f} [{lo:+.0f}, {hi:+.0f}]"
+                for g, lo, hi in zip(frame.rating_gap, frame.gap_low, frame.gap_high, strict=True)
+            ],
+            "best's rating": frame.arm_rating.map("{:+.0f}".format),
+            "baseline's rating": frame.baseline_rating.map("{:+.0f}".format),
+        }
+    )
+
+
+# ---- rendering -----------------------------------------------------------------------------------------
+
+
+def markdown(report: list[Block]) -> str:
+    parts = []
+    for block in report:
+        match block:
+            case Heading(level, text):
+                parts.append(f"{'#' * level} {text}")
+            case Text(text, strong):
+                parts.append(f"**{text}**" if strong else text)
+            case Table(frame):
+                parts.append(_markdown_table(frame))
+            case Picture(name, caption, _):
+                parts.append(f"![{name}](figures/{name}.png)\n\n{caption}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def row(cells) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    lines = [row(frame.columns), "|" + "|".join("---" for _ in frame.columns) + "|"]
+    return "\n".join(lines + [row(r) for r in frame.itertuples(index=False)])
+
+
+def page(report: list[Block], title: str) -> str:
+    """A self-contained HTML page: figures inline as data URIs, a few lines of CSS, nothing fetched."""
+    parts = []
+    for block in report:
+        match block:
+            case Heading(level, text):
+                parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+            case Text(text, strong):
+                parts.append(
+                    f"<p><strong>{html.escape(text)}</strong></p>"
+                    if strong
+                    else f"<p>{html.escape(text)}</p>"
+                )
+            case Table(frame):
+                parts.append(frame.to_html(index=False, border=0, classes="table"))
+            case Picture(name, caption, png):
+                data = base64.b64encode(png).decode()
+                parts.append(
+                    f'<figure id="{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                )
+    body = "\n".join(parts)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+th, td {{ padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+img {{ max-width: 100%; }}
+figcaption {{ color: #555; font-size: 0.9em; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically, as every file of a run directory: a temp file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

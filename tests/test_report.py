@@ -1,0 +1,73 @@
+"""report.md, report.html and figures/*.png of a tiny run, one seed and two, from the directory alone."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+
+import pytest
+
+from swarm import report
+from tests.tiny_runs import multi_seed
+
+FIGURES = ["learning_curves", "ratings", "crossplay", "winners_curse"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Both kinds of run directory, each with its report written: seed-0 alone, and the two seeds."""
+    top = multi_seed(tmp_path_factory)
+    dirs = [top / "seed-0", top]
+    return [(run_dir, report.write(run_dir)) for run_dir in dirs]
+
+
+def test_every_file_is_written(reports):
+    for run_dir, page in reports:
+        assert page == run_dir / "report.html" and page.is_file()
+        assert (run_dir / "report.md").read_text().startswith("# tiny on classic/connect_four-v3")
+        for name in FIGURES:
+            png = (run_dir / "figures" / f"{name}.png").read_bytes()
+            assert png.startswith(PNG) and len(png) > 10_000, name
+
+
+def test_html_embeds_every_figure_and_fetches_nothing(reports):
+    for run_dir, page in reports:
+        text = page.read_text()
+        for name in FIGURES:
+            data = base64.b64encode((run_dir / "figures" / f"{name}.png").read_bytes()).decode()
+            assert f'src="data:image/png;base64,{data}"' in text, name
+        assert not re.search(r'(src|href)="(https?:|//)', text)
+        markdown = (run_dir / "report.md").read_text()
+        assert all(f"](figures/{name}.png)" in markdown for name in FIGURES)
+
+
+def test_the_verdict_comes_before_the_ledger(reports):
+    for run_dir, page in reports:
+        verdicts = [v["verdict"] for v in json.loads((run_dir / "summary.json").read_text())["verdicts"]]
+        markdown, text = (run_dir / "report.md").read_text(), page.read_text()
+        for line in verdicts:
+            assert -1 < markdown.find(f"**{line}") < markdown.index("## Spend")
+            assert -1 < text.find(f"<strong>{html.escape(line)}") < text.index("<h2>Spend</h2>")
+        assert markdown.index("## Spend") < markdown.index("## Held-out ratings") < markdown.index("![")
+
+
+def test_the_ledger_shows_every_arms_spend(reports):
+    for run_dir, _ in reports:
+        markdown = (run_dir / "report.md").read_text()
+        ledger = markdown[markdown.index("## Spend") : markdown.index("## Held-out ratings")]
+        for path in sorted(run_dir.glob("seed-*/summary.json")) or [run_dir / "summary.json"]:
+            for arm, a in json.loads(path.read_text())["arms"].items():
+                assert f" {arm} |" in ledger
+                assert f"| {a['spent']['agent_steps']:,.0f} |" in ledger
+                assert f"| {a['spent']['core_seconds']:,.1f} |" in ledger
+
+
+def test_multi_seed_report_has_the_per_seed_table(reports):
+    run_dir, _ = reports[1]
+    markdown = (run_dir / "report.md").read_text()
+    assert "2 seeds (0, 1)" in markdown
+    per_seed = markdown[markdown.index("Per seed") : markdown.index("## Spend")]
+    assert len(re.findall(r"^\| [01] \| (independent|swarm) \|", per_seed, flags=re.M)) == 4
