@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -30,6 +32,11 @@ def one(top):
 def close_figures():
     yield
     plt.close("all")
+
+
+def test_analysis_and_report_need_neither_torch_nor_ray():
+    code = "import sys, swarm.analysis, swarm.report; print(sorted({'torch', 'ray'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
 
 
 def test_every_frame_carries_the_config_columns(one, top):
