@@ -1,4 +1,5 @@
-"""`swarm run FILE`, `swarm validate FILE`, `swarm plan FILE`: the command line (also `python -m swarm`)."""
+"""`swarm run`, `swarm report`, `swarm sweep`, `swarm plan`, `swarm validate`: the command line (also
+`python -m swarm`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Ray cluster to join (auto, ray://host:10001); default: start Ray locally",
     )
 
+    report = commands.add_parser(
+        "report", help="write report.md, report.html and figures/ of a finished run, from its directory alone"
+    )
+    report.add_argument("run_dir", help="run directory, e.g. runs/default-20261123-120000")
+
     plan = commands.add_parser(
         "plan", help="the smallest rating gap the file's seeds and games can detect, before any compute"
     )
@@ -43,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args, console)
         if args.command == "plan":
             return _plan(args, console)
+        if args.command == "report":
+            return _report(args, console)
         return _run(args, console)
     except config.ConfigError as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
@@ -70,6 +78,18 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, console: Console) -> int:
+    from swarm import report
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "summary.json").is_file():
+        raise config.ConfigError(
+            f"report: {run_dir} has no summary.json; give the directory of a finished run"
+        )
+    console.print(f"report: {report.write(run_dir)}", highlight=False)
+    return 0
+
+
 def _plan(args: argparse.Namespace, console: Console) -> int:
     from swarm import plan
 
@@ -89,7 +109,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     cfg = config.load(args.file)  # everything is validated here, before Ray starts
     import pandas as pd
 
-    from swarm import aggregate, experiment, summary  # imports ray and torch: once the file is known good
+    from swarm import aggregate, experiment, report, summary  # imports ray and torch: once the file is good
 
     columns = [
         TextColumn("{task.description}"),
@@ -116,6 +136,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     else:
         summary.render(result, console)
     console.print(f"run directory: {run_dir}", highlight=False)
+    console.print(f"report: {report.write(run_dir)}", highlight=False)
     return 0
 
 

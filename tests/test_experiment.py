@@ -259,7 +259,19 @@ def test_cli_run_prints_the_verdict(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "verdict:" in done.stdout
     assert "run directory:" in done.stdout
-    assert len(list((tmp_path / "runs").glob("tiny-*/summary.json"))) == 1
+    (run_dir,) = (tmp_path / "runs").glob("tiny-*")
+    assert (run_dir / "summary.json").is_file()
+    assert f"report: {run_dir / 'report.html'}" in done.stdout.replace("\n", "")
+    html = (run_dir / "report.html").stat().st_mtime
+    again = subprocess.run(
+        [sys.executable, "-m", "swarm", "report", str(run_dir)], capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    assert (run_dir / "report.html").stat().st_mtime >= html
+    missing = subprocess.run(
+        [sys.executable, "-m", "swarm", "report", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert missing.returncode == 2 and "no summary.json" in missing.stderr
 
 
 def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
