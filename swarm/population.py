@@ -23,7 +23,8 @@ from ray._private import ray_constants  # private: the one switch that keeps a l
 from swarm import budget, ladder, matchmaking, seeds
 from swarm.agent import Agent, RoundReport, opponent
 from swarm.config import Experiment
-from swarm.envs import Games, describe
+from swarm.envs import describe
+from swarm.envs import games as games_of
 from swarm.ledger import Ledger
 from swarm.matchmaking import CURRENT
 from swarm.policy import Player
@@ -304,7 +305,9 @@ def play_local(
     ]
     seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
-    env_games = Games(spec, len(games))
+    # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
+    searching = any(isinstance(p, ladder.Searcher) for p in players)
+    env_games = games_of(spec, len(games), "pettingzoo" if searching else config.env_backend)
     return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
 
 
