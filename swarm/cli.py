@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.add_argument("run_dir", help="run directory, e.g. runs/default-20261123-120000")
 
+    sweep = commands.add_parser(
+        "sweep", help="run an experiment for every (N, budget) cell of a sweep file; resumes where it stopped"
+    )
+    sweep.add_argument("file", help="sweep file, e.g. budgets/sweep-small.yaml")
+    sweep.add_argument("--out", default="sweeps", help="parent of the sweep directory <out>/<name>")
+    sweep.add_argument("--address", default=None, help="Ray cluster to join; default: start Ray locally")
+
     plan = commands.add_parser(
         "plan", help="the smallest rating gap the file's seeds and games can detect, before any compute"
     )
@@ -51,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args, console)
         if args.command == "report":
             return _report(args, console)
+        if args.command == "sweep":
+            return _sweep(args, console)
         return _run(args, console)
     except config.ConfigError as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
@@ -87,6 +96,18 @@ def _report(args: argparse.Namespace, console: Console) -> int:
             f"report: {run_dir} has no summary.json; give the directory of a finished run"
         )
     console.print(f"report: {report.write(run_dir)}", highlight=False)
+    return 0
+
+
+def _sweep(args: argparse.Namespace, console: Console) -> int:
+    from swarm import report, sweep
+
+    grid = sweep.load(args.file)  # every cell validated here, before Ray starts
+    sweep_dir = sweep.run(
+        grid, Path(args.out), args.address, say=lambda line: console.print(line, highlight=False)
+    )
+    console.print(f"sweep directory: {sweep_dir}", highlight=False)
+    console.print(f"report: {report.write_sweep(sweep_dir)}", highlight=False)
     return 0
 
 

@@ -137,14 +137,74 @@ def figures(run: analysis.Run) -> list[Picture]:
             lambda fig: analysis.plot_winners_curse(run.matches, fig.subplots()),
         ),
     ]
-    pictures = []
-    for name, caption, size, draw in specs:
-        fig = Figure(figsize=size, layout="constrained")
-        draw(fig)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI)
-        pictures.append(Picture(name, caption + pooled, buffer.getvalue()))
-    return pictures
+    return [picture(name, caption + pooled, size, draw) for name, caption, size, draw in specs]
+
+
+def picture(name: str, caption: str, size: tuple[float, float], draw: Callable[[Figure], object]) -> Picture:
+    fig = Figure(figsize=size, layout="constrained")
+    draw(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return Picture(name, caption, buffer.getvalue())
+
+
+def write_sweep(sweep_dir: str | Path) -> Path:
+    """Write the sweep's report.md, report.html and figures/*.png (best-of-N gap vs N, verdict map) from
+    its sweep.parquet; returns the path of report.html."""
+    sweep_dir = Path(sweep_dir)
+    frame = analysis.load_sweep(sweep_dir)
+    cells = analysis.sweep_cells(frame)
+    arms = list(pd.unique(cells.arm))
+    seeds = sorted(frame.seed.unique())
+    report: list[Block] = [
+        Heading(1, f"Sweep {sweep_dir.name}"),
+        Text(
+            f"{frame.cell.nunique()} cells (N x budget), {len(seeds)} seed(s) each: every cell is an "
+            "experiment of the best of N agents, each trained on B / N, against one agent trained on B."
+        ),
+        Heading(2, "Cells"),
+        Text(
+            "Mean rating gap (Elo) of the best of N over the single agent, with its interval (over seeds "
+            "when a cell has several, else over games), and the cell's verdict."
+        ),
+        Table(_cells(cells, frame)),
+        Heading(2, "Figures"),
+        picture(
+            "gap_vs_n",
+            "The best of N against one agent on the same budget: rating gap against N, one line per budget.",
+            (7, 4.5),
+            lambda fig: analysis.plot_gap_vs_n(frame, fig.subplots()),
+        ),
+        picture(
+            "verdict_map",
+            "Rating gap over (N, budget); outlined cells are significant at 95%.",
+            (6 * len(arms), 4.5),
+            lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
+        ),
+    ]
+    for block in report:
+        if isinstance(block, Picture):
+            _write(sweep_dir / "figures" / f"{block.name}.png", block.png)
+    _write(sweep_dir / "report.md", markdown(report).encode())
+    _write(sweep_dir / "report.html", page(report, sweep_dir.name).encode())
+    return sweep_dir / "report.html"
+
+
+def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    verdicts = frame.groupby(["arm", "budget", "n"]).verdict.first()
+    return pd.DataFrame(
+        {
+            "arm": cells.arm,
+            "budget": cells.budget.map("{:,}".format),
+            "N": cells.n,
+            "seeds": cells.seeds,
+            "rating gap (Elo)": [
+                f"{g:+.0f} [{lo:+.0f}, {hi:+.0f}]"
+                for g, lo, hi in zip(cells.gap, cells.gap_low, cells.gap_high, strict=True)
+            ],
+            "verdict": [verdicts[a, b, n] for a, b, n in zip(cells.arm, cells.budget, cells.n, strict=True)],
+        }
+    )
 
 
 def _per_seed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from swarm import population, rundir, sweep
+from swarm import population, report, rundir, sweep
 from swarm.config import ConfigError
 from tests.conftest import tiny_config
 
@@ -198,3 +200,39 @@ def _summary(seed: int) -> dict:
 def test_sweep_budget_files_are_valid_and_state_their_cost(path):
     grid = sweep.load(path)
     assert f"{sweep.agent_steps(grid):,} agent-steps" in path.read_text()
+
+
+def test_sweep_report_draws_both_figures(swept):
+    _, _, sweep_dir = swept
+    page = report.write_sweep(sweep_dir)
+    for name in ("gap_vs_n", "verdict_map"):
+        png = sweep_dir / "figures" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
+        assert f"figures/{name}.png" in (sweep_dir / "report.md").read_text()
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 2
+    assert "verdict" in (sweep_dir / "report.md").read_text()
+
+
+def test_cli_sweep_on_a_finished_sweep_reports_without_training(swept, tmp_path):
+    _, out, _ = swept
+    path = tmp_path / "tiny-sweep.yaml"
+    path.write_text(yaml.safe_dump(tiny_sweep()))
+    done = subprocess.run(
+        [sys.executable, "-m", "swarm", "sweep", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 cells finished" in " ".join(done.stdout.split()) and "report:" in done.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(tiny_sweep(sweep={"populations": [1, 4], "budgets": [512]})))
+    refused = subprocess.run(
+        [sys.executable, "-m", "swarm", "sweep", str(bad), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2 and "sweep.budgets" in refused.stderr
+    assert not (tmp_path / "tiny-sweep").exists()  # refused before anything was written
