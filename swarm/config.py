@@ -272,25 +272,31 @@ class Experiment(Strict):
         return next(arm for arm in self.arms if arm.name == (self.baseline or self.arms[0].name))
 
 
-def load(path: str | Path) -> Experiment:
-    """Read, parse and fully validate a budget file, the environment included."""
+def read_mapping(path: str | Path, kind: str) -> dict:
+    """The top-level mapping of a YAML file, or a ConfigError that names the fix; `kind` is e.g.
+    "a budget file such as budgets/default.yaml"."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: no such file; pass a budget file such as budgets/default.yaml")
+        raise ConfigError(f"{path}: no such file; pass {kind}")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
-    return parse(data, source=str(path))
+    return data
+
+
+def load(path: str | Path) -> Experiment:
+    """Read, parse and fully validate a budget file, the environment included."""
+    return parse(read_mapping(path, "a budget file such as budgets/default.yaml"), source=str(path))
 
 
 def parse(data: dict, source: str = "config") -> Experiment:
     try:
         config = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: invalid budget file\n" + _explain(exc)) from None
+        raise ConfigError(f"{source}: invalid budget file\n" + explain(exc)) from None
     check_budget(config, source)
     check_env(config, source)
     return config
@@ -328,7 +334,7 @@ def check_env(config: Experiment, source: str) -> None:
         raise ConfigError(f"{source}: env: {exc}") from None
 
 
-def _explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"

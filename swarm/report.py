@@ -57,13 +57,17 @@ def write(run_dir: str | Path) -> Path:
     """Write report.md, report.html and figures/*.png into `run_dir`; returns the path of report.html."""
     run_dir = Path(run_dir)
     run = analysis.load_run(run_dir)
-    report = blocks(run, run_dir.name)
+    return publish(blocks(run, run_dir.name), run_dir)
+
+
+def publish(report: list[Block], directory: Path) -> Path:
+    """figures/*.png, report.md and report.html into `directory`; returns the path of report.html."""
     for block in report:
         if isinstance(block, Picture):
-            _write(run_dir / "figures" / f"{block.name}.png", block.png)
-    _write(run_dir / "report.md", markdown(report).encode())
-    _write(run_dir / "report.html", page(report, run_dir.name).encode())
-    return run_dir / "report.html"
+            _write(directory / "figures" / f"{block.name}.png", block.png)
+    _write(directory / "report.md", markdown(report).encode())
+    _write(directory / "report.html", page(report, directory.name).encode())
+    return directory / "report.html"
 
 
 def blocks(run: analysis.Run, name: str) -> list[Block]:
@@ -182,12 +186,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
             lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
         ),
     ]
-    for block in report:
-        if isinstance(block, Picture):
-            _write(sweep_dir / "figures" / f"{block.name}.png", block.png)
-    _write(sweep_dir / "report.md", markdown(report).encode())
-    _write(sweep_dir / "report.html", page(report, sweep_dir.name).encode())
-    return sweep_dir / "report.html"
+    return publish(report, sweep_dir)
 
 
 def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

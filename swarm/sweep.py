@@ -129,16 +129,7 @@ def agent_steps(sweep: Sweep) -> int:
 
 def load(path: str | Path) -> Sweep:
     """Read, parse and fully validate a sweep file: every cell's experiment, the environment included."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file; pass a sweep file such as budgets/sweep-small.yaml")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
-    return parse(data, source=str(path))
+    return parse(config.read_mapping(path, "a sweep file such as budgets/sweep-small.yaml"), source=str(path))
 
 
 def parse(data: dict, source: str = "sweep") -> Sweep:
@@ -155,14 +146,14 @@ def parse(data: dict, source: str = "sweep") -> Sweep:
     try:
         sweep = Sweep.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: invalid sweep file\n" + config._explain(exc)) from None
+        raise ConfigError(f"{source}: invalid sweep file\n" + config.explain(exc)) from None
     check_grid(sweep, source)
     for n, b in sweep.grid:
         where = f"{source}: cell {cell_name(n, b)}"
         try:
             cell = sweep.cell(n, b)
         except ValidationError as exc:
-            raise ConfigError(f"{where}: invalid\n" + config._explain(exc)) from None
+            raise ConfigError(f"{where}: invalid\n" + config.explain(exc)) from None
         config.check_budget(cell, where)
     config.check_env(cell, source)
     return sweep
