@@ -29,6 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from swarm import stats
+
 TABLES = ("ledger", "training", "matches", "ratings", "crossplay")
 CURVE_COLUMNS = ["arm", "agent", "checkpoint", "agent_steps", "arm_agent_steps", "opponent", "games", "score"]
 SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; seat 1 scores 1 minus it
@@ -291,20 +293,14 @@ def ratings_table(run: Run) -> pd.DataFrame:
     )
 
 
-def sweep_cells(
-    frame: pd.DataFrame, confidence: float = 0.95, samples: int = 1000, seed: int = 0
-) -> pd.DataFrame:
-    """One row per compared arm, budget and N: the mean rating gap over the cell's seeds with a bootstrap
+def sweep_cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per compared arm, budget and N: the mean rating gap over the cell's seeds with its Student-t
     interval over seeds, or with one seed the cell's own interval (over games)."""
-    rng = np.random.default_rng(seed)
     rows = []
     for (arm, budget, n), cell in frame.groupby(["arm", "budget", "n"], sort=True):
         gaps = cell.rating_gap.to_numpy(float)
         if len(gaps) > 1:
-            means = (
-                rng.multinomial(len(gaps), np.full(len(gaps), 1 / len(gaps)), size=samples) @ gaps / len(gaps)
-            )
-            low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+            _, low, high = stats.mean_interval(gaps, confidence)
         else:
             low, high = cell.gap_low.iloc[0], cell.gap_high.iloc[0]
         rows.append(

@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Ray cluster to join (auto, ray://host:10001); default: start Ray locally",
     )
 
+    resume = commands.add_parser(
+        "resume", help="finish an interrupted run in its own directory: finished seeds are kept"
+    )
+    resume.add_argument("run_dir", help="run directory, e.g. runs/multi-seed-20261123-120000")
+    resume.add_argument("--address", default=None, help="Ray cluster to join; default: start Ray locally")
+
     report = commands.add_parser(
         "report", help="write report.md, report.html and figures/ of a finished run, from its directory alone"
     )
@@ -58,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args, console)
         if args.command == "report":
             return _report(args, console)
+        if args.command == "resume":
+            return _run(args, console)
         if args.command == "sweep":
             return _sweep(args, console)
         return _run(args, console)
@@ -85,6 +93,15 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(f"# {args.file}: valid", highlight=False)
     return 0
+
+
+def _saved_config(run_dir: Path) -> dict:
+    """The budget file a run saved in its directory, without the provenance swarm added to it."""
+    data = config.read_mapping(run_dir / "config.yaml", "the directory of a swarm run (it holds config.yaml)")
+    data.pop("provenance", None)
+    if data.get("seeds") is not None:  # the resolved file spells out the default seed beside the list
+        data.pop("seed", None)
+    return data
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
@@ -127,7 +144,16 @@ def _plan(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    cfg = config.load(args.file)  # everything is validated here, before Ray starts
+    """`swarm run FILE`, or `swarm resume RUN`: the same run, in RUN, from the config saved there."""
+    run_dir = None
+    if args.command == "resume":
+        run_dir = Path(args.run_dir)
+        cfg = config.parse(_saved_config(run_dir), source=str(run_dir / "config.yaml"))
+        if (run_dir / "summary.json").is_file():  # written last, for one seed or for all
+            console.print(f"{run_dir} is finished: nothing to resume", highlight=False)
+            return 0
+    else:
+        cfg = config.load(args.file)  # everything is validated here, before Ray starts
     import pandas as pd
 
     from swarm import aggregate, experiment, report, summary  # imports ray and torch: once the file is good
@@ -150,7 +176,12 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             progress.update(tasks[seed, arm], completed=spent)
 
         run_dir, result = experiment.run(
-            cfg, Path(args.out), args.address, on_round, say=lambda text: progress.console.print(text)
+            cfg,
+            Path(getattr(args, "out", "runs")),
+            args.address,
+            on_round,
+            run_dir=run_dir,
+            say=lambda text: progress.console.print(text),
         )
     if several:
         aggregate.render(result, pd.read_parquet(run_dir / "per_seed.parquet"), console)

@@ -139,7 +139,8 @@ class Evaluation(Strict):
         8,
         ge=0,
         description="Learning-curve checkpoints per agent, evenly spaced over its share (plus its initial "
-        "weights), each played against random after training; 0: none.",
+        "weights), each played against random after training; taken at round ends, so an agent of few "
+        "rounds has fewer; 0: none.",
     )
     curve_games: int = Field(
         20, ge=2, description="Games of every learning-curve checkpoint against random, seats alternated."

@@ -57,7 +57,7 @@ def aggregate_seeds(config: Experiment, run_dir: Path) -> dict:
         "seeds": config.seeds,
         "confidence": ev.confidence,
         "verdicts": aggregate.over_seeds(
-            frame, ev.confidence, ev.bootstrap, seeds.bootstrap_rng(min(config.seeds))
+            frame, ev.confidence, ev.bootstrap, seeds.over_seeds_rng(config.seeds)
         ),
     }
     rundir.write_parquet(frame, run_dir / "per_seed.parquet")

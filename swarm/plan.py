@@ -60,7 +60,9 @@ def read_past(run: Path) -> Past:
 
 
 def detectable(game_se: float, seed_spread: float, seeds: int, confidence: float) -> float:
-    return stats.min_detectable_gap(math.sqrt((game_se**2 + seed_spread**2) / seeds), confidence, POWER)
+    """One seed is judged on its games (normal test); several on their spread (t test, seeds - 1 dof)."""
+    se = math.sqrt((game_se**2 + seed_spread**2) / seeds)
+    return stats.min_detectable_gap(se, confidence, POWER, dof=seeds - 1 if seeds > 1 else None)
 
 
 def plan(config: Experiment, past: Past | None = None) -> dict:

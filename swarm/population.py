@@ -235,7 +235,8 @@ class ArmTraining:
 
 
 def _hosts(cpus: int, arms: int, agents: int) -> tuple[int, float]:
-    """Hosts for one arm and CPUs per host: every arm reserves cpus / arms, whole CPUs where it can.
+    """Hosts for one arm and CPUs per host: up to cpus / arms, whole CPUs where it can, and never more
+    hosts than agents (so a single agent uses one CPU of its share).
 
     Ray takes fractions of a CPU only below 1, so with fewer CPUs than arms each arm runs one host on
     cpus / arms of a CPU (the processes share the cores evenly); otherwise one host per whole CPU.

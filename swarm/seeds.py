@@ -57,5 +57,10 @@ def eval_generator(first_game_seed: int) -> torch.Generator:
 
 
 def bootstrap_rng(run_seed: int) -> np.random.Generator:
-    """Resampling behind the rating and over-seed intervals."""
+    """Resampling behind a run seed's rating intervals."""
     return np.random.default_rng(_sequence(run_seed, 3))
+
+
+def over_seeds_rng(run_seeds: list[int]) -> np.random.Generator:
+    """Resampling behind the over-seed intervals of a multi-seed run, from all its run seeds."""
+    return np.random.default_rng(np.random.SeedSequence([5, *run_seeds]))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from swarm import analysis
+from swarm import analysis, stats
 from tests.tiny_runs import multi_seed, sweep_frame
 
 CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]
@@ -151,8 +151,10 @@ def test_sweep_cells_use_seeds_when_there_are_several():
     assert (several.seeds == 3).all()
     for row in several.itertuples():
         gaps = frame[(frame.arm == row.arm) & (frame.budget == row.budget) & (frame.n == 2)].rating_gap
-        assert row.gap == pytest.approx(gaps.mean())
-        assert gaps.min() - 1e-9 <= row.gap_low <= row.gap <= row.gap_high <= gaps.max() + 1e-9
+        assert (row.gap, row.gap_low, row.gap_high) == pytest.approx(
+            stats.mean_interval(gaps.to_numpy(), 0.95)
+        )
+        assert row.gap_low < row.gap < row.gap_high
     single = cells[cells.n == 8].iloc[0]
     own = frame[(frame.arm == single.arm) & (frame.budget == single.budget) & (frame.n == 8)].iloc[0]
     assert (single.gap_low, single.gap_high) == (own.gap_low, own.gap_high)

@@ -301,6 +301,22 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
     finished = (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns
     experiment.run(cfg, tmp_path, run_dir=run_dir)
     assert (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns == finished
+    # `swarm resume` finishes a run cut off after seed 3: seed 4 is run again, to the same result
+    ledger = pd.read_parquet(run_dir / "seed-4" / "ledger.parquet")
+    (run_dir / "summary.json").unlink()
+    (run_dir / "seed-4" / "summary.json").unlink()
+    resume = [sys.executable, "-m", "swarm", "resume", str(run_dir)]
+    done = subprocess.run(resume, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns == finished
+    again = pd.read_parquet(run_dir / "seed-4" / "ledger.parquet")
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["core_seconds", "cum_core_seconds"]),
+        ledger.drop(columns=["core_seconds", "cum_core_seconds"]),
+    )
+    assert rundir.read_json(run_dir / "summary.json")["verdicts"][0]["verdict"] == v["verdict"]
+    noop = subprocess.run(resume, capture_output=True, text=True, timeout=300)
+    assert noop.returncode == 0 and "nothing to resume" in noop.stdout
 
 
 def test_charged_selection_stays_inside_each_share(tmp_path):

@@ -22,8 +22,12 @@ def design(seeds: list[int], verdict_games: int) -> config.Experiment:
 def test_detectable_gap_shrinks_with_seeds_and_games():
     one = plan.plan(design([0], 400))["detectable"]
     four = plan.plan(design([0, 1, 2, 3], 400))["detectable"]
+    game_se = stats.elo_standard_error(400)
     for spread in plan.ASSUMED_SEED_SPREADS:
-        assert four[spread] == pytest.approx(one[spread] / 2)  # sqrt(4) seeds
+        # one seed: a test over its games; four: a t test over seeds (3 dof) on sqrt(4) times less noise
+        assert one[spread] == pytest.approx(stats.min_detectable_gap(math.hypot(game_se, spread)))
+        assert four[spread] == pytest.approx(stats.min_detectable_gap(math.hypot(game_se, spread) / 2, dof=3))
+        assert four[spread] < one[spread]
     more_games = plan.plan(design([0], 1600))["detectable"]
     assert more_games[0.0] == pytest.approx(one[0.0] / 2)  # game noise alone: sqrt(4) games
     assert one[100.0] > one[0.0]
@@ -33,7 +37,7 @@ def test_game_noise_matches_the_delta_method():
     result = plan.plan(design([0, 1], 400))
     se = 400 / math.log(10) / 0.25 * 0.5 / math.sqrt(400)
     assert result["game_se"] == pytest.approx(se)
-    assert result["detectable"][0.0] == pytest.approx(stats.min_detectable_gap(se / math.sqrt(2)))
+    assert result["detectable"][0.0] == pytest.approx(stats.min_detectable_gap(se / math.sqrt(2), dof=1))
 
 
 def test_a_past_run_supplies_the_seed_spread():

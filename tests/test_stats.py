@@ -30,31 +30,33 @@ def test_poi_interval_contains_the_estimate_and_stays_in_the_unit_interval():
     assert low < high
 
 
-def test_bootstrap_mean_interval_contains_the_mean():
-    rng = np.random.default_rng(1)
-    values = rng.normal(3, 1, 10)
-    mean, low, high = stats.bootstrap_mean(values, 0.95, 2000, rng)
+def test_mean_interval_contains_the_mean():
+    values = np.random.default_rng(1).normal(3, 1, 10)
+    mean, low, high = stats.mean_interval(values, 0.95)
     assert mean == pytest.approx(values.mean())
     assert low < mean < high
 
 
-def test_bootstrap_mean_of_one_seed_has_no_interval():
-    mean, low, high = stats.bootstrap_mean(np.array([0.7]), 0.95, 100, np.random.default_rng(0))
+def test_mean_interval_of_one_seed_has_no_interval():
+    mean, low, high = stats.mean_interval(np.array([0.7]), 0.95)
     assert mean == 0.7 and math.isnan(low) and math.isnan(high)
 
 
-def test_bootstrap_mean_interval_shrinks_with_more_seeds():
+def test_mean_interval_covers_at_its_level_with_few_seeds():
+    # 4,000 experiments of 5 seeds each: a 95% interval must contain the true mean about 95% of the time
+    # (a percentile bootstrap of the same means covers about 84%).
+    rng = np.random.default_rng(2)
+    runs = rng.normal(10, 3, size=(4000, 5))
+    covered = [low <= 10 <= high for _, low, high in (stats.mean_interval(r, 0.95) for r in runs)]
+    assert 0.94 < np.mean(covered) < 0.96
+
+
+def test_mean_interval_shrinks_with_more_seeds():
     # Width goes as 1/sqrt(seeds): 400 seeds against 25 should be about 4 times narrower.
     rng = np.random.default_rng(2)
-    _, low_few, high_few = stats.bootstrap_mean(rng.normal(0, 1, 25), 0.95, 2000, rng)
-    _, low_many, high_many = stats.bootstrap_mean(rng.normal(0, 1, 400), 0.95, 2000, rng)
+    _, low_few, high_few = stats.mean_interval(rng.normal(0, 1, 25), 0.95)
+    _, low_many, high_many = stats.mean_interval(rng.normal(0, 1, 400), 0.95)
     assert 2.5 < (high_few - low_few) / (high_many - low_many) < 6
-
-
-def test_score_to_elo():
-    assert stats.score_to_elo(0.5) == 0
-    assert stats.score_to_elo(10 / 11) == pytest.approx(400)
-    assert stats.score_to_elo(1.0) == pytest.approx(400 * math.log10((1 - 1e-4) / 1e-4))
 
 
 def test_elo_standard_error_by_hand():
@@ -70,11 +72,15 @@ def test_min_detectable_gap_by_hand():
     assert stats.min_detectable_gap(10.0, 0.95, 0.5) == pytest.approx(19.59964)
 
 
+def score_to_elo(score: float) -> float:
+    return 400 * math.log10(score / (1 - score))
+
+
 def rejection_rate(true_gap: float, games: int, draw_rate: float, designs: int, rng) -> float:
     """Share of simulated head-to-heads in which a two-sided 95% test rejects "no difference"."""
     score = 1 / (1 + 10 ** (-true_gap / 400))
     counts = rng.multinomial(games, [score - draw_rate / 2, draw_rate, 1 - score - draw_rate / 2], designs)
-    measured = np.array([stats.score_to_elo(s) for s in (counts[:, 0] + counts[:, 1] / 2) / games])
+    measured = np.array([score_to_elo(s) for s in (counts[:, 0] + counts[:, 1] / 2) / games])
     critical = NormalDist().inv_cdf(0.975) * stats.elo_standard_error(games, 0.5, draw_rate)
     return float(np.mean(np.abs(measured) > critical))
 
@@ -87,3 +93,21 @@ def test_min_detectable_gap_has_the_stated_power():
     mde = stats.min_detectable_gap(stats.elo_standard_error(games, 0.5, draw_rate))
     assert rejection_rate(0.0, games, draw_rate, 4000, rng) == pytest.approx(0.05, abs=0.015)
     assert rejection_rate(mde, games, draw_rate, 4000, rng) == pytest.approx(0.8, abs=0.03)
+
+
+def test_over_seed_test_has_the_stated_size_and_power():
+    # 4000 simulated studies of 5 seeds (per-seed gaps normal, SD 1): the t interval over seeds rejects about
+    # 5% at a true gap of 0 and about 80% at the MDE with 4 degrees of freedom (200k studies: 0.050, 0.791).
+    rng = np.random.default_rng(4)
+    mde = stats.min_detectable_gap(1 / math.sqrt(5), 0.95, 0.8, dof=4)
+
+    def rejects(gap: float) -> float:
+        runs = rng.normal(gap, 1, size=(4000, 5))
+        return float(
+            np.mean(
+                [low > 0 or high < 0 for _, low, high in map(lambda r: stats.mean_interval(r, 0.95), runs)]
+            )
+        )
+
+    assert rejects(0.0) == pytest.approx(0.05, abs=0.015)
+    assert rejects(mde) == pytest.approx(0.79, abs=0.03)
