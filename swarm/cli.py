@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -105,14 +109,19 @@ def _saved_config(run_dir: Path) -> dict:
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
-    from swarm import report
+    from swarm import report, storage
 
     run_dir = Path(args.run_dir)
+    if storage.is_uri(args.run_dir):
+        run_dir = storage.staging(args.run_dir)
+        storage.download(args.run_dir, run_dir)
     if not (run_dir / "summary.json").is_file():
         raise config.ConfigError(
-            f"report: {run_dir} has no summary.json; give the directory of a finished run"
+            f"report: {args.run_dir} has no summary.json; give the directory of a finished run"
         )
     console.print(f"report: {report.write(run_dir)}", highlight=False)
+    if storage.is_uri(args.run_dir):
+        storage.upload(run_dir, args.run_dir)
     return 0
 
 
@@ -144,19 +153,39 @@ def _plan(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    """`swarm run FILE`, or `swarm resume RUN`: the same run, in RUN, from the config saved there."""
-    run_dir = None
+    """`swarm run FILE`, or `swarm resume RUN`: the same run, in RUN, from the config saved there.
+
+    RUN and --out may be URIs (s3://..., gs://..., file://...): the run works in a local staging directory
+    mirrored there after every seed, at the end, and when interrupted."""
+    from swarm import storage
+
+    remote, parent = None, None
     if args.command == "resume":
         run_dir = Path(args.run_dir)
+        if storage.is_uri(args.run_dir):
+            remote, run_dir = args.run_dir, storage.staging(args.run_dir)
+            storage.download(remote, run_dir)
         cfg = config.parse(_saved_config(run_dir), source=str(run_dir / "config.yaml"))
         if (run_dir / "summary.json").is_file():  # written last, for one seed or for all
-            console.print(f"{run_dir} is finished: nothing to resume", highlight=False)
+            console.print(f"{args.run_dir} is finished: nothing to resume", highlight=False)
             return 0
     else:
         cfg = config.load(args.file)  # everything is validated here, before Ray starts
+        parent = Path(args.out)
+        if storage.is_uri(args.out):
+            storage.check(args.out)
+            parent = storage.staging(args.out)
     import pandas as pd
 
-    from swarm import aggregate, experiment, report, summary  # imports ray and torch: once the file is good
+    from swarm import aggregate, experiment, report, rundir, summary  # ray and torch: once the file is good
+
+    if parent is not None:
+        run_dir = rundir.create(parent, cfg.name)
+        remote = storage.join(args.out, run_dir.name) if storage.is_uri(args.out) else None
+
+    def publish() -> None:
+        if remote is not None:
+            storage.upload(run_dir, remote)
 
     columns = [
         TextColumn("{task.description}"),
@@ -166,30 +195,62 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         TimeElapsedColumn(),
     ]
     several = cfg.seeds is not None
-    with Progress(*columns, console=console) as progress:
-        tasks: dict[tuple[int, str], int] = {}
+    with _sigint():
+        try:
+            with Progress(*columns, console=console) as progress:
+                tasks: dict[tuple[int, str], int] = {}
 
-        def on_round(seed: int, arm: str, spent: float) -> None:
-            if (seed, arm) not in tasks:
-                label = f"seed {seed} {arm}" if several else arm
-                tasks[seed, arm] = progress.add_task(label, total=cfg.budget.total)
-            progress.update(tasks[seed, arm], completed=spent)
+                def on_round(seed: int, arm: str, spent: float) -> None:
+                    if (seed, arm) not in tasks:
+                        label = f"seed {seed} {arm}" if several else arm
+                        tasks[seed, arm] = progress.add_task(label, total=cfg.budget.total)
+                    progress.update(tasks[seed, arm], completed=spent)
 
-        run_dir, result = experiment.run(
-            cfg,
-            Path(getattr(args, "out", "runs")),
-            args.address,
-            on_round,
-            run_dir=run_dir,
-            say=lambda text: progress.console.print(text),
-        )
+                run_dir, result = experiment.run(
+                    cfg,
+                    run_dir.parent,
+                    args.address,
+                    on_round,
+                    run_dir=run_dir,
+                    say=lambda text: progress.console.print(text),
+                    after_seed=publish,
+                )
+        except KeyboardInterrupt:
+            publish()
+            console.print(
+                f"interrupted: finished seeds and training checkpoints are saved in {run_dir}; "
+                f"resume with: swarm resume {remote or run_dir}",
+                highlight=False,
+            )
+            return 130
     if several:
         aggregate.render(result, pd.read_parquet(run_dir / "per_seed.parquet"), console)
     else:
         summary.render(result, console)
-    console.print(f"run directory: {run_dir}", highlight=False)
+    console.print(f"run directory: {remote or run_dir}", highlight=False)
     console.print(f"report: {report.write(run_dir)}", highlight=False)
+    publish()
     return 0
+
+
+@contextmanager
+def _sigint() -> Iterator[None]:
+    """The first Ctrl-C raises KeyboardInterrupt: training checkpoints its arms and the run says how to
+    resume. A second one exits at once."""
+
+    def again(signum: int, frame: object) -> None:
+        os.write(2, b"\nswarm: interrupted twice: exiting now\n")
+        os._exit(130)
+
+    def first(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, again)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

@@ -181,7 +181,15 @@ class Evaluation(Strict):
 
 class Resources(Strict):
     cpus: int | None = Field(
-        None, ge=1, description="CPUs for a local Ray (default: all of this machine's); split evenly by arm."
+        None,
+        ge=1,
+        description="CPUs the run uses, split evenly between the arms: a local Ray starts with this many "
+        "(default: all of this machine's); on a cluster, at most this many of its CPUs (default: all).",
+    )
+    arms_in_parallel: bool = Field(
+        True,
+        description="true: the arms train side by side, each on cpus / arms; false: one after another, "
+        "each on all the CPUs. Either way every arm reserves the same CPUs through a Ray placement group.",
     )
 
 
@@ -216,6 +224,12 @@ class Experiment(Strict):
     opponents: Opponents = Opponents()
     evaluation: Evaluation = Evaluation()
     resources: Resources = Resources()
+    checkpoint_every: int = Field(
+        10,
+        ge=1,
+        description="Rounds between an arm's training checkpoints (weights, optimizer states, opponent "
+        "pools, ledger rows) in checkpoints/train/; a resumed run goes on from the last one.",
+    )
 
     @model_validator(mode="after")
     def _arms_consistent(self) -> Experiment:

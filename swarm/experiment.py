@@ -31,17 +31,22 @@ def run(
     on_round: OnRound | None = None,
     run_dir: Path | None = None,
     say: Say = lambda _: None,
+    after_seed: Callable[[], None] = lambda: None,
 ) -> tuple[Path, dict]:
-    """Run every seed; returns the run directory and its summary (the over-seed one for several seeds)."""
+    """Run every seed; returns the run directory and its summary (the over-seed one for several seeds).
+    `after_seed` runs once each seed's files are written (the CLI mirrors them to shared storage)."""
     run_dir = run_dir or rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     with population.session(address, config.resources.cpus) as cpus:
         if config.seeds is None:
-            return run_dir, run_seed(config, run_dir, cpus, on_round, say)
+            result = run_seed(config, run_dir, cpus, on_round, say)
+            after_seed()
+            return run_dir, result
         for seed in config.seeds:
             seed_dir = run_dir / f"seed-{seed}"
             if not (seed_dir / "summary.json").exists():
                 run_seed(config.for_seed(seed), seed_dir, cpus, on_round, say)
+                after_seed()
     return run_dir, aggregate_seeds(config, run_dir)
 
 
@@ -71,7 +76,7 @@ def run_seed(
     started = time.time()
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
-    trained = population.train(config, cpus, progress)
+    trained = population.train(config, cpus, progress, store=run_dir / "checkpoints" / "train")
     for agent, weights in trained.weights.items():
         rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
     rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
@@ -96,7 +101,13 @@ def run_seed(
     rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run_dir / "ratings.parquet")
     rundir.write_parquet(ratings.crossplay(held_out), run_dir / "crossplay.parquet")
     spent = trained.ledger.totals_by_arm()
-    result = summary.build(config, spent, evaluation, rated, selection_cost(spend), time.time() - started)
+    training = {
+        arm: {"wall_seconds": trained.wall_seconds[arm], "nodes": sorted(set(trained.nodes[arm]))}
+        for arm in trained.wall_seconds
+    }
+    result = summary.build(
+        config, spent, evaluation, rated, selection_cost(spend), time.time() - started, training
+    )
     rundir.write_json(result, run_dir / "summary.json")
     return result
 

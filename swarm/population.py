@@ -9,19 +9,26 @@ on equal shares of the CPUs. Evaluation games run as Ray tasks.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import ray
 import torch
 from ray._private import ray_constants  # private: the one switch that keeps a local Ray on loopback
+from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-from swarm import budget, ladder, matchmaking, seeds
+from swarm import budget, checkpoint, ladder, matchmaking, seeds
 from swarm.agent import Agent, RoundReport, opponent
+from swarm.checkpoint import Key
 from swarm.config import Experiment
 from swarm.envs import describe
 from swarm.envs import games as games_of
@@ -32,11 +39,14 @@ from swarm.rollout import play
 
 Weights = dict[str, np.ndarray]
 CHUNK = 64  # evaluation games one task plays in lockstep
+RESERVE_TIMEOUT = 600  # seconds to wait for an arm's placement group
+log = logging.getLogger(__name__)
 
 
 @contextmanager
 def session(address: str | None, cpus: int | None) -> Iterator[int]:
-    """Start a local Ray on loopback only (or join `address`); yields the CPUs Ray offers.
+    """Start a local Ray on loopback only (or join `address`); yields the CPUs the run may use: Ray's, at
+    most `cpus`.
 
     Ray turns a node address of 127.0.0.1 into the machine's LAN address, and its gRPC servers then listen
     on every interface, unless its cluster switch is off. For a local session we turn it off, so every port
@@ -48,6 +58,7 @@ def session(address: str | None, cpus: int | None) -> Iterator[int]:
         if address is None:
             ray_constants.ENABLE_RAY_CLUSTER = False
             ray.init(
+                address="local",  # a new local Ray even where RAY_ADDRESS names a cluster
                 num_cpus=cpus,
                 include_dashboard=False,
                 logging_level=logging.WARNING,
@@ -55,7 +66,8 @@ def session(address: str | None, cpus: int | None) -> Iterator[int]:
             )
         else:
             ray.init(address=address, logging_level=logging.WARNING)
-        yield int(ray.cluster_resources().get("CPU", 1))
+        total = int(ray.cluster_resources().get("CPU", 1))
+        yield total if cpus is None else min(cpus, total)
     finally:
         ray.shutdown()
         ray_constants.ENABLE_RAY_CLUSTER = switch
@@ -65,9 +77,16 @@ def agent_id(arm: str, index: int) -> str:
     return f"{arm}/{index}"
 
 
-@ray.remote(num_cpus=1)
+AgentState = tuple[Weights, dict]  # weights and optimizer.state_dict(): all a round starts from
+
+
+@ray.remote(num_cpus=1, max_restarts=-1)
 class Host:
-    """Holds some agents of one arm and trains them, one after another, each round."""
+    """Holds some agents of one arm and trains them, one after another, each round.
+
+    Ray restarts a host whose process dies (max_restarts=-1), on another node if its node is gone; the driver
+    then restores its agents from their last round and replays that round (`ArmTraining.poll`).
+    """
 
     def __init__(self, config: Experiment, arm: int, members: list[int]):
         torch.set_num_threads(1)
@@ -75,17 +94,29 @@ class Host:
         self.spec = describe(config.env)
         self.agents = {i: Agent(self.spec, config, arm, i) for i in members}
 
-    def weights(self) -> dict[int, Weights]:
-        return {i: agent.net.weights() for i, agent in self.agents.items()}
+    def node(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def states(self) -> dict[int, AgentState]:
+        return {i: (agent.net.weights(), agent.optimizer.state_dict()) for i, agent in self.agents.items()}
+
+    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict]]) -> None:
+        """Set agents to the driver's copy of their state: weights (a ref) and optimizer state."""
+        for i, (weights, optimizer) in states.items():
+            self.agents[i].net.load_weights(ray.get(weights))
+            self.agents[i].optimizer.load_state_dict(copy.deepcopy(optimizer))  # Ray's buffers are read-only
 
     def train_round(
         self,
         round_: int,
         plans: dict[int, tuple[int, float, list[tuple[int, int]]]],
         frozen: dict[tuple[int, int], ray.ObjectRef],
-    ) -> dict[int, tuple[RoundReport, Weights]]:
+        restore: dict[int, tuple[ray.ObjectRef, dict]] | None = None,
+    ) -> dict[int, tuple[RoundReport, AgentState]]:
         """plans: agent -> (target agent-steps, share spent so far, opponent per slot);
-        frozen: opponent -> its weights' ref."""
+        frozen: opponent -> its weights' ref; restore: agent states to start from (a replayed round)."""
+        if restore is not None:
+            self.restore(restore)
         needed = sorted({opp for _, _, opponents in plans.values() for opp in opponents})
         fetched = ray.get([frozen[opp] for opp in needed])
         players = {opp: opponent(self.spec, self.config, w) for opp, w in zip(needed, fetched, strict=True)}
@@ -93,10 +124,9 @@ class Host:
         for i, (target, progress, opponents) in plans.items():
             keys = sorted(set(opponents))
             slot_opponent = np.array([keys.index(opp) for opp in opponents])
-            report = self.agents[i].train_round(
-                round_, [players[k] for k in keys], slot_opponent, target, progress
-            )
-            results[i] = (report, self.agents[i].net.weights())
+            agent = self.agents[i]
+            report = agent.train_round(round_, [players[k] for k in keys], slot_opponent, target, progress)
+            results[i] = (report, (agent.net.weights(), agent.optimizer.state_dict()))
         return results
 
 
@@ -115,58 +145,104 @@ class Checkpoint:
         return f"{self.agent}@{self.agent_steps}"
 
 
-@dataclass
 class ArmTraining:
-    """One arm's training, advanced a round at a time by the driver."""
+    """One arm's training, advanced a round at a time by the driver, on its own placement group.
 
-    config: Experiment
-    arm: int
-    hosts: int
-    cpus_per_host: float
-    ledger: Ledger
-    round: int = 0
-    rows: list[dict] = field(default_factory=list)
+    The driver holds every agent's latest state (weights in the object store, optimizer states in memory),
+    so a host that dies mid-round is restored and replays that round, and the arm is checkpointed to `store`
+    every `checkpoint_every` rounds without asking the hosts; a store with a checkpoint resumes from it.
+    """
 
-    def __post_init__(self) -> None:
-        spec = self.config.arms[self.arm]
+    def __init__(
+        self,
+        config: Experiment,
+        arm: int,
+        hosts: int,
+        cpus_per_host: float,
+        ledger: Ledger,
+        store: Path | None,
+    ):
+        self.config, self.arm, self.ledger, self.store = config, arm, ledger, store
+        spec = config.arms[arm]
         self.name, self.size = spec.name, spec.agents
         self.ids = [agent_id(self.name, i) for i in range(self.size)]
-        members = [list(range(h, self.size, self.hosts)) for h in range(self.hosts)]
-        host = Host.options(num_cpus=self.cpus_per_host)
-        self.actors = [host.remote(self.config, self.arm, m) for m in members]
-        initial = {}
-        for part in ray.get([actor.weights.remote() for actor in self.actors]):
-            initial.update(part)
-        self.current = {i: ray.put(initial[i]) for i in range(self.size)}
-        self.pools: list[list[tuple[int, ray.ObjectRef]]] = [[] for _ in range(self.size)]
-        self.members = members
-        self.curve: list[tuple[str, int, int, ray.ObjectRef]] = []  # agent, its steps, arm's steps, weights
+        self.members = [list(range(h, self.size, hosts)) for h in range(hosts)]
+        saved = None if store is None else checkpoint.load(store, self.name)
+        done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
+        self.group = None if done else reserve(self.name, [{"CPU": cpus_per_host}] * hosts)
+        self.actors = (
+            []
+            if done
+            else [
+                Host.options(
+                    num_cpus=cpus_per_host,
+                    scheduling_strategy=PlacementGroupSchedulingStrategy(
+                        self.group, placement_group_bundle_index=k
+                    ),
+                ).remote(config, arm, members)
+                for k, members in enumerate(self.members)
+            ]
+        )
+        states = {i: s for part in ray.get([a.states.remote() for a in self.actors]) for i, s in part.items()}
+        self.current = {i: ray.put(w) for i, (w, _) in states.items()}
+        self.optimizers = {i: optimizer for i, (_, optimizer) in states.items()}
+        self.round, self.rows, self.wall_before = 0, [], 0.0
+        self.pools: list[list[int]] = [[] for _ in range(self.size)]  # rounds, oldest first
+        self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
+        self.curve: list[tuple[int, int, int, int]] = []  # agent, its steps, the arm's, round of the weights
         self.next_point = [0] * self.size
-        for i in range(self.size):
-            self.checkpoint(i, 0)
+        self.pending: dict[int, tuple[ray.ObjectRef, tuple]] = {}  # host -> its round in flight, its args
+        self.results: dict[int, dict[int, tuple[RoundReport, AgentState]]] = {}
+        self.consistent, self.finished_at = True, None  # consistent: no round half absorbed
+        if saved is None:
+            for i in range(self.size):
+                self.take_curve_point(i, 0)
+        else:
+            self.resume(*saved)
+        self.started = time.perf_counter()
 
-    def checkpoint(self, i: int, arm_spent: int) -> None:
+    def resume(self, state: checkpoint.ArmState, kept: dict[Key, Weights]) -> None:
+        """Continue from a checkpoint: the agents' weights and optimizers, pools, curve, ledger and rows."""
+        self.round, self.rows, self.wall_before = state.round, state.rows, state.wall_seconds
+        self.current = {i: ray.put(w) for i, w in enumerate(state.weights)}
+        self.optimizers = dict(enumerate(state.optimizers))
+        self.pools, self.next_point, self.curve = state.pools, state.next_point, state.curve
+        self.kept = {key: ray.put(w) for key, w in kept.items()}
+        for row in state.charges:
+            self.ledger.charge(
+                row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
+            )
+        ray.get([a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=False)])
+
+    def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict]]:
+        return {i: (self.current[i], self.optimizers[i]) for i in members}
+
+    def take_curve_point(self, i: int, arm_spent: int) -> None:
         """Keep agent i's current weights for the learning curve when its spend reaches the next of
         `curve_points` even steps of its training share (the initial weights count as step 0)."""
         points = self.config.evaluation.curve_points
         spent = self.ledger.shares[self.ids[i]] - self.ledger.remaining(self.ids[i])
         share = self.ledger.shares[self.ids[i]] - self.config.selection_reserve(self.config.arms[self.arm])
         if points and spent * points >= self.next_point[i] * share:
-            self.curve.append((self.ids[i], int(spent), int(arm_spent), self.current[i]))
+            self.curve.append((i, int(spent), int(arm_spent), self.round))
+            self.kept[i, self.round] = self.current[i]
             self.next_point[i] = int(spent * points // share) + 1
 
-    def launch(self) -> list[ray.ObjectRef]:
-        """Start the next round on every host; an empty list once every agent has spent its share."""
+    def launch(self) -> bool:
+        """Start the next round on every host; False once every agent has spent its share."""
         reserve = self.config.selection_reserve(self.config.arms[self.arm])
         left = [self.ledger.remaining(a) - reserve for a in self.ids]  # for training
         targets = [budget.next_batch(n, self.config.ppo.rollout_steps) for n in left]
         if not any(targets):
-            return []
-        if self.round % self.config.opponents.snapshot_every == 0:
+            return False
+        # The round's snapshots, once: a round relaunched after a checkpoint taken mid-round has them already.
+        if self.round % self.config.opponents.snapshot_every == 0 and self.round not in self.pools[0]:
             keep = self.config.opponents.pool_size
             for i, pool in enumerate(self.pools):
-                self.pools[i] = [*pool, (self.round, self.current[i])][-keep if keep else 0 :]
-        pools = [[r for r, _ in pool] for pool in self.pools]
+                self.pools[i] = [*pool, self.round][-keep if keep else 0 :]
+                self.kept[i, self.round] = self.current[i]
+            self.forget()
+        pools = [list(pool) for pool in self.pools]
         rng = seeds.round_rng(self.config.seed, self.arm, self.round)
         opponents = matchmaking.pairings(
             self.config.arms[self.arm].interaction,
@@ -177,61 +253,135 @@ class ArmTraining:
             rng,
         )
         frozen = {(i, CURRENT): ref for i, ref in self.current.items()}
-        frozen.update({(i, r): ref for i, pool in enumerate(self.pools) for r, ref in pool})
-        refs = []
-        for actor, members in zip(self.actors, self.members, strict=True):
+        frozen.update({(i, r): self.kept[i, r] for i, pool in enumerate(self.pools) for r in pool})
+        for k, members in enumerate(self.members):
             plans = {
-                i: (
-                    targets[i],
-                    1 - left[i] / (self.ledger.shares[self.ids[i]] - reserve),
-                    opponents[i],
-                )
+                i: (targets[i], 1 - left[i] / (self.ledger.shares[self.ids[i]] - reserve), opponents[i])
                 for i in members
                 if targets[i] > 0
             }
-            needed = {opp for _, _, opps in plans.values() for opp in opps}
-            refs.append(actor.train_round.remote(self.round, plans, {k: frozen[k] for k in needed}))
-        return refs
+            if plans:
+                needed = {opp for _, _, opps in plans.values() for opp in opps}
+                args = (self.round, plans, {key: frozen[key] for key in needed})
+                self.pending[k] = (self.actors[k].train_round.remote(*args), args)
+        return True
 
-    def absorb(self, results: list[dict[int, tuple[RoundReport, Weights]]]) -> None:
+    def forget(self) -> None:
+        """Drop kept weights that left every pool and are no curve point."""
+        wanted = {(i, r) for i, pool in enumerate(self.pools) for r in pool}
+        wanted |= {(i, r) for i, _, _, r in self.curve}
+        self.kept = {key: ref for key, ref in self.kept.items() if key in wanted}
+
+    def in_flight(self) -> list[ray.ObjectRef]:
+        return [ref for ref, _ in self.pending.values()]
+
+    def poll(self) -> bool:
+        """Collect the hosts' finished rounds; True once all are in. A host that died is restored (Ray
+        restarts its process) and its round replayed: its agents start from the state they had, and the
+        round's RNGs are the round's, so the replay plays exactly the round that was lost."""
+        for k, (ref, args) in list(self.pending.items()):
+            if not ray.wait([ref], timeout=0)[0]:
+                continue
+            try:
+                self.results[k] = ray.get(ref)
+                del self.pending[k]
+            except ray.exceptions.RayActorError:
+                log.warning("%s: host %d died in round %d; restoring it, replaying", self.name, k, self.round)
+                # restore and replay in one call: retried calls to a restarting actor may run out of order
+                replay = self.actors[k].train_round.options(max_task_retries=-1)
+                self.pending[k] = (replay.remote(*args, restore=self.states(self.members[k])), args)
+        return not self.pending
+
+    def absorb(self) -> None:
         """Charge the ledger, record metrics and publish the new weights."""
-        merged = {i: r for part in results for i, r in part.items()}
+        self.consistent = False
+        merged = {i: r for part in self.results.values() for i, r in part.items()}
+        self.results = {}
         for i in sorted(merged):
             report, _ = merged[i]
             self.ledger.charge(
                 self.name, self.ids[i], self.round, report.agent_steps, report.flops, report.core_seconds
             )
         arm_spent = sum(self.ledger.shares[a] - self.ledger.remaining(a) for a in self.ids)
+        self.round += 1
         for i in sorted(merged):
-            report, weights = merged[i]
+            report, (weights, optimizer) = merged[i]
             self.rows.append(
                 {
                     "arm": self.name,
                     "agent": self.ids[i],
-                    "round": self.round,
+                    "round": self.round - 1,
                     "agent_steps": report.agent_steps,
                     "cum_agent_steps": self.ledger.spent[self.ids[i]]["agent_steps"],
                     "arm_agent_steps": arm_spent,
                     **report.metrics,
                 }
             )
-            self.current[i] = ray.put(weights)
-            self.checkpoint(i, arm_spent)
-        self.round += 1
+            self.current[i], self.optimizers[i] = ray.put(weights), optimizer
+            self.take_curve_point(i, arm_spent)
+        self.consistent = True
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.wall_before + (self.finished_at or time.perf_counter()) - self.started
+
+    def finish(self) -> None:
+        """Training is over: checkpoint it as finished, and fetch what evaluation needs before closing."""
+        self.finished_at = time.perf_counter()
+        self.save()
+        self.final_weights, self.final_checkpoints = self.weights(), self.checkpoints()
+        self.nodes = ray.get([actor.node.remote() for actor in self.actors])
+
+    def save(self) -> None:
+        """Checkpoint the arm as of its last finished round (no-op without a store or mid-absorb)."""
+        if self.store is None or not self.consistent:
+            return
+        keys = sorted(self.kept)
+        kept = dict(zip(keys, ray.get([self.kept[key] for key in keys]), strict=True))
+        state = checkpoint.ArmState(
+            round=self.round,
+            weights=ray.get([self.current[i] for i in range(self.size)]),
+            optimizers=[self.optimizers[i] for i in range(self.size)],
+            pools=self.pools,
+            curve=self.curve,
+            next_point=self.next_point,
+            charges=[row for row in self.ledger.rows if row["arm"] == self.name],
+            rows=self.rows,
+            wall_seconds=self.wall_seconds,
+            finished=self.finished_at is not None,
+        )
+        checkpoint.save(self.store, self.name, state, kept)
 
     def weights(self) -> dict[str, Weights]:
         return {self.ids[i]: w for i, w in enumerate(ray.get([self.current[i] for i in range(self.size)]))}
 
     def checkpoints(self) -> list[Checkpoint]:
-        weights = ray.get([ref for *_, ref in self.curve])
+        weights = ray.get([self.kept[i, r] for i, _, _, r in self.curve])
         return [
-            Checkpoint(agent, self.name, steps, arm_steps, w)
-            for (agent, steps, arm_steps, _), w in zip(self.curve, weights, strict=True)
+            Checkpoint(self.ids[i], self.name, steps, arm_steps, w)
+            for (i, steps, arm_steps, _), w in zip(self.curve, weights, strict=True)
         ]
 
     def close(self) -> None:
         for actor in self.actors:
-            ray.kill(actor)
+            ray.kill(actor, no_restart=True)
+        if self.group is not None:
+            remove_placement_group(self.group)
+
+
+def reserve(name: str, bundles: list[dict[str, float]]) -> PlacementGroup:
+    """A placement group of `bundles`, spread over nodes where it can be; fails clearly if the cluster cannot
+    hold it within RESERVE_TIMEOUT seconds (an autoscaler may add nodes meanwhile)."""
+    group = placement_group(bundles, strategy="SPREAD", name=f"swarm-{name}-{uuid.uuid4().hex[:8]}")
+    try:
+        ray.get(group.ready(), timeout=RESERVE_TIMEOUT)
+    except ray.exceptions.GetTimeoutError:
+        remove_placement_group(group)
+        raise RuntimeError(
+            f"arm {name!r}: Ray could not reserve {bundles} within {RESERVE_TIMEOUT} s (cluster: "
+            f"{ray.available_resources()} free); lower resources.cpus or add nodes"
+        ) from None
+    return group
 
 
 def _hosts(cpus: int, arms: int, agents: int) -> tuple[int, float]:
@@ -253,43 +403,79 @@ class Trained:
     rows: list[dict]
     weights: dict[str, Weights]
     checkpoints: list[Checkpoint]
+    wall_seconds: dict[str, float]  # per arm, training only
+    nodes: dict[str, list[str]]  # per arm, the Ray node of each host
 
 
-def train(config: Experiment, cpus: int, on_round: Callable[[str, float], None] | None = None) -> Trained:
-    """Train every arm, side by side, each on an equal share of the CPUs."""
+def train(
+    config: Experiment,
+    cpus: int,
+    on_round: Callable[[str, float], None] | None = None,
+    store: Path | None = None,
+) -> Trained:
+    """Train every arm on an equal share of the CPUs: side by side, or one after another with all of them
+    (`resources.arms_in_parallel`). With `store`, each arm is checkpointed there every
+    `checkpoint_every` rounds and when it finishes, and an arm with a checkpoint there resumes from it.
+
+    Ctrl-C (KeyboardInterrupt) checkpoints every running arm as of its last finished round, then re-raises.
+    """
     shares = {
         agent_id(arm.name, i): share
         for arm in config.arms
         for i, share in enumerate(budget.split(config.budget.total, arm.agents))
     }
     ledger = Ledger(shares)
-    arms = [
-        ArmTraining(config, a, *_hosts(cpus, len(config.arms), arm.agents), ledger)
-        for a, arm in enumerate(config.arms)
-    ]
-    weights, checkpoints = {}, []
-    running = {id(arm): (arm, arm.launch()) for arm in arms}
+    parallel = config.resources.arms_in_parallel
+    waves = [list(range(len(config.arms)))] if parallel else [[a] for a in range(len(config.arms))]
+    done: list[ArmTraining] = []
+    for wave in waves:
+        arms = [
+            ArmTraining(config, a, *_hosts(cpus, len(wave), config.arms[a].agents), ledger, store)
+            for a in wave
+        ]
+        try:
+            _advance(arms, config.checkpoint_every, ledger, on_round)
+        except KeyboardInterrupt:
+            for arm in arms:
+                arm.save()
+            raise
+        finally:
+            for arm in arms:
+                arm.close()
+        done += arms
+    weights = {agent: w for arm in done for agent, w in arm.final_weights.items()}
+    checkpoints = [c for arm in done for c in arm.final_checkpoints]
+    return Trained(
+        ledger,
+        [row for arm in done for row in arm.rows],
+        weights,
+        checkpoints,
+        {arm.name: arm.wall_seconds for arm in done},
+        {arm.name: arm.nodes for arm in done},
+    )
+
+
+def _advance(
+    arms: list[ArmTraining], every: int, ledger: Ledger, on_round: Callable[[str, float], None] | None
+) -> None:
+    """Run rounds until every arm has spent its share; each arm advances as soon as its round is in."""
+    running = [arm for arm in arms if arm.launch()]
+    for arm in arms:
+        if arm not in running:
+            arm.finish()
     while running:
-        every = [ref for _, refs in running.values() for ref in refs]
-        ray.wait(every, num_returns=1)
-        for key, (arm, refs) in list(running.items()):
-            done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-            if len(done) < len(refs):
+        ray.wait([ref for arm in running for ref in arm.in_flight()], num_returns=1)
+        for arm in list(running):
+            if not arm.poll():
                 continue
-            arm.absorb(ray.get(refs))
+            arm.absorb()
             if on_round is not None:
                 on_round(arm.name, sum(ledger.spent[a]["agent_steps"] for a in arm.ids))
-            nxt = arm.launch()
-            if nxt:
-                running[key] = (arm, nxt)
-            else:
-                del running[key]
-                weights.update(arm.weights())
-                checkpoints += arm.checkpoints()
-                arm.close()
-    order = {arm.name: a for a, arm in enumerate(config.arms)}
-    checkpoints.sort(key=lambda c: (order[c.arm], int(c.agent.split("/")[1]), c.agent_steps))
-    return Trained(ledger, [row for arm in arms for row in arm.rows], weights, checkpoints)
+            if arm.round % every == 0:
+                arm.save()  # before the next round takes its snapshots
+            if not arm.launch():
+                running.remove(arm)
+                arm.finish()
 
 
 def play_local(

@@ -45,7 +45,9 @@ def build(
     rated: ratings.Ratings,
     selection_cost: dict[str, dict[str, int]],
     wall_seconds: float,
+    training: dict[str, dict] | None = None,
 ) -> dict:
+    """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on."""
     confidence = config.evaluation.confidence
     matches = evaluation.matches
     table = rated.table.set_index("player")
@@ -62,6 +64,7 @@ def build(
             "interaction": arm.interaction,
             "budget": {"unit": config.budget.unit, "total": config.budget.total},
             "spent": {unit: spent[arm.name][unit] for unit in UNITS},
+            "training": (training or {}).get(arm.name),
             "selection_cost": selection_cost[arm.name],
             "selection_charged": config.evaluation.charge_selection,
             "best": best,
@@ -159,6 +162,10 @@ def render(summary: dict, console: Console) -> None:
     row("spent agent_steps", lambda a: f"{a['spent']['agent_steps']:,.0f}")
     row("spent GFLOPs", lambda a: f"{a['spent']['flops'] / 1e9:,.1f}")
     row("spent core-seconds", lambda a: f"{a['spent']['core_seconds']:,.1f}")
+    row(
+        "training wall seconds",
+        lambda a: f"{a['training']['wall_seconds']:,.1f}" if a.get("training") else "-",
+    )
     row(
         "selection games' agent_steps",
         lambda a: (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,11 @@ import torch
 from swarm import config, envs
 
 CONNECT_FOUR = "classic/connect_four-v3"
+
+# One authentication mode for every Ray the tests start. Unset, a local ray.init() switches this process to
+# token mode for good, and a multi-node test cluster started earlier (which chose by whether a token file
+# existed) then refuses the driver's actors.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 
 def tiny_config(**overrides) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from swarm import config, experiment
+from swarm import config, experiment, population
 from tests.conftest import tiny_config
 
 
@@ -66,3 +66,20 @@ def sweep_frame() -> pd.DataFrame:
                         }
                     )
     return pd.DataFrame(rows)
+
+
+def without_time(ledger: pd.DataFrame) -> pd.DataFrame:
+    """A ledger without its core-seconds: CPU time is measured, so no two runs share it."""
+    return ledger.drop(columns=["core_seconds", "cum_core_seconds"]).reset_index(drop=True)
+
+
+_trained: dict[str, population.Trained] = {}
+
+
+def uninterrupted(cfg: config.Experiment) -> population.Trained:
+    """`cfg` trained once on a local 2-CPU Ray, start to end: what interrupted runs must match."""
+    key = cfg.model_dump_json()
+    if key not in _trained:
+        with population.session(None, 2) as cpus:
+            _trained[key] = population.train(cfg, cpus)
+    return _trained[key]

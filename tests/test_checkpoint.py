@@ -1,0 +1,116 @@
+"""Training checkpoints: what goes in comes back, and a run cut off anywhere resumes to the very same run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from swarm import checkpoint, config, population
+from tests.conftest import tiny_config
+from tests.tiny_runs import uninterrupted, without_time
+
+
+def test_round_trip_loads_with_weights_only(tmp_path):
+    net = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(net.parameters())
+    net(torch.ones(4, 3)).sum().backward()
+    optimizer.step()
+    weights = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+    state = checkpoint.ArmState(
+        round=3,
+        weights=[weights],
+        optimizers=[optimizer.state_dict()],
+        pools=[[0, 2]],
+        curve=[(0, 0, 0, 0), (0, 512, 512, 2)],
+        next_point=[2],
+        charges=[{"arm": "a", "agent": "a/0", "round": 0, "agent_steps": 8, "flops": 1, "core_seconds": 0.5}],
+        rows=[{"agent": "a/0", "round": 0, "score": float("nan")}],
+        wall_seconds=1.5,
+        finished=False,
+    )
+    kept = {(0, 0): weights, (0, 2): weights}
+    checkpoint.save(tmp_path, "a", state, kept)
+    loaded, loaded_kept = checkpoint.load(tmp_path, "a")
+    assert loaded.round == 3 and loaded.pools == [[0, 2]] and loaded.curve == state.curve
+    assert loaded.charges == state.charges and np.isnan(loaded.rows[0]["score"])
+    assert all(np.array_equal(loaded.weights[0][k], weights[k]) for k in weights)
+    exp_avg = loaded.optimizers[0]["state"][0]["exp_avg"]
+    assert torch.equal(exp_avg, optimizer.state_dict()["state"][0]["exp_avg"])
+    assert set(loaded_kept) == {(0, 0), (0, 2)}
+    assert checkpoint.load(tmp_path, "missing") is None
+
+
+@pytest.mark.parametrize("stop_at", [7])
+def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, stop_at):
+    """Ctrl-C after any round (here the 7th round any arm finishes, with other arms mid-round) then a resume:
+    the same ledger (no agent-step spent twice, no row twice), the same training rows and the same weights."""
+    cfg = config.parse(tiny_config(checkpoint_every=2))
+    reference = uninterrupted(cfg)
+    finished = []
+
+    def interrupt(arm: str, spent: float) -> None:
+        finished.append(arm)
+        if len(finished) == stop_at:
+            raise KeyboardInterrupt
+
+    with population.session(None, 2) as cpus:
+        with pytest.raises(KeyboardInterrupt):
+            population.train(cfg, cpus, interrupt, store=tmp_path)
+        saved = {arm.name: checkpoint.load(tmp_path, arm.name) for arm in cfg.arms}
+        assert any(s is not None and not s[0].finished for s in saved.values())
+        resumed = population.train(cfg, cpus, store=tmp_path)
+
+    ledger = resumed.ledger.frame()
+    assert not ledger.duplicated(["agent", "stage", "round"]).any()
+    pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
+    pd.testing.assert_frame_equal(pd.DataFrame(resumed.rows), pd.DataFrame(reference.rows))
+    for agent, weights in reference.weights.items():
+        assert all(np.array_equal(resumed.weights[agent][k], w) for k, w in weights.items())
+    assert [c.player for c in resumed.checkpoints] == [c.player for c in reference.checkpoints]
+
+
+def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group (driver and local Ray): the run checkpoints,
+    exits 130 naming the resume command, and `swarm resume` ends with the uninterrupted run's ledger."""
+    data = tiny_config(checkpoint_every=2)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    command = [sys.executable, "-m", "swarm", "run", "tiny.yaml", "--out", "runs"]
+    proc = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("runs/*/checkpoints/train/*.pt")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    (run_dir,) = tmp_path.glob("runs/*")
+    assert f"swarm resume runs/{run_dir.name}" in " ".join(output.split()), output
+    assert not (run_dir / "summary.json").exists()
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "swarm", "resume", f"runs/{run_dir.name}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    assert not ledger.duplicated(["agent", "stage", "round"]).any()
+    reference = uninterrupted(config.parse(data)).ledger.frame()
+    pd.testing.assert_frame_equal(without_time(ledger), without_time(reference))
