@@ -218,7 +218,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         except KeyboardInterrupt:
             publish()
             console.print(
-                f"interrupted: finished seeds and training checkpoints are saved in {run_dir}; "
+                f"interrupted: finished seeds and training checkpoints are saved in {remote or run_dir}; "
                 f"resume with: swarm resume {remote or run_dir}",
                 highlight=False,
             )
@@ -228,8 +228,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     else:
         summary.render(result, console)
     console.print(f"run directory: {remote or run_dir}", highlight=False)
-    console.print(f"report: {report.write(run_dir)}", highlight=False)
+    written = report.write(run_dir)
     publish()
+    console.print(f"report: {storage.join(remote, written.name) if remote else written}", highlight=False)
     return 0
 
 

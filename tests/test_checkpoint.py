@@ -80,36 +80,43 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, stop_at
 
 def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path):
     """Ctrl-C in a terminal signals the whole process group (driver and local Ray): the run checkpoints,
-    exits 130 naming the resume command, and `swarm resume` ends with the uninterrupted run's ledger."""
+    mirrors itself to its --out URI, exits 130 naming the resume command, and `swarm resume URI` ends with
+    the uninterrupted run's ledger, on the shared storage."""
     data = tiny_config(checkpoint_every=2)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
-    command = [sys.executable, "-m", "swarm", "run", "tiny.yaml", "--out", "runs"]
+    shared = tmp_path / "shared"
+    env = {**os.environ, "SWARM_STAGING": str(tmp_path / "staging")}
+    command = [sys.executable, "-m", "swarm", "run", "tiny.yaml", "--out", shared.as_uri()]
     proc = subprocess.Popen(
         command,
         cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while not list(tmp_path.glob("runs/*/checkpoints/train/*.pt")) and time.monotonic() < deadline:
+    while not list(tmp_path.glob("staging/**/checkpoints/train/*.pt")) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, output
-    (run_dir,) = tmp_path.glob("runs/*")
-    assert f"swarm resume runs/{run_dir.name}" in " ".join(output.split()), output
+    (run_dir,) = shared.iterdir()
+    assert list(run_dir.glob("checkpoints/train/*.pt")), "the checkpoints reached the shared storage"
+    assert f"swarmresume{run_dir.as_uri()}" in "".join(output.split()), output  # rich wraps long lines
     assert not (run_dir / "summary.json").exists()
 
     resumed = subprocess.run(
-        [sys.executable, "-m", "swarm", "resume", f"runs/{run_dir.name}"],
+        [sys.executable, "-m", "swarm", "resume", run_dir.as_uri()],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (run_dir / "summary.json").is_file() and (run_dir / "report.html").is_file()
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     reference = uninterrupted(config.parse(data)).ledger.frame()
