@@ -2,7 +2,8 @@
 
 Plain torch, no Ray: the population layer hosts agents on Ray actors, tests run them in a plain process.
 A round reports exactly what it spent -- transitions learned from, FLOPs of every forward and backward
-pass (the opponents' forwards included), and process CPU seconds -- for the ledger to charge.
+pass (the opponents' forwards included), and process CPU seconds -- for the ledger to charge. Its wall
+seconds go with its metrics: set against the driver's round time, they show what Ray's round trip costs.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Agent:
         progress: float = 0.0,
     ) -> RoundReport:
         """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1)."""
-        start = time.process_time()
+        start, wall = time.process_time(), time.perf_counter()
         lr = self.config.ppo.lr * (1 - progress if self.config.ppo.anneal_lr else 1)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -75,5 +76,6 @@ class Agent:
             "score": played.score,
             "games": played.games,
             "game_length": played.game_length,
+            "seconds": time.perf_counter() - wall,
         }
         return RoundReport(target, int(flops), time.process_time() - start, metrics)
