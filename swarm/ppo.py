@@ -19,19 +19,30 @@ from swarm.rollout import Batch
 
 
 def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move)."""
+    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move).
+
+    The recursion runs backwards along every game's chain of transitions at once: first each chain's last
+    transition, then the ones before them, and so on; the same float32 arithmetic as a loop over the batch
+    in reverse, so the same numbers to the bit.
+    """
     n = len(batch.reward)
     advantages = np.zeros(n, np.float32)
-    for i in range(n - 1, -1, -1):  # successors always come later in the batch
-        nxt = batch.next_index[i]
-        if batch.done[i]:
-            next_value, next_advantage = 0.0, 0.0
-        elif nxt >= 0:
-            next_value, next_advantage = batch.value[nxt], advantages[nxt]
-        else:
-            next_value, next_advantage = batch.bootstrap[i], 0.0
-        delta = batch.reward[i] + gamma * next_value - batch.value[i]
-        advantages[i] = delta + gamma * lam * next_advantage
+    has_next = batch.next_index >= 0
+    previous = np.full(n, -1)
+    previous[batch.next_index[has_next]] = np.flatnonzero(has_next)
+    level = np.flatnonzero(~has_next)  # the chains' last transitions: an outcome or a cut
+    while len(level):
+        done = batch.done[level]
+        nxt = batch.next_index[level]
+        follow = ~done & (nxt >= 0)
+        successor = np.where(follow, nxt, 0)
+        zero = np.float32(0)
+        next_value = np.where(done, zero, np.where(follow, batch.value[successor], batch.bootstrap[level]))
+        next_advantage = np.where(follow, advantages[successor], zero)
+        delta = batch.reward[level] + gamma * next_value - batch.value[level]
+        advantages[level] = delta + gamma * lam * next_advantage
+        level = previous[level]
+        level = level[level >= 0]
     return advantages, advantages + batch.value
 
 
