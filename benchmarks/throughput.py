@@ -106,7 +106,7 @@ import torch
 from swarm import config, envs, population
 from swarm.agent import Agent, opponent
 from swarm.envs import EnvSpec
-from swarm.policy import ActorCritic
+from swarm.policy import ActorCritic, sample
 
 WARMUP = 1.0  # seconds every measurement runs before its clock starts
 BIG = 4096  # the large batch of (b) and (c)
@@ -175,19 +175,20 @@ def random_moves(spec: EnvSpec, n: int, backend: envs.Backend, seconds: float) -
 
 
 def inference(spec: EnvSpec, hidden: list[int], batch: int, seconds: float) -> float:
-    """Learner moves/s of the policy alone, as rollout.collect makes one: the value, the masked
-    distribution, a sample and its log-probability, for a whole batch at once."""
+    """Learner moves/s of the policy alone, as a rollout makes one: masked logits, a sample and its
+    log-probability, and the value (which the rollout computes for the whole round at once), for a whole
+    batch at once."""
     torch.set_num_threads(1)
     net = ActorCritic(spec.obs_dim, spec.actions, hidden)
     generator = torch.Generator().manual_seed(0)
     obs = (torch.rand(batch, spec.obs_dim, generator=generator) < 0.2).float()
     mask = torch.ones(batch, spec.actions, dtype=torch.bool)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def step() -> int:
+        logits = net.logits(obs, mask)
+        logits.log_softmax(-1).gather(-1, sample(logits, generator)[:, None])
         net.value(obs)
-        dist = net.dist(obs, mask)
-        dist.log_prob(torch.multinomial(dist.probs, 1, generator=generator).squeeze(-1))
         return batch
 
     return rate(step, seconds)
@@ -334,15 +335,15 @@ def rllib(python: str, cfg: config.Experiment, cpus: int, iterations: int) -> di
 
 # The profile.
 
-GROUPS = {  # callee of rollout.collect / act_grouped -> group, by where its code lives
+GROUPS = {  # callee of rollout.py's functions -> group, by where its code lives
     "env": ("swarm/connect_four.py", "swarm/envs.py", "pettingzoo"),
     "policy": ("swarm/policy.py", "torch", "<built-in method torch.", "of 'torch._C"),
 }
 LABELS = {
-    "env": "env stepping (ConnectFourGames.step, reset)",
+    "env": "env stepping (ConnectFourGames.step, reset_many)",
     "policy": "policy forward + sampling (learner and opponents)",
-    "bookkeeping": "rollout bookkeeping (collect, act_grouped, NumPy indexing)",
-    "gae": "GAE (ppo.gae, a Python loop over the batch)",
+    "bookkeeping": "rollout bookkeeping (rollout.py's own NumPy indexing)",
+    "gae": "GAE (ppo.gae)",
     "update": "PPO update (minibatch forwards, backward, Adam)",
     "other": "other (seeding, metrics)",
 }
@@ -354,11 +355,11 @@ def _where(func: tuple[str, int, str]) -> str:
 
 
 def grouped(stats: pstats.Stats) -> dict[str, float]:
-    """Seconds of one training round by group: the direct callees of rollout.collect and act_grouped
-    (their own time is bookkeeping), and ppo.update split into gae and the rest."""
+    """Seconds of one training round by group: the callees outside rollout.py of rollout.py's functions
+    (whose own time is bookkeeping), and ppo.update split into gae and the rest."""
     table = stats.stats  # type: ignore[attr-defined]  # func -> (calls, prim calls, own, cumulative, callers)
     find = {(Path(f).name, name): (f, line, name) for f, line, name in table}
-    collectors = {find["rollout.py", "collect"], find["rollout.py", "act_grouped"]}
+    collectors = {func for func in table if Path(func[0]).name == "rollout.py"}
     update, gae = find["ppo.py", "update"], find["ppo.py", "gae"]
     seconds = dict.fromkeys(LABELS, 0.0)
     for func, (*_, callers) in table.items():
@@ -392,7 +393,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     total = sum(seconds.values())
     lines = [
         f"profile of one training round of one agent ({steps:,} agent-steps, {cfg.ppo.envs} games, "
-        f"{type(agent.games).__name__}, cProfile):",
+        f"{type(agent.slots.games).__name__}, cProfile):",
         f"  {total:.3f} s profiled, {plain:.3f} s a round without the profiler",
         *(f"  {LABELS[g]:<60} {s / total:6.1%}  {s:5.3f} s" for g, s in seconds.items()),
         "  top functions by own time:",

@@ -44,8 +44,11 @@ class Agent:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seeds.init_seed(config.seed, arm, index))
             self.net = network(spec, config)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5)
-        self.games = envs.games(spec, config.ppo.envs, config.env_backend)
+        # fused: one kernel for all parameters, a third of the for-each step's time on CPU
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5, fused=True)
+        self.slots = rollout.Slots(
+            envs.games(spec, config.ppo.envs, config.env_backend), config.ppo.rollout_steps
+        )
 
     def train_round(
         self,
@@ -62,12 +65,10 @@ class Agent:
             group["lr"] = lr
         np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm, self.index, round_)
 
-        def next_seed() -> int:
-            return seeds.game_seed(self.config.seed, "training", int(np_rng.integers(2**32)))
+        def game_seeds(k: int) -> np.ndarray:
+            return seeds.game_seeds(self.config.seed, "training", np_rng.integers(2**32, size=k))
 
-        batch, played = rollout.collect(
-            self.games, self.net, opponents, slot_opponent, target, generator, next_seed
-        )
+        batch, played = self.slots.collect(self.net, opponents, slot_opponent, target, generator, game_seeds)
         learned = ppo.update(self.net, self.optimizer, batch, self.config.ppo, generator)
         flops = played.flops + learned.pop("update_flops")
         metrics = {

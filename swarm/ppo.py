@@ -2,7 +2,8 @@
 
 Reads top to bottom as in CleanRL's ppo.py: generalized advantage estimates (Schulman et al. 2016), then
 several epochs of shuffled minibatches of the clipped surrogate objective, a value loss and an entropy
-bonus. Plain torch: no Ray, no files.
+bonus. Plain torch: no Ray, no files. Diagnostics stay tensors until the update ends, so a minibatch never
+waits on a `.item()`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 
 from swarm.config import PPO
-from swarm.policy import ActorCritic, backward_flops, forward_flops
+from swarm.policy import ActorCritic, backward_flops, entropy, forward_flops
 from swarm.rollout import Batch
 
 
@@ -63,9 +64,10 @@ def update(
         history = []
         for start, end in itertools.pairwise(bounds):
             idx = order[start:end]
-            dist = net.dist(obs[idx], mask[idx])
-            logp = dist.log_prob(actions[idx])
-            value = net.value(obs[idx])
+            seen = obs[idx]
+            logp_all = net.logits(seen, mask[idx]).log_softmax(-1)
+            logp = logp_all.gather(-1, actions[idx, None]).squeeze(-1)
+            value = net.value(seen)
 
             # Clipped surrogate objective on per-minibatch normalized advantages.
             adv = advantages_t[idx]
@@ -77,8 +79,8 @@ def update(
 
             # Value regression and entropy bonus.
             value_loss = 0.5 * (value - returns_t[idx]).pow(2).mean()
-            entropy = dist.entropy().mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+            mean_entropy = entropy(logp_all).mean()
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * mean_entropy
 
             optimizer.zero_grad()
             loss.backward()
@@ -88,25 +90,17 @@ def update(
             with torch.no_grad():
                 approx_kl = ((ratio - 1) - log_ratio).mean()
                 clip_fraction = ((ratio - 1).abs() > cfg.clip).float().mean()
-            history.append(
-                [
-                    policy_loss.item(),
-                    value_loss.item(),
-                    entropy.item(),
-                    approx_kl.item(),
-                    clip_fraction.item(),
-                ]
-            )
+                history.append(torch.stack([policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction]))
             b = len(idx)
             flops += forward_flops(net.actor_sizes, b) + forward_flops(net.critic_sizes, b)
             flops += backward_flops(net.actor_sizes, b) + backward_flops(net.critic_sizes, b)
 
-    policy_loss, value_loss, entropy, approx_kl, clip_fraction = np.mean(history, axis=0)
+    policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction = torch.stack(history).mean(0).tolist()
     return {
-        "policy_loss": float(policy_loss),
-        "value_loss": float(value_loss),
-        "entropy": float(entropy),
-        "approx_kl": float(approx_kl),
-        "clip_fraction": float(clip_fraction),
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy": mean_entropy,
+        "approx_kl": approx_kl,
+        "clip_fraction": clip_fraction,
         "update_flops": flops,
     }

@@ -75,17 +75,16 @@ def test_gae_equals_a_plain_loop_to_the_bit(seed):
 
 
 def collect(spec, net, generator, target=512):
-    games = Games(spec, 16)
     rng = np.random.default_rng(0)
-    return rollout.collect(
-        games,
+    batch, stats = rollout.Slots(Games(spec, 16), target).collect(
         net,
         [RandomPlayer()],
         np.zeros(16, np.int64),
         target,
         generator,
-        lambda: int(rng.integers(1 << 30)),
+        lambda k: rng.integers(1 << 30, size=k),
     )
+    return batch, stats
 
 
 def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
@@ -98,7 +97,8 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
 
     def losses():
         with torch.no_grad():
-            ratio = (net.dist(obs, mask).log_prob(actions) - old_logp).exp()
+            logp = net.logits(obs, mask).log_softmax(-1).gather(-1, actions[:, None]).squeeze(-1)
+            ratio = (logp - old_logp).exp()
             return float(-(adv * ratio).mean()), float((net.value(obs) - ret).pow(2).mean())
 
     policy_before, value_before = losses()
