@@ -56,6 +56,8 @@ def test_tanh_is_tanh():
     (grad,) = torch.autograd.grad(y.sum(), x)
     assert torch.allclose(y, torch.tanh(x), atol=3e-7, rtol=0)
     assert torch.allclose(grad, 1 - torch.tanh(x).square(), atol=1e-6, rtol=0)
+    with torch.inference_mode():  # the rollouts' path, without autograd
+        assert torch.equal(Tanh()(x), y.detach())
 
 
 def test_weights_round_trip():
