@@ -82,6 +82,7 @@ within 4 points.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import itertools
 import json
@@ -90,18 +91,22 @@ import os
 import pstats
 import queue
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import psutil
 import torch
 
 from swarm import config, envs, population
 from swarm.agent import Agent, opponent
 from swarm.envs import EnvSpec
-from swarm.policy import ActorCritic
+from swarm.policy import ActorCritic, sample
 
 WARMUP = 1.0  # seconds every measurement runs before its clock starts
 BIG = 4096  # the large batch of (b) and (c)
@@ -170,19 +175,20 @@ def random_moves(spec: EnvSpec, n: int, backend: envs.Backend, seconds: float) -
 
 
 def inference(spec: EnvSpec, hidden: list[int], batch: int, seconds: float) -> float:
-    """Learner moves/s of the policy alone, as rollout.collect makes one: the value, the masked
-    distribution, a sample and its log-probability, for a whole batch at once."""
+    """Learner moves/s of the policy alone, as a rollout makes one: masked logits, a sample and its
+    log-probability, and the value (which the rollout computes for the whole round at once), for a whole
+    batch at once."""
     torch.set_num_threads(1)
     net = ActorCritic(spec.obs_dim, spec.actions, hidden)
     generator = torch.Generator().manual_seed(0)
     obs = (torch.rand(batch, spec.obs_dim, generator=generator) < 0.2).float()
     mask = torch.ones(batch, spec.actions, dtype=torch.bool)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def step() -> int:
+        logits = net.logits(obs, mask)
+        logits.log_softmax(-1).gather(-1, sample(logits, generator)[:, None])
         net.value(obs)
-        dist = net.dist(obs, mask)
-        dist.log_prob(torch.multinomial(dist.probs, 1, generator=generator).squeeze(-1))
         return batch
 
     return rate(step, seconds)
@@ -207,14 +213,91 @@ def one_agent(cfg: config.Experiment, seconds: float) -> float:
     return rate(step, seconds)
 
 
-def on_ray(cfg: config.Experiment) -> tuple[float, int, float]:
-    """Agent-steps/s of every arm of `cfg` trained side by side by `population.train` on local Ray."""
+@dataclass
+class OnRay:
+    rate: float  # agent-steps/s of all arms together
+    cpus: int
+    wall: float
+    first: dict[str, float]  # arm -> seconds to its first round's end: hosts start, import torch, build
+    overhead: dict[str, tuple[int, float, float]]  # arm -> later rounds, driver's seconds, hosts' seconds
+
+
+def on_ray(cfg: config.Experiment) -> OnRay:
+    """Agent-steps/s of every arm of `cfg` trained side by side by `population.train` on local Ray, and
+    what Ray's round trip costs each arm.
+
+    An arm's round lasts, on the driver, from the end of its previous round to the `on_round` call that
+    ends it; its hosts spend the agents' own round `seconds` inside train_round (a host trains its agents
+    one after another, hosts in parallel: the busiest host counts). The rest is Ray's: scheduling, weights
+    through the object store, the driver's matchmaking and ledger, opponents built on the hosts. The first
+    round, which also waits for the hosts to start, is reported apart.
+    """
+    ends: dict[str, list[float]] = {arm.name: [] for arm in cfg.arms}
     with population.session(None, cfg.resources.cpus) as cpus:
         start = time.perf_counter()
-        trained = population.train(cfg, cpus)
+        trained = population.train(cfg, cpus, lambda arm, _: ends[arm].append(time.perf_counter()))
         wall = time.perf_counter() - start
     steps = sum(trained.ledger.totals_by_arm()[arm.name]["agent_steps"] for arm in cfg.arms)
-    return steps / wall, cpus, wall
+    rows = pd.DataFrame(trained.rows)
+    first, overhead = {}, {}
+    for arm in cfg.arms:
+        hosts, _ = population._hosts(cpus, len(cfg.arms), arm.agents)
+        mine = rows[rows.arm == arm.name]
+        host = mine.agent.str.split("/").str[1].astype(int) % hosts
+        busiest = mine.groupby([mine["round"], host])["seconds"].sum().groupby(level=0).max()
+        driver = np.diff(ends[arm.name])
+        first[arm.name] = ends[arm.name][0] - start
+        overhead[arm.name] = (len(driver), float(driver.sum()), float(busiest.iloc[1:].sum()))
+    return OnRay(steps / wall, cpus, wall, first, overhead)
+
+
+# Memory of one 16-agent arm on Ray.
+
+
+def ray_processes() -> dict[str, list[psutil.Process]]:
+    """This driver's Ray processes by kind: workers (`ray::` titles: idle workers and actors) and system
+    (GCS, raylet, dashboard and runtime-env agents, log monitor); all descend from the driver."""
+    kinds: dict[str, list[psutil.Process]] = {"workers": [], "system": []}
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            title = " ".join(proc.cmdline())
+            agent = title.startswith(("ray::DashboardAgent", "ray::RuntimeEnvAgent"))
+            kinds["workers" if title.startswith("ray::") and not agent else "system"].append(proc)
+    return kinds
+
+
+def rss(procs: list[psutil.Process]) -> int:
+    total = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total
+
+
+def arm_memory(cfg: config.Experiment, agents: int) -> tuple[dict[str, int], float]:
+    """Peak resident memory (bytes) while `population.train` trains one arm of `agents` agents: the driver,
+    Ray's workers and Ray's system processes, sampled every 0.2 s; the peak is that of driver + workers."""
+    arm = next(a for a in cfg.arms if a.agents == agents)
+    alone = cfg.model_copy(update={"arms": [arm]})
+    peak = {"driver": 0, "workers": 0, "system": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            kinds = ray_processes()
+            now = {"driver": rss([psutil.Process()]), **{k: rss(v) for k, v in kinds.items()}}
+            if now["driver"] + now["workers"] > peak["driver"] + peak["workers"]:
+                peak.update(now)
+
+    with population.session(None, cfg.resources.cpus) as cpus:
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        start = time.perf_counter()
+        population.train(alone, cpus)
+        wall = time.perf_counter() - start
+        done.set()
+        watcher.join()
+    return peak, wall
 
 
 # (e): RLlib's PPO, in its own venv.
@@ -252,15 +335,15 @@ def rllib(python: str, cfg: config.Experiment, cpus: int, iterations: int) -> di
 
 # The profile.
 
-GROUPS = {  # callee of rollout.collect / act_grouped -> group, by where its code lives
+GROUPS = {  # callee of rollout.py's functions -> group, by where its code lives
     "env": ("swarm/connect_four.py", "swarm/envs.py", "pettingzoo"),
     "policy": ("swarm/policy.py", "torch", "<built-in method torch.", "of 'torch._C"),
 }
 LABELS = {
-    "env": "env stepping (ConnectFourGames.step, reset)",
+    "env": "env stepping (ConnectFourGames.step, reset_many)",
     "policy": "policy forward + sampling (learner and opponents)",
-    "bookkeeping": "rollout bookkeeping (collect, act_grouped, NumPy indexing)",
-    "gae": "GAE (ppo.gae, a Python loop over the batch)",
+    "bookkeeping": "rollout bookkeeping (rollout.py's own NumPy indexing)",
+    "gae": "GAE (ppo.gae)",
     "update": "PPO update (minibatch forwards, backward, Adam)",
     "other": "other (seeding, metrics)",
 }
@@ -272,11 +355,11 @@ def _where(func: tuple[str, int, str]) -> str:
 
 
 def grouped(stats: pstats.Stats) -> dict[str, float]:
-    """Seconds of one training round by group: the direct callees of rollout.collect and act_grouped
-    (their own time is bookkeeping), and ppo.update split into gae and the rest."""
+    """Seconds of one training round by group: the callees outside rollout.py of rollout.py's functions
+    (whose own time is bookkeeping), and ppo.update split into gae and the rest."""
     table = stats.stats  # type: ignore[attr-defined]  # func -> (calls, prim calls, own, cumulative, callers)
     find = {(Path(f).name, name): (f, line, name) for f, line, name in table}
-    collectors = {find["rollout.py", "collect"], find["rollout.py", "act_grouped"]}
+    collectors = {func for func in table if Path(func[0]).name == "rollout.py"}
     update, gae = find["ppo.py", "update"], find["ppo.py", "gae"]
     seconds = dict.fromkeys(LABELS, 0.0)
     for func, (*_, callers) in table.items():
@@ -310,7 +393,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     total = sum(seconds.values())
     lines = [
         f"profile of one training round of one agent ({steps:,} agent-steps, {cfg.ppo.envs} games, "
-        f"{type(agent.games).__name__}, cProfile):",
+        f"{type(agent.slots.games).__name__}, cProfile):",
         f"  {total:.3f} s profiled, {plain:.3f} s a round without the profiler",
         *(f"  {LABELS[g]:<60} {s / total:6.1%}  {s:5.3f} s" for g, s in seconds.items()),
         "  top functions by own time:",
@@ -360,14 +443,39 @@ def training(cfg: config.Experiment, cpus: int, seconds: float, fraction: float)
         rates[backend] = both(cpus, one_agent, backend_cfg, seconds)
         name = {"native": "native", "pettingzoo": "PettingZoo"}[backend]
         print(row(f"(d) swarm, one agent per core, {name} env, no Ray", *rates[backend], "agent-steps/s"))
-    smallest = max(arm.agents for arm in cfg.arms) * cfg.ppo.rollout_steps  # one batch per agent
-    total = max(int(cfg.budget.total * fraction), smallest)
-    scaled = cfg.model_copy(update={"budget": cfg.budget.model_copy(update={"total": total})})
-    on_ray_rate, ray_cpus, wall = on_ray(scaled)
-    rates["ray"] = (float("nan"), on_ray_rate)
-    print(row("(d) swarm run training (population.train, Ray)", None, on_ray_rate, "agent-steps/s"))
-    print(f"      {len(cfg.arms)} arms x {total:,} agent-steps in {wall:.1f} s on {ray_cpus} CPUs")
+    scaled = scale(cfg, fraction)
+    ray_run = on_ray(scaled)
+    rates["ray"] = (float("nan"), ray_run.rate)
+    print(row("(d) swarm run training (population.train, Ray)", None, ray_run.rate, "agent-steps/s"))
+    arms, total = len(cfg.arms), scaled.budget.total
+    print(f"      {arms} arms x {total:,} agent-steps in {ray_run.wall:.1f} s on {ray_run.cpus} CPUs")
+    print("      Ray's share of a round (driver's round time minus the busiest host's time in train_round):")
+    for arm, (rounds, driver, hosts) in ray_run.overhead.items():
+        print(
+            f"        {arm:<12} first round {ray_run.first[arm]:5.1f} s, then {rounds:5,d} rounds of "
+            f"{driver / max(rounds, 1) * 1e3:7.1f} ms, {(driver - hosts) / max(rounds, 1) * 1e3:6.1f} ms "
+            f"of them Ray's: {1 - hosts / driver if driver else float('nan'):5.1%}"
+        )
     return rates
+
+
+def scale(cfg: config.Experiment, fraction: float) -> config.Experiment:
+    """`cfg` with `fraction` of its budget, and at least one batch per agent."""
+    smallest = max(arm.agents for arm in cfg.arms) * cfg.ppo.rollout_steps
+    total = max(int(cfg.budget.total * fraction), smallest)
+    return cfg.model_copy(update={"budget": cfg.budget.model_copy(update={"total": total})})
+
+
+def memory(cfg: config.Experiment, fraction: float) -> None:
+    """Resident memory of the largest arm trained alone by population.train."""
+    agents = max(arm.agents for arm in cfg.arms)
+    peak, wall = arm_memory(scale(cfg, fraction), agents)
+    gib = 2**30
+    print(
+        f"memory of one {agents}-agent arm on Ray ({wall:.1f} s of population.train), peak RSS: driver + "
+        f"workers {(peak['driver'] + peak['workers']) / gib:.2f} GiB (driver {peak['driver'] / gib:.2f}, "
+        f"workers {peak['workers'] / gib:.2f}); Ray's system processes {peak['system'] / gib:.2f} more"
+    )
 
 
 def against_rllib(cfg: config.Experiment, cpus: int, python: str | None, iterations: int) -> dict:
@@ -437,6 +545,7 @@ def main() -> None:
     print(f"{'':<52}{'1 core':>12}{f'{cpus} cores':>12}")
     native, forward = env_and_network(cfg, cpus, args.seconds)
     swarm = training(cfg, cpus, args.train_seconds, args.fraction)
+    memory(cfg, args.fraction)
     theirs = against_rllib(cfg, cpus, args.rllib_python, args.rllib_iterations)
     ratios(cpus, native, forward, swarm, theirs)
     print()

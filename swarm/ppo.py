@@ -2,7 +2,8 @@
 
 Reads top to bottom as in CleanRL's ppo.py: generalized advantage estimates (Schulman et al. 2016), then
 several epochs of shuffled minibatches of the clipped surrogate objective, a value loss and an entropy
-bonus. Plain torch: no Ray, no files.
+bonus. Plain torch: no Ray, no files. Diagnostics stay tensors until the update ends, so a minibatch never
+waits on a `.item()`.
 """
 
 from __future__ import annotations
@@ -14,24 +15,35 @@ import torch
 from torch import nn
 
 from swarm.config import PPO
-from swarm.policy import ActorCritic, backward_flops, forward_flops
+from swarm.policy import ActorCritic, backward_flops, entropy, forward_flops
 from swarm.rollout import Batch
 
 
 def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move)."""
+    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move).
+
+    The recursion runs backwards along every game's chain of transitions at once: first each chain's last
+    transition, then the ones before them, and so on; the same float32 arithmetic as a loop over the batch
+    in reverse, so the same numbers to the bit.
+    """
     n = len(batch.reward)
     advantages = np.zeros(n, np.float32)
-    for i in range(n - 1, -1, -1):  # successors always come later in the batch
-        nxt = batch.next_index[i]
-        if batch.done[i]:
-            next_value, next_advantage = 0.0, 0.0
-        elif nxt >= 0:
-            next_value, next_advantage = batch.value[nxt], advantages[nxt]
-        else:
-            next_value, next_advantage = batch.bootstrap[i], 0.0
-        delta = batch.reward[i] + gamma * next_value - batch.value[i]
-        advantages[i] = delta + gamma * lam * next_advantage
+    has_next = batch.next_index >= 0
+    previous = np.full(n, -1)
+    previous[batch.next_index[has_next]] = np.flatnonzero(has_next)
+    level = np.flatnonzero(~has_next)  # the chains' last transitions: an outcome or a cut
+    while len(level):
+        done = batch.done[level]
+        nxt = batch.next_index[level]
+        follow = ~done & (nxt >= 0)
+        successor = np.where(follow, nxt, 0)
+        zero = np.float32(0)
+        next_value = np.where(done, zero, np.where(follow, batch.value[successor], batch.bootstrap[level]))
+        next_advantage = np.where(follow, advantages[successor], zero)
+        delta = batch.reward[level] + gamma * next_value - batch.value[level]
+        advantages[level] = delta + gamma * lam * next_advantage
+        level = previous[level]
+        level = level[level >= 0]
     return advantages, advantages + batch.value
 
 
@@ -52,22 +64,23 @@ def update(
         history = []
         for start, end in itertools.pairwise(bounds):
             idx = order[start:end]
-            dist = net.dist(obs[idx], mask[idx])
-            logp = dist.log_prob(actions[idx])
-            value = net.value(obs[idx])
+            seen = obs.index_select(0, idx)  # index_select: a third of the time of obs[idx] on CPU
+            logp_all = net.logits(seen, mask.index_select(0, idx)).log_softmax(-1)
+            logp = logp_all.gather(-1, actions.index_select(0, idx)[:, None]).squeeze(-1)
+            value = net.value(seen)
 
             # Clipped surrogate objective on per-minibatch normalized advantages.
-            adv = advantages_t[idx]
+            adv = advantages_t.index_select(0, idx)
             if len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            log_ratio = logp - old_logp[idx]
+            log_ratio = logp - old_logp.index_select(0, idx)
             ratio = log_ratio.exp()
             policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip, 1 + cfg.clip)).mean()
 
             # Value regression and entropy bonus.
-            value_loss = 0.5 * (value - returns_t[idx]).pow(2).mean()
-            entropy = dist.entropy().mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+            value_loss = 0.5 * (value - returns_t.index_select(0, idx)).pow(2).mean()
+            mean_entropy = entropy(logp_all).mean()
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * mean_entropy
 
             optimizer.zero_grad()
             loss.backward()
@@ -77,25 +90,17 @@ def update(
             with torch.no_grad():
                 approx_kl = ((ratio - 1) - log_ratio).mean()
                 clip_fraction = ((ratio - 1).abs() > cfg.clip).float().mean()
-            history.append(
-                [
-                    policy_loss.item(),
-                    value_loss.item(),
-                    entropy.item(),
-                    approx_kl.item(),
-                    clip_fraction.item(),
-                ]
-            )
+                history.append(torch.stack([policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction]))
             b = len(idx)
             flops += forward_flops(net.actor_sizes, b) + forward_flops(net.critic_sizes, b)
             flops += backward_flops(net.actor_sizes, b) + backward_flops(net.critic_sizes, b)
 
-    policy_loss, value_loss, entropy, approx_kl, clip_fraction = np.mean(history, axis=0)
+    policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction = torch.stack(history).mean(0).tolist()
     return {
-        "policy_loss": float(policy_loss),
-        "value_loss": float(value_loss),
-        "entropy": float(entropy),
-        "approx_kl": float(approx_kl),
-        "clip_fraction": float(clip_fraction),
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy": mean_entropy,
+        "approx_kl": approx_kl,
+        "clip_fraction": clip_fraction,
         "update_flops": flops,
     }

@@ -1,25 +1,34 @@
-"""Playing games in lockstep: `collect` gathers a learner's transitions, `play` runs evaluation games.
+"""Playing games in lockstep: `Slots.collect` gathers a learner's transitions, `play` runs evaluation games.
 
 At every step each player does one batched forward over all the games where it is to move, never one
-forward per game. A learner learns only from its own seats; its seat alternates game by game.
+forward per game, and the games that end restart together: nothing in a step loops over games. A learner
+learns only from its own seats; in each game slot its seat alternates game by game.
 
 A transition's reward is everything the learner receives from its move until its next move (so a loss
-dealt by the opponent's reply lands on the learner's last move). `collect` stops at exactly `target`
-transitions; a game still running then is played on until the learner's next turn, whose value estimate
-bootstraps the last transition (or until the game ends, whose outcome closes it).
+dealt by the opponent's reply lands on the learner's last move).
+
+An agent's games persist from round to round, as in a vector env. A round's `collect` takes its games up
+where the last round left them and stops at exactly `target` transitions; the opponents then reply
+wherever the learner's last move awaits its outcome, so that every game stands at the learner's turn, and
+the value estimate there bootstraps the round's last transition in that game (a game that ended is closed
+by its outcome). The next round goes on from those positions with its own opponents: a game running at a
+round's end changes opponent for the rest of its moves, and its score counts in the round it ends in. So
+no game is cut short at a round's end, however many games an agent plays at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
 from swarm.envs import GameBatch
 from swarm.ladder import Searcher
-from swarm.policy import ActorCritic, Player, forward_flops
+from swarm.policy import ActorCritic, Player, forward_flops, sample
+
+Seeds = Callable[[int], np.ndarray]  # k -> seeds of the next k games to start
 
 
 @dataclass
@@ -53,6 +62,13 @@ class Batch:
             next_index=np.full(size, -1, np.int64),
             bootstrap=np.zeros(size, np.float32),
         )
+
+    def head(self, size: int) -> Batch:
+        """The first `size` rows, as views, cleared for a new round."""
+        batch = Batch(**{f.name: getattr(self, f.name)[:size] for f in fields(self)})
+        for name, value in (("reward", 0), ("done", False), ("next_index", -1), ("bootstrap", 0)):
+            getattr(batch, name)[:] = value
+        return batch
 
 
 @dataclass
@@ -95,101 +111,139 @@ def score(own: np.ndarray, other: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.sign(np.asarray(own, np.float64) - other)
 
 
-def collect(
-    games: GameBatch,
-    learner: ActorCritic,
-    opponents: Sequence[Player],
-    slot_opponent: np.ndarray,
-    target: int,
-    generator: torch.Generator,
-    next_seed: Callable[[], int],
-) -> tuple[Batch, RolloutStats]:
-    """Play the learner against `opponents[slot_opponent[i]]` in game slot i until `target` transitions."""
-    n = len(games)
-    batch = Batch.empty(target, games.spec.obs_dim, games.spec.actions)
-    learner_seat = np.arange(n) % 2
-    pending = np.full(n, -1)  # the learner's last transition in each game, awaiting its outcome
-    active = np.ones(n, bool)
-    returns = np.zeros((n, 2), np.float32)
-    scores, lengths = [], []
-    count, flops = 0, 0
-    games.reset_many(np.arange(n), [next_seed() for _ in range(n)])
+class Slots:
+    """An agent's games, played in lockstep, and its transition buffer: both kept from round to round.
 
-    while active.any():
-        live = np.flatnonzero(active)
-        mine = games.to_move[live] == learner_seat[live]
-        turn, wait = live[mine], live[~mine]
+    Slot i's learner seat starts at i % 2, so half the slots open with the learner to move.
+    """
 
-        # Learner's turn: value every such game (a successor's value or a bootstrap); act in as many
-        # as the batch still needs.
-        acting, acting_actions = turn[:0], np.zeros(0, np.int64)
-        if len(turn):
-            obs, mask = torch.from_numpy(games.obs[turn]), torch.from_numpy(games.mask[turn])
-            with torch.no_grad():
-                values = learner.value(obs).numpy()
-            flops += forward_flops(learner.critic_sizes, len(turn))
-            take = min(len(turn), target - count)
-            acting, stopped = turn[:take], turn[take:]
-            cut = pending[stopped]
-            batch.bootstrap[cut[cut >= 0]] = values[take:][cut >= 0]
-            pending[stopped], active[stopped] = -1, False
-            if take:
-                with torch.no_grad():
-                    dist = learner.dist(obs[:take], mask[:take])
-                    chosen = torch.multinomial(dist.probs, 1, generator=generator).squeeze(-1)
-                    logp = dist.log_prob(chosen)
-                flops += forward_flops(learner.actor_sizes, take)
-                new = np.arange(count, count + take)
-                prev = pending[acting]
-                batch.next_index[prev[prev >= 0]] = new[prev >= 0]
-                batch.obs[new], batch.mask[new] = games.obs[acting], games.mask[acting]
-                batch.action[new], batch.logp[new], batch.value[new] = (
-                    chosen.numpy(),
-                    logp.numpy(),
-                    values[:take],
-                )
-                pending[acting] = new
-                acting_actions = chosen.numpy()
-                count += take
+    def __init__(self, games: GameBatch, capacity: int):
+        self.games, self.capacity = games, capacity
+        self.buffer = Batch.empty(capacity, games.spec.obs_dim, games.spec.actions)
+        self.learner_seat = np.arange(len(games)) % 2
+        self.returns = np.zeros((len(games), 2), np.float32)  # each running game's rewards so far, by seat
+        self.started = False
 
-        # Opponents' turn. Once the batch is full, only games whose last transition awaits its outcome go on.
-        if count >= target:
-            idle = wait[pending[wait] < 0]
-            active[idle] = False
-            wait = wait[pending[wait] >= 0]
-        wait_actions, opp_flops = act_grouped(opponents, slot_opponent[wait], wait, games, generator)
-        flops += opp_flops
+    def collect(
+        self,
+        learner: ActorCritic,
+        opponents: Sequence[Player],
+        slot_opponent: np.ndarray,
+        target: int,
+        generator: torch.Generator,
+        seeds: Seeds,
+    ) -> tuple[Batch, RolloutStats]:
+        """Play the learner against `opponents[slot_opponent[i]]` in slot i until `target` transitions.
 
-        movers = np.concatenate([acting, wait])
-        if not len(movers):
-            continue
-        rewards, done = games.step(movers, np.concatenate([acting_actions, wait_actions]))
-        returns[movers] += rewards
+        The batch is a view of the buffer: it holds until the next `collect`, which overwrites it.
+        """
+        if not 0 < target <= self.capacity:
+            raise ValueError(f"target {target} is outside 1..{self.capacity}, the buffer's capacity")
+        games = self.games
+        if not self.started:
+            games.reset_many(np.arange(len(games)), seeds(len(games)))
+            self.started = True
+        round_ = Round(self, self.buffer.head(target), learner, opponents, slot_opponent, generator, seeds)
+        while round_.count < target:
+            round_.opponents_move(np.flatnonzero(games.to_move != self.learner_seat))
+            round_.learner_moves(np.flatnonzero(games.to_move == self.learner_seat)[: target - round_.count])
+        while len(waiting := np.flatnonzero((games.to_move != self.learner_seat) & (round_.pending >= 0))):
+            round_.opponents_move(waiting)
+        round_.values()
+        return round_.batch, round_.stats()
+
+
+class Round:
+    """One round of `Slots.collect`: the batch being filled and each game's transition awaiting its reward."""
+
+    def __init__(
+        self,
+        slots: Slots,
+        batch: Batch,
+        learner: ActorCritic,
+        opponents: Sequence[Player],
+        slot_opponent: np.ndarray,
+        generator: torch.Generator,
+        seeds: Seeds,
+    ):
+        self.slots, self.games, self.batch = slots, slots.games, batch
+        self.learner, self.opponents, self.slot_opponent = learner, opponents, slot_opponent
+        self.generator, self.seeds = generator, seeds
+        self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
+        self.count, self.flops = 0, 0
+        self.finished, self.score_sum, self.length_sum = 0, 0.0, 0
+
+    def learner_moves(self, turn: np.ndarray) -> None:
+        """The learner moves in games `turn`, each move a new transition."""
+        if not len(turn):
+            return
+        batch, start, end = self.batch, self.count, self.count + len(turn)
+        obs, mask = batch.obs[start:end], batch.mask[start:end]
+        np.take(self.games.obs, turn, axis=0, out=obs)
+        np.take(self.games.mask, turn, axis=0, out=mask)
+        with torch.inference_mode():
+            logits = self.learner.logits(torch.from_numpy(obs), torch.from_numpy(mask))
+            action = sample(logits, self.generator)
+            logp = logits.log_softmax(-1).gather(-1, action[:, None]).squeeze(-1)
+        self.flops += forward_flops(self.learner.actor_sizes, len(turn))
+        batch.action[start:end], batch.logp[start:end] = action.numpy(), logp.numpy()
+        prev = self.pending[turn]
+        batch.next_index[prev[prev >= 0]] = np.arange(start, end)[prev >= 0]
+        self.pending[turn] = np.arange(start, end)
+        self.count = end
+        self.step(turn, batch.action[start:end])
+
+    def opponents_move(self, wait: np.ndarray) -> None:
+        if not len(wait):
+            return
+        actions, flops = act_grouped(
+            self.opponents, self.slot_opponent[wait], wait, self.games, self.generator
+        )
+        self.flops += flops
+        self.step(wait, actions)
+
+    def step(self, movers: np.ndarray, actions: np.ndarray) -> None:
+        """Play the moves, credit each seat's reward to the learner's awaiting transition, and restart the
+        games that end (closing their last transition)."""
+        slots, pending = self.slots, self.pending
+        rewards, done = self.games.step(movers, actions)
+        slots.returns[movers] += rewards
         owner = pending[movers]
-        np.add.at(batch.reward, owner[owner >= 0], rewards[owner >= 0, learner_seat[movers][owner >= 0]])
-
+        own = owner >= 0
+        self.batch.reward[owner[own]] += rewards[own, slots.learner_seat[movers[own]]]
         finished = movers[done]
+        if not len(finished):
+            return
         closed = pending[finished]
-        batch.done[closed[closed >= 0]] = True
+        self.batch.done[closed[closed >= 0]] = True
         pending[finished] = -1
-        for i in finished:
-            seat = learner_seat[i]
-            scores.append(float(score(returns[i, seat], returns[i, 1 - seat])))
-            lengths.append(int(games.length[i]))
-            returns[i] = 0
-            if count < target:
-                learner_seat[i] = 1 - seat
-                games.reset(i, next_seed())
-            else:
-                active[i] = False
+        seat = slots.learner_seat[finished]
+        returns = slots.returns[finished]
+        self.score_sum += score(
+            returns[np.arange(len(seat)), seat], returns[np.arange(len(seat)), 1 - seat]
+        ).sum()
+        self.length_sum += int(self.games.length[finished].sum())
+        self.finished += len(finished)
+        slots.returns[finished] = 0
+        slots.learner_seat[finished] = 1 - seat
+        self.games.reset_many(finished, self.seeds(len(finished)))
 
-    stats = RolloutStats(
-        flops=flops,
-        games=len(scores),
-        score=float(np.mean(scores)) if scores else float("nan"),
-        game_length=float(np.mean(lengths)) if lengths else float("nan"),
-    )
-    return batch, stats
+    def values(self) -> None:
+        """Value estimates of every transition and bootstraps of the open ones, in two batched forwards."""
+        open_ = np.flatnonzero(self.pending >= 0)
+        with torch.inference_mode():
+            self.batch.value[:] = self.learner.value(torch.from_numpy(self.batch.obs)).numpy()
+            after = self.learner.value(torch.from_numpy(self.games.obs[open_])).numpy()
+        self.batch.bootstrap[self.pending[open_]] = after
+        self.flops += forward_flops(self.learner.critic_sizes, self.count + len(open_))
+
+    def stats(self) -> RolloutStats:
+        return RolloutStats(
+            flops=self.flops,
+            games=self.finished,
+            score=self.score_sum / self.finished if self.finished else float("nan"),
+            game_length=self.length_sum / self.finished if self.finished else float("nan"),
+        )
 
 
 def play(
@@ -207,11 +261,9 @@ def play(
     rewards = np.zeros((total, 2), np.float32)
     lengths = np.zeros(total, np.int64)
     slot_game = np.full(len(games), -1)
-    started = 0
-    for i in range(min(len(games), total)):
-        games.reset(i, seeds[started])
-        slot_game[i] = started
-        started += 1
+    started = min(len(games), total)
+    games.reset_many(np.arange(started), seeds[:started])
+    slot_game[:started] = np.arange(started)
 
     while (slot_game >= 0).any():
         live = np.flatnonzero(slot_game >= 0)
@@ -219,12 +271,11 @@ def play(
         actions, _ = act_grouped(players, who, live, games, generator)
         step_rewards, done = games.step(live, actions)
         rewards[slot_game[live]] += step_rewards
-        for i in live[done]:
-            lengths[slot_game[i]] = games.length[i]
-            if started < total:
-                games.reset(i, seeds[started])
-                slot_game[i] = started
-                started += 1
-            else:
-                slot_game[i] = -1
+        finished = live[done]
+        lengths[slot_game[finished]] = games.length[finished]
+        fresh = min(len(finished), total - started)
+        games.reset_many(finished[:fresh], seeds[started : started + fresh])
+        slot_game[finished[:fresh]] = np.arange(started, started + fresh)
+        slot_game[finished[fresh:]] = -1
+        started += fresh
     return rewards, lengths

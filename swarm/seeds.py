@@ -15,9 +15,15 @@ MAX_RUN_SEED = 2**27  # keeps every game seed inside int64
 
 
 def game_seed(run_seed: int, stage: str, index: int) -> int:
-    if not 0 <= index < 2**32:
-        raise ValueError(f"game index {index} out of range")
-    return ((run_seed * 8 + STAGES.index(stage)) << 32) | index
+    return int(game_seeds(run_seed, stage, np.array([index]))[0])
+
+
+def game_seeds(run_seed: int, stage: str, indices: np.ndarray) -> np.ndarray:
+    """`game_seed` of many game indices at once (int64)."""
+    indices = np.asarray(indices, np.int64)
+    if len(bad := indices[(indices < 0) | (indices >= 2**32)]):
+        raise ValueError(f"game index {bad[0]} out of range")
+    return ((run_seed * 8 + STAGES.index(stage)) << 32) | indices
 
 
 def stage_of(seed: int) -> str:

@@ -118,11 +118,16 @@ def test_a_training_round_is_the_same_on_either_backend(spec, one_thread):
         agent = Agent(spec, cfg, arm=0, index=0)
         rival = opponent(spec, cfg, agent.net.weights())
         report = agent.train_round(0, [RandomPlayer(), rival], np.arange(8) % 2, target=256)
-        results[backend] = report, agent.net.weights(), type(agent.games)
+        results[backend] = report, agent.net.weights(), type(agent.slots.games)
     (native, weights, kind), (reference, expected_weights, expected_kind) = results.values()
     assert (kind, expected_kind) == (ConnectFourGames, envs.Games)
     assert native.agent_steps == 256 and native.metrics["games"] > 0 and 0 <= native.metrics["score"] <= 1
     assert all(np.isfinite(value) for value in native.metrics.values())
     assert (native.agent_steps, native.flops) == (reference.agent_steps, reference.flops)
-    np.testing.assert_equal(native.metrics, reference.metrics)
+    timing = {"seconds"}  # wall time, the one metric a backend may change
+    assert native.metrics.keys() == reference.metrics.keys() >= timing
+    np.testing.assert_equal(
+        {k: v for k, v in native.metrics.items() if k not in timing},
+        {k: v for k, v in reference.metrics.items() if k not in timing},
+    )
     np.testing.assert_equal(weights, expected_weights)

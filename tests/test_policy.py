@@ -1,7 +1,7 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from swarm.policy import ActorCritic, RandomPlayer, backward_flops, forward_flops
+from swarm.policy import ActorCritic, RandomPlayer, Tanh, backward_flops, entropy, forward_flops, sample
 
 
 def counted(fn) -> int:
@@ -37,9 +37,27 @@ def test_masked_policy_never_picks_an_illegal_move(generator):
     for player in (net, RandomPlayer()):
         actions = player.act(obs, mask, generator)
         assert mask[torch.arange(4000), actions].all()
-    dist = net.dist(obs, mask)
-    assert torch.isfinite(dist.entropy()).all()
-    assert (dist.probs[:, [0, 5]] == 0).all()
+    logp = net.logits(obs, mask).log_softmax(-1)
+    assert torch.isfinite(entropy(logp)).all()
+    assert (logp.exp()[:, [0, 5]] == 0).all()
+
+
+def test_sample_draws_from_the_softmax(generator):
+    logits = torch.tensor([0.0, 1.0, 2.0, torch.finfo(torch.float32).min]).expand(200_000, 4)
+    frequencies = torch.bincount(sample(logits, generator), minlength=4) / 200_000
+    expected = torch.softmax(logits[0], -1)
+    assert frequencies[3] == 0
+    assert torch.allclose(frequencies, expected, atol=0.005)  # 5 standard errors at most
+
+
+def test_tanh_is_tanh():
+    x = torch.linspace(-20, 20, 10_001, requires_grad=True)
+    y = Tanh()(x)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    assert torch.allclose(y, torch.tanh(x), atol=3e-7, rtol=0)
+    assert torch.allclose(grad, 1 - torch.tanh(x).square(), atol=1e-6, rtol=0)
+    with torch.inference_mode():  # the rollouts' path, without autograd
+        assert torch.equal(Tanh()(x), y.detach())
 
 
 def test_weights_round_trip():

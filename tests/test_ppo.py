@@ -26,18 +26,65 @@ def test_gae_hand_computed():
     assert returns == pytest.approx(advantages + batch.value, abs=1e-6)
 
 
+def reference_gae(batch, gamma, lam):
+    """GAE as a plain loop over the batch in reverse: what the vectorized version must equal."""
+    n = len(batch.reward)
+    advantages = np.zeros(n, np.float32)
+    for i in range(n - 1, -1, -1):  # successors always come later in the batch
+        nxt = batch.next_index[i]
+        if batch.done[i]:
+            next_value, next_advantage = 0.0, 0.0
+        elif nxt >= 0:
+            next_value, next_advantage = batch.value[nxt], advantages[nxt]
+        else:
+            next_value, next_advantage = batch.bootstrap[i], 0.0
+        delta = batch.reward[i] + gamma * next_value - batch.value[i]
+        advantages[i] = delta + gamma * lam * next_advantage
+    return advantages, advantages + batch.value
+
+
+def random_batch(rng, size, slots):
+    """Transitions of `slots` interleaved game slots; in each, games end (done) and restart, and the last
+    game is done or cut."""
+    batch = rollout.Batch.empty(size, 1, 2)
+    slot = rng.integers(slots, size=size)
+    for s in range(slots):
+        chain = np.flatnonzero(slot == s)
+        ends = rng.random(len(chain)) < 0.15
+        ends[-1:] |= rng.random() < 0.5
+        batch.done[chain] = ends
+        link = ~ends[:-1]
+        batch.next_index[chain[:-1][link]] = chain[1:][link]
+    batch.value[:] = rng.normal(size=size)
+    batch.reward[:] = np.where(
+        batch.done, rng.choice([-1.0, 0.0, 1.0], size=size), rng.normal(size=size) * 0.1
+    )
+    cut = ~batch.done & (batch.next_index < 0)
+    batch.bootstrap[cut] = rng.normal(size=cut.sum())
+    return batch
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gae_equals_a_plain_loop_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    batch = random_batch(rng, int(rng.integers(1, 3000)), int(rng.integers(1, 64)))
+    gamma, lam = rng.uniform(0.9, 1.0), rng.uniform(0.0, 1.0)
+    for got, expected in zip(ppo.gae(batch, gamma, lam), reference_gae(batch, gamma, lam), strict=True):
+        assert got.dtype == expected.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+
+
 def collect(spec, net, generator, target=512):
-    games = Games(spec, 16)
     rng = np.random.default_rng(0)
-    return rollout.collect(
-        games,
+    batch, stats = rollout.Slots(Games(spec, 16), target).collect(
         net,
         [RandomPlayer()],
         np.zeros(16, np.int64),
         target,
         generator,
-        lambda: int(rng.integers(1 << 30)),
+        lambda k: rng.integers(1 << 30, size=k),
     )
+    return batch, stats
 
 
 def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
@@ -50,7 +97,8 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
 
     def losses():
         with torch.no_grad():
-            ratio = (net.dist(obs, mask).log_prob(actions) - old_logp).exp()
+            logp = net.logits(obs, mask).log_softmax(-1).gather(-1, actions[:, None]).squeeze(-1)
+            ratio = (logp - old_logp).exp()
             return float(-(adv * ratio).mean()), float((net.value(obs) - ret).pow(2).mean())
 
     policy_before, value_before = losses()

@@ -1,43 +1,57 @@
 import numpy as np
+import pytest
 import torch
 
-from swarm import rollout
+from swarm import envs, rollout
 from swarm.envs import Games
 from swarm.policy import ActorCritic, RandomPlayer
 from tests.test_policy import counted
 
 
+def slots_of(spec, n=8, capacity=2000, backend="pettingzoo"):
+    return rollout.Slots(envs.games(spec, n, backend), capacity)
+
+
+def seeds_from(rng):
+    return lambda k: rng.integers(1 << 30, size=k)
+
+
 def collect(spec, generator, target, slots=8, opponents=None, slot_opponent=None):
     torch.manual_seed(0)
     learner = ActorCritic(spec.obs_dim, spec.actions, [32])
-    rng = np.random.default_rng(1)
     opponents = opponents or [RandomPlayer()]
     slot_opponent = np.zeros(slots, np.int64) if slot_opponent is None else slot_opponent
-    return learner, *rollout.collect(
-        Games(spec, slots),
-        learner,
-        opponents,
-        slot_opponent,
-        target,
-        generator,
-        lambda: int(rng.integers(1 << 30)),
+    batch, stats = slots_of(spec, slots).collect(
+        learner, opponents, slot_opponent, target, generator, seeds_from(np.random.default_rng(1))
     )
+    return learner, batch, stats
 
 
-def test_collects_exactly_the_target_and_every_transition_is_closed(spec, generator):
-    _, batch, stats = collect(spec, generator, target=333)
+def check_closed(batch, slots):
+    """Every transition has exactly one of a successor, an outcome or a bootstrap; one open per slot."""
     n = len(batch.reward)
-    assert n == 333
     has_next = batch.next_index >= 0
     cut = ~batch.done & ~has_next
     assert not (batch.done & has_next).any()
     assert (batch.next_index[has_next] > np.flatnonzero(has_next)).all()
-    assert cut.sum() <= 8  # at most one open game per slot at the round's end
+    assert len(np.unique(batch.next_index[has_next])) == has_next.sum()  # chains never merge
+    assert cut.sum() <= slots  # at most one open game per slot at the round's end
     assert batch.mask[np.arange(n), batch.action].all()  # only legal moves
     assert set(np.unique(batch.reward)) <= {-1.0, 0.0, 1.0}
     assert batch.reward[~batch.done].sum() == 0  # connect four pays only at the end
+    return cut
+
+
+def test_collects_exactly_the_target_and_every_transition_is_closed(spec, generator):
+    learner, batch, stats = collect(spec, generator, target=333)
+    assert len(batch.reward) == 333
+    cut = check_closed(batch, 8)
     assert stats.games == batch.done.sum()
     assert 0 <= stats.score <= 1
+    with torch.no_grad():
+        expected = learner.value(torch.from_numpy(batch.obs)).numpy()
+    np.testing.assert_allclose(batch.value, expected, atol=1e-6)  # one batched forward, the same values
+    assert (batch.bootstrap[~cut] == 0).all() and (batch.bootstrap[cut] != 0).all()
 
 
 def test_learner_seat_alternates(spec, generator):
@@ -46,6 +60,61 @@ def test_learner_seat_alternates(spec, generator):
     games_started = (~batch.done).sum() - (batch.next_index >= 0).sum() + batch.done.sum()
     # The learner moves first (empty board) in about half of its games.
     assert 0.35 < len(first_moves) / games_started < 0.65
+
+
+def copied(batch):
+    """A round's batch outlives the next round only as a copy: the buffer is reused."""
+    return rollout.Batch(**{name: value.copy() for name, value in vars(batch).items()})
+
+
+def test_games_go_on_across_rounds(spec):
+    """A round's open games are taken up where they stood, and their bootstrap is the value there."""
+    learner = ActorCritic(spec.obs_dim, spec.actions, [16])
+    slots, rng = slots_of(spec, 4, capacity=64, backend="native"), np.random.default_rng(0)
+    generator = torch.Generator().manual_seed(0)
+    batch, _ = slots.collect(learner, [RandomPlayer()], np.zeros(4, np.int64), 6, generator, seeds_from(rng))
+    first = copied(batch)
+    cut = ~first.done & (first.next_index < 0)
+    assert cut.sum() == 4  # no game can end in three moves
+    assert (slots.games.to_move == slots.learner_seat).all()  # every game stands at the learner's turn
+    stands = slots.games.obs.copy()
+    second, _ = slots.collect(learner, [RandomPlayer()], np.zeros(4, np.int64), 8, generator, seeds_from(rng))
+    assert (stands.sum(axis=1) > 0).all()  # mid-game positions, not fresh boards
+    np.testing.assert_array_equal(second.obs[:4], stands)  # the second round starts where the first stopped
+    np.testing.assert_allclose(np.sort(second.value[:4]), np.sort(first.bootstrap[cut]), atol=1e-6)
+    check_closed(second, 4)
+
+
+def test_collect_is_reproducible(spec):
+    def run():
+        torch.manual_seed(3)
+        learner = ActorCritic(spec.obs_dim, spec.actions, [16])
+        slots, rng = slots_of(spec, 6, capacity=300, backend="native"), np.random.default_rng(2)
+        generator = torch.Generator().manual_seed(4)
+        rounds = []
+        for _ in range(3):
+            batch, stats = slots.collect(
+                learner, [RandomPlayer(), learner], np.arange(6) % 2, 300, generator, seeds_from(rng)
+            )
+            rounds.append((copied(batch), stats))
+        return rounds
+
+    for (a, a_stats), (b, b_stats) in zip(run(), run(), strict=True):
+        for name, value in vars(a).items():
+            np.testing.assert_array_equal(value, getattr(b, name))
+        assert a_stats == b_stats
+
+
+def test_target_beyond_the_buffer_is_refused(spec, generator):
+    with pytest.raises(ValueError, match="capacity"):
+        slots_of(spec, 2, capacity=10).collect(
+            ActorCritic(spec.obs_dim, spec.actions, [8]),
+            [RandomPlayer()],
+            np.zeros(2, np.int64),
+            11,
+            generator,
+            seeds_from(np.random.default_rng(0)),
+        )
 
 
 def test_collect_flops_match_flop_counter(spec, generator):
