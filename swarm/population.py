@@ -1,10 +1,13 @@
 """The population layer: the only module that talks to Ray.
 
 Agents live on `Host` actors; one host holds several agents, so the number of processes follows the CPUs,
-not N. Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen
-in the object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and
-learn, and the driver charges the ledger. Arms advance side by side, each at its own pace,
-on equal shares of the CPUs. Evaluation games run as Ray tasks.
+not N. Each arm reserves its CPUs through its own placement group, so every arm gets the same resources.
+Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen in the
+object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and learn,
+and the driver charges the ledger. Arms advance side by side, each at its own pace, or one after another.
+The driver keeps every agent's latest state, so a host whose process or node dies is restarted, restored and
+replays its round, and checkpoints (`swarm.checkpoint`) need no call to the hosts. Evaluation games run as
+Ray tasks.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def agent_id(arm: str, index: int) -> str:
     return f"{arm}/{index}"
 
 
-AgentState = tuple[Weights, dict]  # weights and optimizer.state_dict(): all a round starts from
+AgentState = tuple[Weights, dict, dict]  # weights, optimizer.state_dict(), its games: all a round starts from
 
 
 @ray.remote(num_cpus=1, max_restarts=-1)
@@ -98,20 +101,21 @@ class Host:
         return ray.get_runtime_context().get_node_id()
 
     def states(self) -> dict[int, AgentState]:
-        return {i: (agent.net.weights(), agent.optimizer.state_dict()) for i, agent in self.agents.items()}
+        return {i: _state(agent) for i, agent in self.agents.items()}
 
-    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict]]) -> None:
-        """Set agents to the driver's copy of their state: weights (a ref) and optimizer state."""
-        for i, (weights, optimizer) in states.items():
+    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict, dict]]) -> None:
+        """Set agents to the driver's copy of their state: weights (a ref), optimizer state and games."""
+        for i, (weights, optimizer, games) in states.items():
             self.agents[i].net.load_weights(ray.get(weights))
             self.agents[i].optimizer.load_state_dict(copy.deepcopy(optimizer))  # Ray's buffers are read-only
+            self.agents[i].slots.restore(games)
 
     def train_round(
         self,
         round_: int,
         plans: dict[int, tuple[int, float, list[tuple[int, int]]]],
         frozen: dict[tuple[int, int], ray.ObjectRef],
-        restore: dict[int, tuple[ray.ObjectRef, dict]] | None = None,
+        restore: dict[int, tuple[ray.ObjectRef, dict, dict]] | None = None,
     ) -> dict[int, tuple[RoundReport, AgentState]]:
         """plans: agent -> (target agent-steps, share spent so far, opponent per slot);
         frozen: opponent -> its weights' ref; restore: agent states to start from (a replayed round)."""
@@ -126,8 +130,12 @@ class Host:
             slot_opponent = np.array([keys.index(opp) for opp in opponents])
             agent = self.agents[i]
             report = agent.train_round(round_, [players[k] for k in keys], slot_opponent, target, progress)
-            results[i] = (report, (agent.net.weights(), agent.optimizer.state_dict()))
+            results[i] = (report, _state(agent))
         return results
+
+
+def _state(agent: Agent) -> AgentState:
+    return agent.net.weights(), agent.optimizer.state_dict(), agent.slots.state()
 
 
 @dataclass(frozen=True)
@@ -184,11 +192,13 @@ class ArmTraining:
             ]
         )
         states = {i: s for part in ray.get([a.states.remote() for a in self.actors]) for i, s in part.items()}
-        self.current = {i: ray.put(w) for i, (w, _) in states.items()}
-        self.optimizers = {i: optimizer for i, (_, optimizer) in states.items()}
+        self.current = {i: ray.put(w) for i, (w, _, _) in states.items()}
+        self.optimizers = {i: optimizer for i, (_, optimizer, _) in states.items()}
+        self.games = {i: games for i, (_, _, games) in states.items()}
         self.round, self.rows, self.wall_before = 0, [], 0.0
         self.pools: list[list[int]] = [[] for _ in range(self.size)]  # rounds, oldest first
         self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
+        self.written: set[Key] = set()  # those in the store
         self.curve: list[tuple[int, int, int, int]] = []  # agent, its steps, the arm's, round of the weights
         self.next_point = [0] * self.size
         self.pending: dict[int, tuple[ray.ObjectRef, tuple]] = {}  # host -> its round in flight, its args
@@ -205,17 +215,18 @@ class ArmTraining:
         """Continue from a checkpoint: the agents' weights and optimizers, pools, curve, ledger and rows."""
         self.round, self.rows, self.wall_before = state.round, state.rows, state.wall_seconds
         self.current = {i: ray.put(w) for i, w in enumerate(state.weights)}
-        self.optimizers = dict(enumerate(state.optimizers))
+        self.optimizers, self.games = dict(enumerate(state.optimizers)), dict(enumerate(state.games))
         self.pools, self.next_point, self.curve = state.pools, state.next_point, state.curve
         self.kept = {key: ray.put(w) for key, w in kept.items()}
+        self.written = set(kept)
         for row in state.charges:
             self.ledger.charge(
                 row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
             )
         ray.get([a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=False)])
 
-    def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict]]:
-        return {i: (self.current[i], self.optimizers[i]) for i in members}
+    def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict, dict]]:
+        return {i: (self.current[i], self.optimizers[i], self.games[i]) for i in members}
 
     def take_curve_point(self, i: int, arm_spent: int) -> None:
         """Keep agent i's current weights for the learning curve when its spend reaches the next of
@@ -305,7 +316,7 @@ class ArmTraining:
         arm_spent = sum(self.ledger.shares[a] - self.ledger.remaining(a) for a in self.ids)
         self.round += 1
         for i in sorted(merged):
-            report, (weights, optimizer) = merged[i]
+            report, (weights, optimizer, games) = merged[i]
             self.rows.append(
                 {
                     "arm": self.name,
@@ -317,7 +328,7 @@ class ArmTraining:
                     **report.metrics,
                 }
             )
-            self.current[i], self.optimizers[i] = ray.put(weights), optimizer
+            self.current[i], self.optimizers[i], self.games[i] = ray.put(weights), optimizer, games
             self.take_curve_point(i, arm_spent)
         self.consistent = True
 
@@ -336,12 +347,13 @@ class ArmTraining:
         """Checkpoint the arm as of its last finished round (no-op without a store or mid-absorb)."""
         if self.store is None or not self.consistent:
             return
-        keys = sorted(self.kept)
+        keys = sorted(set(self.kept) - self.written)  # pool and curve weights are written once
         kept = dict(zip(keys, ray.get([self.kept[key] for key in keys]), strict=True))
         state = checkpoint.ArmState(
             round=self.round,
             weights=ray.get([self.current[i] for i in range(self.size)]),
             optimizers=[self.optimizers[i] for i in range(self.size)],
+            games=[self.games[i] for i in range(self.size)],
             pools=self.pools,
             curve=self.curve,
             next_point=self.next_point,
@@ -351,6 +363,7 @@ class ArmTraining:
             finished=self.finished_at is not None,
         )
         checkpoint.save(self.store, self.name, state, kept)
+        self.written |= set(keys)
 
     def weights(self) -> dict[str, Weights]:
         return {self.ids[i]: w for i, w in enumerate(ray.get([self.current[i] for i in range(self.size)]))}

@@ -123,6 +123,43 @@ class Slots:
         self.learner_seat = np.arange(len(games)) % 2
         self.returns = np.zeros((len(games), 2), np.float32)  # each running game's rewards so far, by seat
         self.started = False
+        self.seed = np.zeros(len(games), np.int64)  # each running game's seed and its moves so far: all it
+        self.moves = np.zeros((len(games), 64), np.int64)  # takes to rebuild the game on any backend
+
+    def start(self, slots: np.ndarray, seeds: np.ndarray) -> None:
+        """New games in `slots`."""
+        self.games.reset_many(slots, seeds)
+        self.seed[slots] = seeds
+
+    def step(self, movers: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = self.games.length[movers]
+        if len(at) and at.max() >= self.moves.shape[1]:
+            self.moves = np.pad(self.moves, ((0, 0), (0, self.moves.shape[1])))
+        self.moves[movers, at] = actions
+        return self.games.step(movers, actions)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Where the games and seats stand between rounds, as arrays (a checkpoint holds them)."""
+        return {
+            "started": np.array(self.started),
+            "seed": self.seed.copy(),
+            "moves": self.moves[:, : int(self.games.length.max(initial=0))].copy(),
+            "length": self.games.length.copy(),
+            "learner_seat": self.learner_seat.copy(),
+            "returns": self.returns.copy(),
+        }
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Stand exactly where `state` was: each running game rebuilt from its seed by replaying its moves."""
+        self.started = bool(state["started"])
+        self.learner_seat[:], self.returns[:] = state["learner_seat"], state["returns"]
+        if not self.started:
+            return
+        length, moves = np.asarray(state["length"]), np.asarray(state["moves"])
+        self.start(np.arange(len(self.games)), np.asarray(state["seed"]))
+        for t in range(int(length.max(initial=0))):
+            movers = np.flatnonzero(length > t)
+            self.step(movers, moves[movers, t])
 
     def collect(
         self,
@@ -141,7 +178,7 @@ class Slots:
             raise ValueError(f"target {target} is outside 1..{self.capacity}, the buffer's capacity")
         games = self.games
         if not self.started:
-            games.reset_many(np.arange(len(games)), seeds(len(games)))
+            self.start(np.arange(len(games)), seeds(len(games)))
             self.started = True
         round_ = Round(self, self.buffer.head(target), learner, opponents, slot_opponent, generator, seeds)
         while round_.count < target:
@@ -206,7 +243,7 @@ class Round:
         """Play the moves, credit each seat's reward to the learner's awaiting transition, and restart the
         games that end (closing their last transition)."""
         slots, pending = self.slots, self.pending
-        rewards, done = self.games.step(movers, actions)
+        rewards, done = slots.step(movers, actions)
         slots.returns[movers] += rewards
         owner = pending[movers]
         own = owner >= 0
@@ -226,7 +263,7 @@ class Round:
         self.finished += len(finished)
         slots.returns[finished] = 0
         slots.learner_seat[finished] = 1 - seat
-        self.games.reset_many(finished, self.seeds(len(finished)))
+        slots.start(finished, self.seeds(len(finished)))
 
     def values(self) -> None:
         """Value estimates of every transition and bootstraps of the open ones, in two batched forwards."""

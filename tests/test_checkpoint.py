@@ -16,7 +16,7 @@ import yaml
 
 from swarm import checkpoint, config, population
 from tests.conftest import tiny_config
-from tests.tiny_runs import uninterrupted, without_time
+from tests.tiny_runs import rows_without_time, uninterrupted, without_time
 
 
 def test_round_trip_loads_with_weights_only(tmp_path):
@@ -29,6 +29,7 @@ def test_round_trip_loads_with_weights_only(tmp_path):
         round=3,
         weights=[weights],
         optimizers=[optimizer.state_dict()],
+        games=[{"seed": np.array([7, 9]), "moves": np.array([[3, 4], [0, 0]]), "started": np.array(True)}],
         pools=[[0, 2]],
         curve=[(0, 0, 0, 0), (0, 512, 512, 2)],
         next_point=[2],
@@ -45,6 +46,7 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert all(np.array_equal(loaded.weights[0][k], weights[k]) for k in weights)
     exp_avg = loaded.optimizers[0]["state"][0]["exp_avg"]
     assert torch.equal(exp_avg, optimizer.state_dict()["state"][0]["exp_avg"])
+    assert np.array_equal(loaded.games[0]["moves"], [[3, 4], [0, 0]]) and loaded.games[0]["started"]
     assert set(loaded_kept) == {(0, 0), (0, 2)}
     assert checkpoint.load(tmp_path, "missing") is None
 
@@ -72,7 +74,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, stop_at
     ledger = resumed.ledger.frame()
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
-    pd.testing.assert_frame_equal(pd.DataFrame(resumed.rows), pd.DataFrame(reference.rows))
+    pd.testing.assert_frame_equal(rows_without_time(resumed.rows), rows_without_time(reference.rows))
     for agent, weights in reference.weights.items():
         assert all(np.array_equal(resumed.weights[agent][k], w) for k, w in weights.items())
     assert [c.player for c in resumed.checkpoints] == [c.player for c in reference.checkpoints]

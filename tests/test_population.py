@@ -16,7 +16,7 @@ from ray.cluster_utils import Cluster
 
 from swarm import config, population
 from tests.conftest import tiny_config
-from tests.tiny_runs import uninterrupted, without_time
+from tests.tiny_runs import rows_without_time, uninterrupted, without_time
 
 LISTEN = "0A"
 
@@ -79,7 +79,7 @@ def assert_same_training(trained: population.Trained, reference: population.Trai
     ledger = trained.ledger.frame()
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
-    pd.testing.assert_frame_equal(pd.DataFrame(trained.rows), pd.DataFrame(reference.rows))
+    pd.testing.assert_frame_equal(rows_without_time(trained.rows), rows_without_time(reference.rows))
     for totals in trained.ledger.totals_by_arm().values():
         assert totals["agent_steps"] == 2048  # the budget, in every arm
 

@@ -136,3 +136,34 @@ def test_play_finishes_every_game_zero_sum(spec, generator):
     )
     assert (rewards.sum(axis=1) == 0).all()
     assert ((lengths >= 7) & (lengths <= 42)).all()
+
+
+@pytest.mark.parametrize("backend", ["native", "pettingzoo"])
+def test_restored_slots_play_the_next_round_exactly(spec, backend):
+    """A round's end state (each game's seed and moves) rebuilds the games on fresh slots: the next round
+    from there is move for move the next round of the slots it came from."""
+    torch.manual_seed(0)
+    learner = ActorCritic(spec.obs_dim, spec.actions, [32])
+    original = slots_of(spec, 8, backend=backend)
+    rng = np.random.default_rng(1)
+    for _ in range(3):  # rounds that end mid-game
+        original.collect(
+            learner, [RandomPlayer()], np.zeros(8, np.int64), 77, torch.Generator(), seeds_from(rng)
+        )
+    state = original.state()
+    assert state["moves"].shape[1] > 0  # games in progress
+    restored = slots_of(spec, 8, backend=backend)
+    restored.restore(state)
+    results = []
+    for slots in (original, restored):
+        batch, stats = slots.collect(
+            learner,
+            [RandomPlayer()],
+            np.zeros(8, np.int64),
+            200,
+            torch.Generator().manual_seed(5),
+            seeds_from(np.random.default_rng(2)),
+        )
+        results.append((batch.obs.copy(), batch.action.copy(), batch.reward.copy(), stats.games))
+    for a, b in zip(*results, strict=True):
+        assert np.array_equal(a, b)

@@ -73,6 +73,11 @@ def without_time(ledger: pd.DataFrame) -> pd.DataFrame:
     return ledger.drop(columns=["core_seconds", "cum_core_seconds"]).reset_index(drop=True)
 
 
+def rows_without_time(rows: list[dict]) -> pd.DataFrame:
+    """Training rows without a round's wall seconds, which no two runs share."""
+    return pd.DataFrame(rows).drop(columns=["seconds"])
+
+
 _trained: dict[str, population.Trained] = {}
 
 
