@@ -89,9 +89,11 @@ docstring gave for it, measured idle at 21:09 UTC, load 0.59; "after": the run a
   (d) one agent / env + inference limit at ppo.envs          23% [22%]            21%
   peak RSS of one 16-agent arm, driver + Ray workers        1.33 GiB             1.56 GiB
   Ray's share of a round: single, independent, swarm   4.8%, 4.8%, 7.7%   3.0%, 2.7%, 2.5%
-RLlib's figure is at the same file's settings each time (32 games and 2,048 steps before, 128 and 8,192
-after: RLlib gains from the bigger batches too, 1,713 [2,111] before, 3,208 after on 2 cores). The limit
-grows with the batch: at 32 games it was 73,314 [62,594] agent-steps/s, at 128 it is 204,451.
+A second run of the Ray and memory parts (23:01 UTC, load 0.41 at the start) gave 62,051 agent-steps/s,
+Ray's shares 3.2%, 2.7% and 3.0%, and 1.46 GiB. RLlib's figure is at the same file's settings each time
+(32 games and 2,048 steps before, 128 and 8,192 after: RLlib gains from the bigger batches too, 1,713
+[2,111] before, 3,208 after on 2 cores). The limit grows with the batch: at 32 games it was 73,314
+[62,594] agent-steps/s, at 128 it is 204,451.
 
 Read it as: a round is now 72% PPO update, and the update is near its arithmetic floor: its matrix
 products (9.5 GFLOP a round: 4 epochs over 8,192 transitions, forward and backward) take about 60% of it,
