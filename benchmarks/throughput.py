@@ -4,13 +4,16 @@ Measures, on one core and on all cores, for the file's game and `ppo`/`network` 
   (a) raw env steps/s of the PettingZoo env (swarm.envs.Games: ppo.envs games in lockstep, random legal
       moves);
   (b) the same on the native batched backend, with ppo.envs and with 4,096 games;
-  (c) policy inference alone: the learner's per-move work in rollout.collect (value, masked logits, a sample
-      and its log-probability) on batches of ppo.envs and 4,096, torch on 1 thread;
+  (c) policy inference alone: the learner's per-move work in a rollout (masked logits, a sample and its
+      log-probability, and the value) on batches of ppo.envs and 4,096, torch on 1 thread;
   (d) swarm's training (rollouts + PPO updates) in agent-steps/s: one agent in a plain process (native and
       PettingZoo env), one such process per core, and the real `population.train` path on local Ray with
-      the file's budget scaled by --fraction;
+      the file's budget scaled by --fraction, with Ray's share of every arm's round (the driver's round
+      time minus the time the busiest host spends in train_round, from the agents' `seconds` metric);
   (e) RLlib's PPO on the same game, network and PPO settings (benchmarks/rllib_ppo.py, run with the
-      python of a separate venv given by --rllib-python; skipped without it).
+      python of a separate venv given by --rllib-python; skipped without it);
+  (f) the peak resident memory (RSS, sampled every 0.2 s) of the largest arm trained alone by
+      `population.train`: the driver and Ray's worker processes, and Ray's own processes apart.
 Then the ratios swarm / RLlib and swarm / the env-plus-inference limit, and a cProfile of one training
 round of one agent, grouped into env stepping, policy forward and sampling, bookkeeping and the PPO update.
 Measurements on all cores run one process per core at once (spawned, torch on 1 thread each) and add up.
@@ -21,62 +24,89 @@ How to run:
   RLlib lives in its own venv, never in swarm's (same Ray version as swarm's):
       python3 -m venv /tmp/rllib-venv
       /tmp/rllib-venv/bin/pip install "ray[rllib]==2.60.0" torch==2.13.0 pettingzoo pygame
-  Run it on an otherwise idle machine (it prints the load average it started with): about 4.5 minutes.
+  Run it on an otherwise idle machine (it prints the load average it started with): about 6 minutes.
 
 How the limit combines (b) and (c): a move costs one env step (1/b s) and one batched forward (1/c s), so
 the two alone allow 1 / (1/b + 1/c) moves/s; an agent-step (a transition the learner learns from) is two
 moves, the learner's and its opponent's, so half that. The limit leaves out the PPO update and takes the
 full batch of ppo.envs, where training splits its games between the learner and its opponents.
 
-What to expect (2-core AMD EPYC VM, no GPU, 2026-11-23 21:09 UTC, nothing else running; three such runs
-agreed within 15%, population.train varying most):
-  budgets/default.yaml: classic/connect_four-v3, ppo.envs 32, rollout_steps 2048, network [128, 128]
-  2 CPUs, load average 0.59 1.18 1.22 at the start
+What to expect (2-core AMD EPYC VM (Zen 5), no GPU, 2026-11-23 22:37 UTC, nothing else running at the
+start):
+  budgets/default.yaml: classic/connect_four-v3, ppo.envs 128, rollout_steps 8192, network [128, 128]
+  2 CPUs, load average 0.43 1.06 1.87 at the start
                                                             1 core     2 cores
-  (a) PettingZoo env, 32 games, random moves                40,903      78,959  env steps/s
-  (b) native env, 32 games, random moves                   609,630   1,110,339  env steps/s
-  (b) native env, 4,096 games, random moves              3,490,551   6,746,580  env steps/s
-  (c) policy value+sample+logp, batch 32                   157,538     324,806  moves/s
-  (c) policy value+sample+logp, batch 4,096                290,309     548,210  moves/s
-  (d) swarm, one agent per core, native env, no Ray         13,776      25,981  agent-steps/s
-  (d) swarm, one agent per core, PettingZoo env, no Ray       7,704      15,516  agent-steps/s
-  (d) swarm run training (population.train, Ray)                 -      10,726  agent-steps/s
-        3 arms x 80,000 agent-steps in 22.4 s on 2 CPUs
-  (e) RLlib PPO, PettingZoo env, learner's steps             1,474       2,111  agent-steps/s
-      the same, counting both players' moves                 2,776       3,970  env steps/s
-        1 CPU(s): RLlib 2.60.0, new API stack, num_env_runners=0 x 32 envs, local learner
-          an iteration samples for 1.45 s, learns for 0.20 s
-        2 CPU(s): RLlib 2.60.0, new API stack, num_env_runners=2 x 32 envs, local learner
-          an iteration samples for 0.81 s, learns for 0.21 s
+  (a) PettingZoo env, 128 games, random moves               44,215      85,574  env steps/s
+  (b) native env, 128 games, random moves                1,935,029   3,798,240  env steps/s
+  (b) native env, 4,096 games, random moves              3,906,615   7,791,417  env steps/s
+  (c) policy value+sample+logp, batch 128                  518,462   1,027,058  moves/s
+  (c) policy value+sample+logp, batch 4,096                725,739     977,917  moves/s
+  (d) swarm, one agent per core, native env, no Ray         43,049      82,568  agent-steps/s
+  (d) swarm, one agent per core, PettingZoo env, no Ray      14,154      28,200  agent-steps/s
+  (d) swarm run training (population.train, Ray)                 -      56,768  agent-steps/s
+        3 arms x 819,200 agent-steps in 43.3 s on 2 CPUs
+        Ray's share of a round (driver's round time minus the busiest host's time in train_round):
+          single       first round   6.4 s, then    99 rounds of   355.8 ms,   10.8 ms of them Ray's:  3.0%
+          independent  first round  12.3 s, then     6 rounds of  4951.9 ms,  132.5 ms of them Ray's:  2.7%
+          swarm        first round  12.9 s, then     6 rounds of  5062.6 ms,  124.8 ms of them Ray's:  2.5%
+  memory of one 16-agent arm on Ray (13.6 s of population.train), peak RSS: driver + workers 1.56 GiB
+    (driver 0.52, workers 1.05); Ray's system processes 0.49 more
+  (e) RLlib PPO, PettingZoo env, learner's steps             2,033       3,208  agent-steps/s
+      the same, counting both players' moves                 3,822       6,024  env steps/s
+        1 CPU(s): RLlib 2.60.0, new API stack, num_env_runners=0 x 128 envs, local learner
+          an iteration samples for 3.65 s, learns for 0.52 s
+        2 CPU(s): RLlib 2.60.0, new API stack, num_env_runners=2 x 128 envs, local learner
+          an iteration samples for 2.15 s, learns for 0.77 s
   ratios:
-    (d) / (e) on 1 core(s), swarm's one agent, native env: 9.35
-    (d) / (e) on 1 core(s), swarm's one agent, PettingZoo env: 5.23
-    (d) / (e) on 2 core(s), swarm's population.train on Ray: 5.08
-    (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, native env: 12.31
-    (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, PettingZoo env: 7.35
-    limit at batch 32, 1 core: 1/(1/b + 1/c) = 125,187 moves/s = 62,594 agent-steps/s; (d) one agent: 22%
-    limit at batch 4,096, 1 core: 1/(1/b + 1/c) = 268,018 moves/s = 134,009 agent-steps/s; (d) one agent: 10%
+    (d) / (e) on 1 core(s), swarm's one agent, native env: 21.17
+    (d) / (e) on 1 core(s), swarm's one agent, PettingZoo env: 6.96
+    (d) / (e) on 2 core(s), swarm's population.train on Ray: 17.70
+    (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, native env: 25.74
+    (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, PettingZoo env: 8.79
+    limit at batch 128, 1 core: 1/(1/b + 1/c) = 408,903 moves/s = 204,451 agent-steps/s; (d) one agent: 21%
+    limit at batch 4,096, 1 core: 1/(1/b + 1/c) = 612,040 moves/s = 306,020 agent-steps/s; (d) one agent: 14%
 
-  profile of one training round of one agent (2,048 agent-steps, 32 games, ConnectFourGames, cProfile):
-    0.180 s profiled, 0.141 s a round without the profiler
-    env stepping (ConnectFourGames.step, reset)                    6.9%  0.012 s
-    policy forward + sampling (learner and opponents)             32.2%  0.058 s
-    rollout bookkeeping (collect, act_grouped, NumPy indexing)    11.9%  0.021 s
-    GAE (ppo.gae, a Python loop over the batch)                    0.7%  0.001 s
-    PPO update (minibatch forwards, backward, Adam)               48.2%  0.087 s
-    other (seeding, metrics)                                       0.2%  0.000 s
-    top functions by own time: (10 lines: backward 15%, linear 12%, tanh 8%, collect 6%, ...)
+  profile of one training round of one agent (8,192 agent-steps, 128 games, ConnectFourGames, cProfile):
+    0.189 s profiled, 0.182 s a round without the profiler
+    env stepping (ConnectFourGames.step, reset_many)               5.9%  0.011 s
+    policy forward + sampling (learner and opponents)             15.2%  0.029 s
+    rollout bookkeeping (rollout.py's own NumPy indexing)          6.2%  0.012 s
+    GAE (ppo.gae)                                                  0.2%  0.000 s
+    PPO update (minibatch forwards, backward, Adam)               72.3%  0.137 s
+    other (seeding, metrics)                                       0.1%  0.000 s
+    top functions by own time: (10 lines: backward 36%, linear 27%, ConnectFourGames.step 4%, ...)
 
-Read it as: the native env is 15x PettingZoo at 32 games and no longer the bottleneck (7% of a round); at
-batch 32 a forward costs 4x an env step per move, and a batch of 4,096 buys under 2x more (per-call
-overhead dominates at 32). One agent trains at 22% of the env + inference limit: the PPO update takes half
-of a round, policy forwards and sampling a third. RLlib spends 88% of an iteration sampling, and the
-PettingZoo env is under a tenth of that (the rest is its per-step machinery around the env); swarm trains
-9x faster on one core, 5x on two through population.train. population.train reaches 40% of one plain
-agent per core; likely causes, not measured here: three arms' hosts sharing two cores, synchronous rounds,
-weights through the object store, and up to four opponents per round splitting opponent forwards into
-small batches. py-spy (sampling, no tracing overhead) over 20 s of rounds agrees with the cProfile groups
-within 4 points.
+Before and after issue 6's rollout and update work (same machine; "before": the code of commit c262f8c
+with its default file, 32 games and batches of 2,048, measured by this benchmark at 22:22 UTC, load 1.28
+at the start and up to 2.9 during it, so lower than it would be idle; in brackets the figures this
+docstring gave for it, measured idle at 21:09 UTC, load 0.59; "after": the run above):
+                                                                  before               after
+  (d) training, population.train on Ray, 2 CPUs (3 arms)   9,920 [10,726]      56,768  agent-steps/s
+      the default run's training: 3 arms x budget / time   16,216               66,200  agent-steps/s
+        (its own file: 3 x 800,000 in 2 min 28 s before, 3 x 8,192,000 in 6 min 11 s after)
+  (d) one agent, 1 core, native env, no Ray               16,618 [13,776]      43,049  agent-steps/s
+  (d) / (e): population.train on Ray / RLlib, 2 cores         5.8 [5.1]          17.7  x
+  (d) one agent / env + inference limit at ppo.envs          23% [22%]            21%
+  peak RSS of one 16-agent arm, driver + Ray workers        1.33 GiB             1.56 GiB
+  Ray's share of a round: single, independent, swarm   4.8%, 4.8%, 7.7%   3.0%, 2.7%, 2.5%
+A second run of the Ray and memory parts (23:01 UTC, load 0.41 at the start) gave 62,051 agent-steps/s,
+Ray's shares 3.2%, 2.7% and 3.0%, and 1.46 GiB. RLlib's figure is at the same file's settings each time
+(32 games and 2,048 steps before, 128 and 8,192 after: RLlib gains from the bigger batches too, 1,713
+[2,111] before, 3,208 after on 2 cores). The limit grows with the batch: at 32 games it was 73,314
+[62,594] agent-steps/s, at 128 it is 204,451.
+
+Read it as: a round is now 72% PPO update, and the update is near its arithmetic floor: its matrix
+products (9.5 GFLOP a round: 4 epochs over 8,192 transitions, forward and backward) take about 60% of it,
+at roughly 100 GFLOP/s on one core; the rest is elementwise ops (tanh, the losses), Adam and indexing.
+Rollouts run at about 80% of the env + inference limit (0.05 s for a round's 16,384 moves against 0.04 s
+at the limit): one batched forward per player per step, games that persist and restart together, no
+Python loop over games. So one agent trains at 21% of the limit because 4 PPO epochs cost about 3x the
+rollout; measured together at load 1.4, one agent trains at 42,117 agent-steps/s with 4 epochs, 48,880
+with 3 (24% of the limit) and 64,740 with 2 (32%), but a single agent trained on the default budget with
+2 epochs was weaker than with 4 (see budgets/default.yaml), so the default keeps 4. On Ray three arms
+share two cores through three processes, and Ray's round trip is 3% of a round or less; the 16-agent
+arms' first round includes starting their host and importing torch (about 12 s). RLlib's PPO spends
+70-90% of an iteration sampling the PettingZoo env through its env runners and connectors.
 """
 
 from __future__ import annotations

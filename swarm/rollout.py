@@ -254,11 +254,9 @@ class Round:
         closed = pending[finished]
         self.batch.done[closed[closed >= 0]] = True
         pending[finished] = -1
-        seat = slots.learner_seat[finished]
+        seat, rows = slots.learner_seat[finished], np.arange(len(finished))
         returns = slots.returns[finished]
-        self.score_sum += score(
-            returns[np.arange(len(seat)), seat], returns[np.arange(len(seat)), 1 - seat]
-        ).sum()
+        self.score_sum += float(score(returns[rows, seat], returns[rows, 1 - seat]).sum())
         self.length_sum += int(self.games.length[finished].sum())
         self.finished += len(finished)
         slots.returns[finished] = 0
