@@ -25,10 +25,11 @@ running; the default command, 2 minutes in all):
   --fraction 0.08 (3 x 655,360 agent-steps) five minutes before: 75.1 s and 38.9 s, 1.93x, 97%.
 
 Read it as: two cores train 1.9x as fast as one; Ray's 3-4 s start and 1.4 s stop come once a run, outside
-T(c). The training rounds took 50.5 core-seconds on one core and 45.8 on two (three hosts time-sharing one
-core cost more), and a fifth to a third of the cores goes outside them (the driver, Ray, weights through the
-object store). Beyond 3 CPUs expect less, not measured here: the single arm trains on one host whatever c,
-so with arms side by side its third of the work bounds the speed-up at about 3.
+T(c). The training rounds took about 50 core-seconds on one core and 46 on two (likely the cost of three
+hosts time-sharing one core), and a fifth to a third of the cores goes outside them (the driver, Ray, hosts
+starting, weights through the object store). At --fraction 0.01 those fixed costs weigh more: 1.58x, 79%.
+Beyond 3 CPUs expect less, not measured here: the single arm trains on one host whatever c, so with arms
+side by side its third of the work bounds the speed-up at about 3.
 """
 
 from __future__ import annotations
