@@ -45,10 +45,9 @@ def kept_path(directory: Path, arm: str, key: Key) -> Path:
 
 
 def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -> None:
-    """Write the weights in `kept` not on disk yet, then the arm's state naming them."""
+    """Write the weights in `kept` (those taken since the last save), then the arm's state naming them."""
     for key, weights in kept.items():
-        if not kept_path(directory, arm, key).exists():
-            rundir.save_weights(weights, kept_path(directory, arm, key))
+        rundir.save_weights(weights, kept_path(directory, arm, key))
     payload = {
         "round": state.round,
         "weights": [_tensors(w) for w in state.weights],

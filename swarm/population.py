@@ -223,7 +223,10 @@ class ArmTraining:
             self.ledger.charge(
                 row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
             )
-        ray.get([a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=False)])
+        if self.actors:  # none for an arm that had finished
+            ray.get(
+                [a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=True)]
+            )
 
     def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict, dict]]:
         return {i: (self.current[i], self.optimizers[i], self.games[i]) for i in members}
