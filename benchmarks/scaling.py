@@ -28,8 +28,16 @@ Read it as: two cores train 1.9x as fast as one; Ray's 3-4 s start and 1.4 s sto
 T(c). The training rounds took about 50 core-seconds on one core and 46 on two (likely the cost of three
 hosts time-sharing one core), and a fifth to a third of the cores goes outside them (the driver, Ray, hosts
 starting, weights through the object store). At --fraction 0.01 those fixed costs weigh more: 1.58x, 79%.
-Beyond 3 CPUs expect less, not measured here: the single arm trains on one host whatever c, so with arms
-side by side its third of the work bounds the speed-up at about 3.
+Beyond 3 CPUs expect less, not measured here: the single arm trains on one host unless its rollout_workers
+(--rollout-workers) let it spread its games, and even then its PPO update stays on that host.
+
+The single arm on rollout workers (2026-11-24 00:17-00:24 UTC, load average 0.6-1.5, so rougher figures;
+--one-after-another, each arm on all c CPUs in turn; times are the single arm's training wall time):
+  budgets/default.yaml x 0.065 (native Connect Four, update-bound: 65% of a round is the PPO update)
+    K = 1 (one shard):   1 CPU 15.5 s, 2 CPUs 16.3 s (the second CPU idle)
+    K = 2, --rollout-workers 2: 1 CPU 19.2 s (two shards of 64 games on one process), 2 CPUs 15.7 s
+  the same file with env_backend: pettingzoo, x 0.02 (playing dominates a round)
+    K = 1: 1 CPU 13.5 s, 2 CPUs 12.4 s;  K = 2: 1 CPU 14.9 s, 2 CPUs 9.6 s (1.41x K = 1 on 1 CPU)
 """
 
 from __future__ import annotations
@@ -46,24 +54,28 @@ from swarm import config, population
 QUIET_LOAD = 0.5  # 1-minute load average above which the timings are suspect
 
 
-def scaled(path: str, fraction: float, cpus: int) -> config.Experiment:
-    """The budget file with its budget times `fraction`, at least one batch per agent, on `cpus` CPUs;
-    parsed again so the changed file is validated like any other."""
-    cfg = config.load(path)
+def scaled(args: argparse.Namespace, cpus: int) -> config.Experiment:
+    """The budget file with its budget times --fraction, at least one batch per agent, on `cpus` CPUs, and
+    the --one-after-another and --rollout-workers changes; parsed again so it is validated like any file."""
+    cfg = config.load(args.file)
     smallest = max(arm.agents for arm in cfg.arms) * cfg.ppo.rollout_steps
     data = cfg.model_dump()
-    data["budget"]["total"] = max(int(cfg.budget.total * fraction), smallest)
+    data["budget"]["total"] = max(int(cfg.budget.total * args.fraction), smallest)
     data["resources"]["cpus"] = cpus
-    return config.parse(data, source=path)
+    data["resources"]["arms_in_parallel"] &= not args.one_after_another
+    for arm in data["arms"]:
+        if arm["agents"] == 1 and args.rollout_workers:
+            arm["rollout_workers"] = args.rollout_workers
+    return config.parse(data, source=args.file)
 
 
-def child(path: str, fraction: float, cpus: int, address: str | None) -> dict[str, float]:
+def child(args: argparse.Namespace, cpus: int) -> dict:
     """Time one run on `cpus` CPUs in this process: Ray's start, training and Ray's stop."""
-    if address is None and hasattr(os, "sched_setaffinity"):  # Ray's processes inherit the pinning
+    if args.address is None and hasattr(os, "sched_setaffinity"):  # Ray's processes inherit the pinning
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
-    cfg = scaled(path, fraction, cpus)
+    cfg = scaled(args, cpus)
     start = time.perf_counter()
-    with population.session(address, cpus) as offered:
+    with population.session(args.address, cpus) as offered:
         ready = time.perf_counter()
         trained = population.train(cfg, offered)
         done = time.perf_counter()
@@ -75,6 +87,7 @@ def child(path: str, fraction: float, cpus: int, address: str | None) -> dict[st
         "stop_s": time.perf_counter() - done,
         "agent_steps": sum(t["agent_steps"] for t in totals),
         "core_s": sum(t["core_seconds"] for t in totals),
+        "arms": trained.wall_seconds,
     }
 
 
@@ -82,6 +95,8 @@ def measure(args: argparse.Namespace, cpus: int) -> dict[str, float]:
     """`child` in a fresh interpreter; its last stdout line is the result as JSON."""
     command = [sys.executable, __file__, args.file, f"--fraction={args.fraction}", f"--child={cpus}"]
     command += [f"--address={args.address}"] if args.address else []
+    command += ["--one-after-another"] if args.one_after_another else []
+    command += [f"--rollout-workers={args.rollout_workers}"] if args.rollout_workers else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n  ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
@@ -110,6 +125,10 @@ def table(results: list[dict[str, float]]) -> list[str]:
             f"{base['train_s'] / r['train_s']:>8.2f}  {work / (r['cpus'] * r['train_s']):>10.0%}  "
             f"{r['core_s'] / (r['cpus'] * r['train_s']):>5.0%}"
         )
+    lines.append("Each arm's training wall time (speed-up):")
+    for r in results:
+        arms = ", ".join(f"{a} {t:.1f} s ({base['arms'][a] / t:.2f})" for a, t in r["arms"].items())
+        lines.append(f"{r['cpus']:>4}  {arms}")
     return lines
 
 
@@ -121,19 +140,29 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=0.065, help="share of the file's budget trained")
     parser.add_argument("--cpus", help="comma-separated CPU counts (default: 1, 2, 4, ... all)")
     parser.add_argument("--address", help="join this Ray cluster instead of starting a local one")
+    parser.add_argument(
+        "--one-after-another",
+        action="store_true",
+        help="resources.arms_in_parallel: false (each arm on all c)",
+    )
+    parser.add_argument(
+        "--rollout-workers", type=int, help="rollout_workers of every single-agent arm (its shards of games)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: one run, JSON on stdout
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.file, args.fraction, args.child, args.address)), flush=True)
+        print(json.dumps(child(args, args.child)), flush=True)
         return
 
     counts = sorted({int(c) for c in args.cpus.split(",")}) if args.cpus else default_cpus()
     load = os.getloadavg()
-    cfg = scaled(args.file, args.fraction, counts[0])
+    cfg = scaled(args, counts[0])
+    layout = ", ".join(f"{a.name} {a.agents} agent(s) in {a.rollout_workers} shard(s)" for a in cfg.arms)
+    side = "side by side" if cfg.resources.arms_in_parallel else "one after another"
     print(
         f"{args.file} x {args.fraction}: {cfg.env}, {len(cfg.arms)} arms x {cfg.budget.total:,} "
-        f"agent-steps\n{os.cpu_count()} CPUs here, load average {load[0]:.2f} {load[1]:.2f} "
-        f"{load[2]:.2f} at the start"
+        f"agent-steps ({layout}; {side})\n{os.cpu_count()} CPUs here, load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start"
     )
     if not args.address and counts[-1] > (os.cpu_count() or 1):
         print(f"warning: {counts[-1]} CPUs asked for, {os.cpu_count()} here; the larger runs share cores")

@@ -1,5 +1,8 @@
 """An agent: its actor-critic, its Adam optimizer and its own games; one round = collect, then learn.
 
+Its games may be split into shards (`swarm.shards`) that rollout workers play beside it; the round then
+learns from every shard's transitions, and is charged for every shard's FLOPs and CPU seconds.
+
 Plain torch, no Ray: the population layer hosts agents on Ray actors, tests run them in a plain process.
 A round reports exactly what it spent -- transitions learned from, FLOPs of every forward and backward
 pass (the opponents' forwards included), and process CPU seconds -- for the ledger to charge. Its wall
@@ -9,15 +12,17 @@ seconds go with its metrics: set against the driver's round time, they show what
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from swarm import envs, ppo, rollout, seeds
+from swarm import ppo, seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
 from swarm.policy import ActorCritic, Player
+from swarm.shards import Part, Shards, merge
 
 
 @dataclass
@@ -39,16 +44,16 @@ def opponent(spec: EnvSpec, config: Experiment, weights: dict[str, np.ndarray]) 
 
 
 class Agent:
-    def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int):
+    """`processes`: how many processes play the agent's shards; this one plays those of process 0."""
+
+    def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int, processes: int = 1):
         self.config, self.arm, self.index = config, arm, index
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seeds.init_seed(config.seed, arm, index))
             self.net = network(spec, config)
         # fused: one kernel for all parameters, a third of the for-each step's time on CPU
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5, fused=True)
-        self.slots = rollout.Slots(
-            envs.games(spec, config.ppo.envs, config.env_backend), config.ppo.rollout_steps
-        )
+        self.shards = Shards(spec, config, arm, index, 0, processes)
 
     def train_round(
         self,
@@ -57,18 +62,23 @@ class Agent:
         slot_opponent: np.ndarray,
         target: int,
         progress: float = 0.0,
+        elsewhere: Callable[[], tuple[dict[int, Part], float]] | None = None,
     ) -> RoundReport:
-        """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1)."""
+        """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1).
+
+        `elsewhere` waits for the parts of the shards other processes play this round (started before this
+        call) and returns them with the CPU seconds they took.
+        """
         start, wall = time.process_time(), time.perf_counter()
         lr = self.config.ppo.lr * (1 - progress if self.config.ppo.anneal_lr else 1)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm, self.index, round_)
-
-        def game_seeds(k: int) -> np.ndarray:
-            return seeds.game_seeds(self.config.seed, "training", np_rng.integers(2**32, size=k))
-
-        batch, played = self.slots.collect(self.net, opponents, slot_opponent, target, generator, game_seeds)
+        parts, generator = self.shards.collect(round_, self.net, opponents, slot_opponent, target)
+        remote_seconds = 0.0
+        if elsewhere is not None:
+            remote, remote_seconds = elsewhere()
+            parts |= remote
+        batch, played = merge(parts)
         learned = ppo.update(self.net, self.optimizer, batch, self.config.ppo, generator)
         flops = played.flops + learned.pop("update_flops")
         metrics = {
@@ -79,4 +89,4 @@ class Agent:
             "game_length": played.game_length,
             "seconds": time.perf_counter() - wall,
         }
-        return RoundReport(target, int(flops), time.process_time() - start, metrics)
+        return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics)

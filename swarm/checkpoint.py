@@ -1,13 +1,14 @@
 """Training checkpoints: all an arm needs to go on training exactly where it stopped.
 
-An arm's state -- the next round; every agent's weights, Adam state and games in progress (each game's seed
-and moves so far, `swarm.rollout.Slots`); the rounds whose weights sit in each agent's opponent pool; its
-learning-curve points; its ledger charges and training rows -- goes to `<dir>/<arm>.pt` in one atomic
-write, so a kill leaves the previous checkpoint or the new one, never half of each. Pool and curve weights
-never change once taken, so each is written once, to `<dir>/<arm>/<agent>-r<round>.pt` (the agent's weights
-at the start of that round), before the state that names it. RNGs need no saving: every round's RNGs
-derive from (seed, arm, agent, round) (`swarm.seeds`), so a round replayed from a checkpoint draws what it
-drew the first time. Everything loads with weights_only=True.
+An arm's state -- the next round; every agent's weights, Adam state and games in progress, shard by shard
+(each game's seed and moves so far, `swarm.rollout.Slots`, `swarm.shards`); the rounds whose weights sit in
+each agent's opponent pool; its learning-curve points; its ledger charges and training rows -- goes to
+`<dir>/<arm>.pt` in one atomic write, so a kill leaves the previous checkpoint or the new one, never half of
+each. Pool and curve weights never change once taken, so each is written once, to
+`<dir>/<arm>/<agent>-r<round>.pt` (the agent's weights at the start of that round), before the state that
+names it. RNGs need no saving: every round's RNGs derive from (seed, arm, agent, round) (`swarm.seeds`), so
+a round replayed from a checkpoint draws what it drew the first time. Everything loads with
+weights_only=True.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class ArmState:
     round: int  # the next round to play
     weights: list[Weights]  # every agent's current weights
     optimizers: list[dict]  # every agent's optimizer.state_dict()
-    games: list[dict[str, np.ndarray]]  # every agent's games in progress (Slots.state())
+    games: list[list[dict[str, np.ndarray]]]  # every agent's games in progress, by shard (Slots.state())
     pools: list[list[int]]  # rounds whose start weights are in each agent's opponent pool
     curve: list[tuple[int, int, int, int]]  # agent index, its agent-steps, the arm's, round of the weights
     next_point: list[int]  # each agent's next learning-curve point
@@ -52,7 +53,7 @@ def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -
         "round": state.round,
         "weights": [_tensors(w) for w in state.weights],
         "optimizers": state.optimizers,
-        "games": [_tensors(g) for g in state.games],
+        "games": [[_tensors(g) for g in shards] for shards in state.games],
         "pools": state.pools,
         "curve": [list(point) for point in state.curve],
         "next_point": state.next_point,
@@ -74,7 +75,7 @@ def load(directory: Path, arm: str) -> tuple[ArmState, dict[Key, Weights]] | Non
         round=payload["round"],
         weights=[_arrays(w) for w in payload["weights"]],
         optimizers=payload["optimizers"],
-        games=[_arrays(g) for g in payload["games"]],
+        games=[[_arrays(g) for g in shards] for shards in payload["games"]],
         pools=payload["pools"],
         curve=[tuple(point) for point in payload["curve"]],
         next_point=payload["next_point"],

@@ -43,6 +43,15 @@ class Arm(Strict):
         "snapshots (for N > 1, N isolated seeds). population: an agent plays the other members' current "
         "weights and snapshots, drawn uniformly.",
     )
+    rollout_workers: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="Shards each agent's games (ppo.envs) and batches are split into, each with its own "
+        "RNGs, so that up to this many processes can play an agent's rollouts: where the arm has more CPUs "
+        "than agents (the single agent on a cluster, or with resources.arms_in_parallel: false), each agent "
+        "plays on min(this, CPUs per agent) of them. Results depend on this number, never on the CPUs.",
+    )
 
 
 class PPO(Strict):
@@ -249,6 +258,12 @@ class Experiment(Strict):
                 "every opponent needs a game slot; lower opponents.per_round or raise ppo.envs"
             )
         for arm in self.arms:
+            if arm.rollout_workers > min(self.ppo.envs, self.ppo.rollout_steps):
+                raise ValueError(
+                    f"arm {arm.name!r}: rollout_workers ({arm.rollout_workers}) exceeds ppo.envs "
+                    f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every worker needs "
+                    "a game slot and a part of each batch; lower rollout_workers or raise ppo.envs"
+                )
             if arm.interaction == "population" and arm.agents < 2:
                 raise ValueError(
                     f"arm {arm.name!r}: population play needs at least 2 agents; "

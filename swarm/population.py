@@ -1,7 +1,9 @@
 """The population layer: the only module that talks to Ray.
 
 Agents live on `Host` actors; one host holds several agents, so the number of processes follows the CPUs,
-not N. Each arm reserves its CPUs through its own placement group, so every arm gets the same resources.
+not N. Each arm reserves its CPUs through its own placement group, so every arm gets the same resources;
+where an arm has more CPUs than agents (the single agent), each host plays its agent's games on
+`RolloutWorker` actors too, one shard of them each (`swarm.shards`), so the arm uses all it reserved.
 Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen in the
 object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and learn,
 and the driver charges the ledger. Arms advance side by side, each at its own pace, or one after another.
@@ -30,7 +32,7 @@ from ray.util.placement_group import PlacementGroup, placement_group, remove_pla
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from swarm import budget, checkpoint, ladder, matchmaking, seeds
-from swarm.agent import Agent, RoundReport, opponent
+from swarm.agent import Agent, RoundReport, network, opponent
 from swarm.checkpoint import Key
 from swarm.config import Experiment
 from swarm.envs import describe
@@ -39,6 +41,7 @@ from swarm.ledger import Ledger
 from swarm.matchmaking import CURRENT
 from swarm.policy import Player
 from swarm.rollout import play
+from swarm.shards import GameState, Part, Shards, owned
 
 Weights = dict[str, np.ndarray]
 CHUNK = 64  # evaluation games one task plays in lockstep
@@ -80,35 +83,112 @@ def agent_id(arm: str, index: int) -> str:
     return f"{arm}/{index}"
 
 
-AgentState = tuple[Weights, dict, dict]  # weights, optimizer.state_dict(), its games: all a round starts from
+AgentState = tuple[Weights, dict, list[GameState]]  # weights, optimizer.state_dict(), games by shard
+
+
+@ray.remote(num_cpus=1, max_restarts=-1)
+class RolloutWorker:
+    """Plays its share of its host's agents' shards each round: the shards of process `process` of
+    `processes` (the host is process 0). Ray restarts it if its process dies; the host then hands it its
+    shards' games as the round started and has it play them again (`Host.gather`)."""
+
+    def __init__(self, config: Experiment, arm: int, members: list[int], process: int, processes: int):
+        torch.set_num_threads(1)
+        self.config, self.spec = config, describe(config.env)
+        self.shards = {i: Shards(self.spec, config, arm, i, process, processes) for i in members}
+        self.learner = network(self.spec, config)
+
+    def node(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def states(self, i: int) -> dict[int, GameState]:
+        return self.shards[i].state()
+
+    def collect(
+        self,
+        round_: int,
+        i: int,
+        learner: Weights,
+        opponents: list[ray.ObjectRef],
+        slot_opponent: np.ndarray,
+        target: int,
+        restore: dict[int, GameState] | None = None,
+    ) -> tuple[dict[int, Part], float, dict[int, GameState]]:
+        """Agent i's parts of the round, played with `learner` against the weights in `opponents`, with the
+        CPU seconds they took and where its shards' games stand after them; `restore`: games to start from."""
+        start = time.process_time()
+        if restore is not None:
+            self.shards[i].restore(restore)
+        self.learner.load_weights(learner)
+        players = [opponent(self.spec, self.config, w) for w in ray.get(opponents)]
+        parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
+        return parts, time.process_time() - start, self.shards[i].state()
 
 
 @ray.remote(num_cpus=1, max_restarts=-1)
 class Host:
-    """Holds some agents of one arm and trains them, one after another, each round.
+    """Holds some agents of one arm and trains them, one after another, each round; the rollout workers
+    named `workers` play the agents' other shards meanwhile (none unless the arm has CPUs to spare).
 
     Ray restarts a host whose process dies (max_restarts=-1), on another node if its node is gone; the driver
     then restores its agents from their last round and replays that round (`ArmTraining.poll`).
     """
 
-    def __init__(self, config: Experiment, arm: int, members: list[int]):
+    def __init__(self, config: Experiment, arm: int, members: list[int], workers: list[str]):
         torch.set_num_threads(1)
-        self.config = config
+        self.config, self.workers = config, [ray.get_actor(name) for name in workers]
         self.spec = describe(config.env)
-        self.agents = {i: Agent(self.spec, config, arm, i) for i in members}
+        self.processes = 1 + len(workers)
+        self.shards = config.arms[arm].rollout_workers
+        self.agents = {i: Agent(self.spec, config, arm, i, self.processes) for i in members}
+        # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
+        self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}
+        self.stale: set[tuple[int, int]] = set()
 
     def node(self) -> str:
         return ray.get_runtime_context().get_node_id()
 
     def states(self) -> dict[int, AgentState]:
-        return {i: _state(agent) for i, agent in self.agents.items()}
+        for i in self.agents:
+            for part in ray.get([worker.states.remote(i) for worker in self.workers]):
+                self.remote[i] |= part
+        return {i: self.state(i) for i in self.agents}
 
-    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict, dict]]) -> None:
-        """Set agents to the driver's copy of their state: weights (a ref), optimizer state and games."""
+    def state(self, i: int) -> AgentState:
+        agent, games = self.agents[i], self.agents[i].shards.state() | self.remote[i]
+        return agent.net.weights(), agent.optimizer.state_dict(), [games[k] for k in range(self.shards)]
+
+    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict, list[GameState]]]) -> None:
+        """Set agents to the driver's copy of their state: weights (a ref), optimizer state and games (the
+        workers' shards are handed to them with their next round)."""
         for i, (weights, optimizer, games) in states.items():
-            self.agents[i].net.load_weights(ray.get(weights))
-            self.agents[i].optimizer.load_state_dict(copy.deepcopy(optimizer))  # Ray's buffers are read-only
-            self.agents[i].slots.restore(games)
+            agent = self.agents[i]
+            agent.net.load_weights(ray.get(weights))
+            agent.optimizer.load_state_dict(copy.deepcopy(optimizer))  # Ray's buffers are read-only
+            agent.shards.restore({k: games[k] for k in agent.shards.games})
+            self.remote[i] = {k: games[k] for k in range(self.shards) if k not in agent.shards.games}
+            self.stale |= {(i, p) for p in range(len(self.workers))}
+
+    def gather(self, i: int, calls: list[ray.ObjectRef], args: tuple) -> tuple[dict[int, Part], float]:
+        """Wait for the workers' parts of agent i's round. A worker that died is restarted by Ray; it gets
+        its shards' games as the round started and plays them again, drawing what it drew the first time."""
+        parts, seconds = {}, 0.0
+        for p, ref in enumerate(calls):
+            while True:
+                try:
+                    played, spent, games = ray.get(ref)
+                    break
+                except ray.exceptions.RayActorError:
+                    log.warning(
+                        "agent %d: rollout worker %d died; restoring it, replaying its shards", i, p + 1
+                    )
+                    mine = {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
+                    retry = self.workers[p].collect.options(max_task_retries=-1)
+                    ref = retry.remote(*args, restore=mine)
+            parts |= played
+            seconds += spent
+            self.remote[i] |= games
+        return parts, seconds
 
     def train_round(
         self,
@@ -128,14 +208,32 @@ class Host:
         for i, (target, progress, opponents) in plans.items():
             keys = sorted(set(opponents))
             slot_opponent = np.array([keys.index(opp) for opp in opponents])
-            agent = self.agents[i]
-            report = agent.train_round(round_, [players[k] for k in keys], slot_opponent, target, progress)
-            results[i] = (report, _state(agent))
+            agent, elsewhere = self.agents[i], None
+            if self.workers:  # they play their shards while this process plays its own
+                args = (
+                    round_,
+                    i,
+                    ray.put(agent.net.weights()),
+                    [frozen[k] for k in keys],
+                    slot_opponent,
+                    target,
+                )
+                calls = []
+                for p, worker in enumerate(self.workers):
+                    stale = (i, p) in self.stale
+                    mine = {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
+                    calls.append(worker.collect.remote(*args, restore=mine if stale else None))
+                self.stale -= {(i, p) for p in range(len(self.workers))}
+
+                def elsewhere(
+                    i: int = i, calls: list = calls, args: tuple = args
+                ) -> tuple[dict[int, Part], float]:
+                    return self.gather(i, calls, args)
+
+            players_i = [players[k] for k in keys]
+            report = agent.train_round(round_, players_i, slot_opponent, target, progress, elsewhere)
+            results[i] = (report, self.state(i))
         return results
-
-
-def _state(agent: Agent) -> AgentState:
-    return agent.net.weights(), agent.optimizer.state_dict(), agent.slots.state()
 
 
 @dataclass(frozen=True)
@@ -167,9 +265,11 @@ class ArmTraining:
         arm: int,
         hosts: int,
         cpus_per_host: float,
+        workers: int,
         ledger: Ledger,
         store: Path | None,
     ):
+        """`hosts` on `cpus_per_host` each, and `workers` rollout workers (one CPU each) per host."""
         self.config, self.arm, self.ledger, self.store = config, arm, ledger, store
         spec = config.arms[arm]
         self.name, self.size = spec.name, spec.agents
@@ -177,20 +277,28 @@ class ArmTraining:
         self.members = [list(range(h, self.size, hosts)) for h in range(hosts)]
         saved = None if store is None else checkpoint.load(store, self.name)
         done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
-        self.group = None if done else reserve(self.name, [{"CPU": cpus_per_host}] * hosts)
-        self.actors = (
-            []
-            if done
-            else [
-                Host.options(
-                    num_cpus=cpus_per_host,
-                    scheduling_strategy=PlacementGroupSchedulingStrategy(
-                        self.group, placement_group_bundle_index=k
-                    ),
-                ).remote(config, arm, members)
-                for k, members in enumerate(self.members)
-            ]
-        )
+        self.group = None
+        self.actors, self.workers = [], []
+        if not done:  # bundles: the hosts', then each host's workers'
+            self.group = reserve(
+                self.name, [{"CPU": cpus_per_host}] * hosts + [{"CPU": 1}] * (hosts * workers)
+            )
+
+            def place(bundle: int) -> PlacementGroupSchedulingStrategy:
+                return PlacementGroupSchedulingStrategy(self.group, placement_group_bundle_index=bundle)
+
+            for h, members in enumerate(self.members):
+                # named, so a restarted host finds them: handles among an actor's arguments sit in the
+                # object store, which need not keep them for a restart (ray-project/ray#53727)
+                mine = [f"{self.group.id.hex()}-{h}-{w}" for w in range(workers)]
+                self.workers += [
+                    RolloutWorker.options(
+                        name=name, scheduling_strategy=place(hosts + h * workers + w)
+                    ).remote(config, arm, members, w + 1, workers + 1)
+                    for w, name in enumerate(mine)
+                ]
+                host = Host.options(num_cpus=cpus_per_host, scheduling_strategy=place(h))
+                self.actors.append(host.remote(config, arm, members, mine))
         states = {i: s for part in ray.get([a.states.remote() for a in self.actors]) for i, s in part.items()}
         self.current = {i: ray.put(w) for i, (w, _, _) in states.items()}
         self.optimizers = {i: optimizer for i, (_, optimizer, _) in states.items()}
@@ -344,7 +452,7 @@ class ArmTraining:
         self.finished_at = time.perf_counter()
         self.save()
         self.final_weights, self.final_checkpoints = self.weights(), self.checkpoints()
-        self.nodes = ray.get([actor.node.remote() for actor in self.actors])
+        self.nodes = ray.get([actor.node.remote() for actor in self.actors + self.workers])
 
     def save(self) -> None:
         """Checkpoint the arm as of its last finished round (no-op without a store or mid-absorb)."""
@@ -379,7 +487,7 @@ class ArmTraining:
         ]
 
     def close(self) -> None:
-        for actor in self.actors:
+        for actor in self.actors + self.workers:
             ray.kill(actor, no_restart=True)
         if self.group is not None:
             remove_placement_group(self.group)
@@ -400,17 +508,19 @@ def reserve(name: str, bundles: list[dict[str, float]]) -> PlacementGroup:
     return group
 
 
-def _hosts(cpus: int, arms: int, agents: int) -> tuple[int, float]:
-    """Hosts for one arm and CPUs per host: up to cpus / arms, whole CPUs where it can, and never more
-    hosts than agents (so a single agent uses one CPU of its share).
+def _hosts(cpus: int, arms: int, agents: int, shards: int) -> tuple[int, float, int]:
+    """Hosts for one arm, CPUs per host and rollout workers per host: up to cpus / arms CPUs in all, whole
+    CPUs where it can, never more hosts than agents, and never more processes per agent than its shards.
 
     Ray takes fractions of a CPU only below 1, so with fewer CPUs than arms each arm runs one host on
-    cpus / arms of a CPU (the processes share the cores evenly); otherwise one host per whole CPU.
+    cpus / arms of a CPU (the processes share the cores evenly); otherwise one host per whole CPU, and where
+    the whole CPUs outnumber the agents (a single agent), rollout workers on the ones left over.
     """
     share = cpus / arms
     if share < 1:
-        return 1, math.floor(share * 1e4) / 1e4  # Ray counts in units of 1e-4; never ask for more than all
-    return min(agents, int(share)), 1.0
+        return 1, math.floor(share * 1e4) / 1e4, 0  # Ray counts in units of 1e-4; never ask for more than all
+    hosts = min(agents, int(share))
+    return hosts, 1.0, min(shards, int(share) // hosts) - 1
 
 
 @dataclass
@@ -445,10 +555,21 @@ def train(
     waves = [list(range(len(config.arms)))] if parallel else [[a] for a in range(len(config.arms))]
     done: list[ArmTraining] = []
     for wave in waves:
-        arms = [
-            ArmTraining(config, a, *_hosts(cpus, len(wave), config.arms[a].agents), ledger, store)
-            for a in wave
-        ]
+        arms = []
+        for a in wave:
+            spec = config.arms[a]
+            hosts, per_host, workers = _hosts(cpus, len(wave), spec.agents, spec.rollout_workers)
+            if (idle := int(cpus / len(wave)) - hosts * (1 + workers)) > 0:
+                log.warning(
+                    "arm %r leaves %d of its %d CPUs idle: its agents' games are in %d shard(s); set its "
+                    "rollout_workers to %d to play them on all (results depend on rollout_workers)",
+                    spec.name,
+                    idle,
+                    int(cpus / len(wave)),
+                    spec.rollout_workers,
+                    int(cpus / len(wave)) // hosts,
+                )
+            arms.append(ArmTraining(config, a, hosts, per_host, workers, ledger, store))
         try:
             _advance(arms, config.checkpoint_every, ledger, on_round)
         except KeyboardInterrupt:

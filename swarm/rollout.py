@@ -63,6 +63,19 @@ class Batch:
             bootstrap=np.zeros(size, np.float32),
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence[Batch]) -> Batch:
+        """The parts end to end, each part's `next_index` shifted to where its rows now stand; one part as
+        it is."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0, *(len(p.reward) for p in parts[:-1])])
+        merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        merged["next_index"] = np.concatenate(
+            [np.where(p.next_index >= 0, p.next_index + o, -1) for p, o in zip(parts, offsets, strict=True)]
+        )
+        return cls(**merged)
+
     def head(self, size: int) -> Batch:
         """The first `size` rows, as views, cleared for a new round."""
         batch = Batch(**{f.name: getattr(self, f.name)[:size] for f in fields(self)})
@@ -77,6 +90,20 @@ class RolloutStats:
     games: int  # games finished this round
     score: float  # learner's mean score in them: 1 win, 0.5 draw, 0 loss (nan if none finished)
     game_length: float
+
+    @classmethod
+    def combine(cls, parts: Sequence[RolloutStats]) -> RolloutStats:
+        """Several parts' stats as one; a single part as it is."""
+        if len(parts) == 1:
+            return parts[0]
+        games = sum(p.games for p in parts)
+        finished = [p for p in parts if p.games]
+        return cls(
+            flops=sum(p.flops for p in parts),
+            games=games,
+            score=sum(p.score * p.games for p in finished) / games if games else float("nan"),
+            game_length=sum(p.game_length * p.games for p in finished) / games if games else float("nan"),
+        )
 
 
 def act_grouped(

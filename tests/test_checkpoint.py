@@ -29,7 +29,9 @@ def test_round_trip_loads_with_weights_only(tmp_path):
         round=3,
         weights=[weights],
         optimizers=[optimizer.state_dict()],
-        games=[{"seed": np.array([7, 9]), "moves": np.array([[3, 4], [0, 0]]), "started": np.array(True)}],
+        games=[
+            [{"seed": np.array([7, 9]), "moves": np.array([[3, 4], [0, 0]]), "started": np.array(True)}, {}]
+        ],
         pools=[[0, 2]],
         curve=[(0, 0, 0, 0), (0, 512, 512, 2)],
         next_point=[2],
@@ -46,16 +48,29 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert all(np.array_equal(loaded.weights[0][k], weights[k]) for k in weights)
     exp_avg = loaded.optimizers[0]["state"][0]["exp_avg"]
     assert torch.equal(exp_avg, optimizer.state_dict()["state"][0]["exp_avg"])
-    assert np.array_equal(loaded.games[0]["moves"], [[3, 4], [0, 0]]) and loaded.games[0]["started"]
+    assert np.array_equal(loaded.games[0][0]["moves"], [[3, 4], [0, 0]]) and loaded.games[0][0]["started"]
+    assert loaded.games[0][1] == {}
     assert set(loaded_kept) == {(0, 0), (0, 2)}
     assert checkpoint.load(tmp_path, "missing") is None
 
 
-@pytest.mark.parametrize("stop_at", [7])
-def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, stop_at):
-    """Ctrl-C after any round (here the 7th round any arm finishes, with other arms mid-round) then a resume:
-    the same ledger (no agent-step spent twice, no row twice), the same training rows and the same weights."""
-    cfg = config.parse(tiny_config(checkpoint_every=2))
+def with_workers(**overrides) -> dict:
+    """Arms one after another on 2 CPUs, the single agent's games in 2 shards: a host and a rollout worker."""
+    data = tiny_config(resources={"cpus": 2, "arms_in_parallel": False}, **overrides)
+    data["arms"][0]["rollout_workers"] = 2
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "stop_at"),
+    [(tiny_config(checkpoint_every=2), 7), (with_workers(checkpoint_every=3), 5)],
+    ids=["arms-side-by-side", "rollout-workers"],
+)
+def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, stop_at):
+    """Ctrl-C after any round (the 7th round any arm finishes, other arms mid-round; the 5th round of a single
+    agent on a host and a rollout worker) then a resume: the same ledger (no agent-step spent twice, no row
+    twice), the same training rows and the same weights."""
+    cfg = config.parse(data)
     reference = uninterrupted(cfg)
     finished = []
 

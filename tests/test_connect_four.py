@@ -118,7 +118,7 @@ def test_a_training_round_is_the_same_on_either_backend(spec, one_thread):
         agent = Agent(spec, cfg, arm=0, index=0)
         rival = opponent(spec, cfg, agent.net.weights())
         report = agent.train_round(0, [RandomPlayer(), rival], np.arange(8) % 2, target=256)
-        results[backend] = report, agent.net.weights(), type(agent.slots.games)
+        results[backend] = report, agent.net.weights(), type(agent.shards.games[0].games)
     (native, weights, kind), (reference, expected_weights, expected_kind) = results.values()
     assert (kind, expected_kind) == (ConnectFourGames, envs.Games)
     assert native.agent_steps == 256 and native.metrics["games"] > 0 and 0 <= native.metrics["score"] <= 1

@@ -59,12 +59,12 @@ def test_local_session_listens_on_loopback_only():
     assert not exposed, f"Ray listens beyond loopback: {exposed}"
 
 
-def host_processes() -> list[int]:
-    """PIDs of this machine's Host actor processes (Ray titles them ray::Host...)."""
+def actor_processes(actor: str = "Host") -> list[int]:
+    """PIDs of this machine's processes of an actor class (Ray titles them ray::<class>...)."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and (proc / "cmdline").read_bytes().startswith(b"ray::Host"):
+            if proc.name.isdigit() and (proc / "cmdline").read_bytes().startswith(f"ray::{actor}".encode()):
                 pids.append(int(proc.name))
         except OSError:
             continue
@@ -92,13 +92,73 @@ def test_killed_host_is_restarted_and_replays_its_round(caplog):
 
     def kill(arm: str, spent: float) -> None:
         if not killed and arm == "single" and spent >= 768:  # hosts of every arm are up by now
-            killed.append(max(host_processes()))
+            killed.append(max(actor_processes()))
             os.kill(killed[0], signal.SIGKILL)
 
     with population.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.population"):
         trained = population.train(cfg, cpus, kill)
     assert killed and "restoring it, replaying" in caplog.text
     assert_same_training(trained, reference)
+
+
+def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
+    assert population._hosts(2, 3, 1, 4) == (1, 0.6666, 0)  # three arms on two CPUs: fractions, no workers
+    assert population._hosts(2, 1, 1, 4) == (1, 1.0, 1)  # the single agent alone on two: a host and a worker
+    assert population._hosts(16, 1, 1, 4) == (1, 1.0, 3)  # four shards: four processes at most
+    assert population._hosts(16, 1, 16, 4) == (16, 1.0, 0)
+    assert population._hosts(32, 1, 16, 4) == (16, 1.0, 1)
+    assert population._hosts(8, 1, 16, 4) == (8, 1.0, 0)  # fewer CPUs than agents: hosts share them
+
+
+def with_workers() -> config.Experiment:
+    """The tiny run, arms one after another on 2 CPUs, the single agent's games in 2 shards: it plays on
+    its host and a rollout worker."""
+    data = tiny_config(resources={"cpus": 2, "arms_in_parallel": False})
+    data["arms"][0]["rollout_workers"] = 2
+    return config.parse(data)
+
+
+@pytest.fixture(scope="module")
+def on_one_cpu() -> population.Trained:
+    """`with_workers()` trained on one CPU: no rollout workers, every shard on the host."""
+    with population.session(None, 1) as cpus:
+        return population.train(with_workers(), cpus)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cpu):
+    """On 2 CPUs the single agent plays its shards on its host and a rollout worker; the worker's process
+    is killed mid-run, Ray restarts it, it replays its shards: the run is the one-CPU run to the bit."""
+    killed, after = [], set()
+
+    def kill(arm: str, spent: float) -> None:
+        if arm == "single" and spent >= 768:
+            if not killed:
+                killed.append(actor_processes("RolloutWorker")[0])
+                os.kill(killed[0], signal.SIGKILL)
+            else:
+                after.update(actor_processes("RolloutWorker"))
+
+    with population.session(None, 2) as cpus:
+        trained = population.train(with_workers(), cpus, kill)
+    assert len(trained.nodes["single"]) == 2  # its host and its worker
+    assert killed and after and killed[0] not in after  # a fresh worker process played the later rounds
+    assert_same_training(trained, on_one_cpu)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_killed_host_finds_its_rollout_workers_again(on_one_cpu, caplog):
+    killed = []
+
+    def kill(arm: str, spent: float) -> None:
+        if not killed and arm == "single" and spent >= 768:  # the single arm's host is the only one up
+            killed.append(actor_processes()[0])
+            os.kill(killed[0], signal.SIGKILL)
+
+    with population.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.population"):
+        trained = population.train(with_workers(), cpus, kill)
+    assert killed and "restoring it, replaying" in caplog.text
+    assert_same_training(trained, on_one_cpu)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +172,7 @@ def cluster():
     cluster.shutdown()
 
 
-def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster):
+def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster, caplog):
     """Each arm in turn on 2 of the 3 CPUs (one bundle per node where it can); a worker node holding part of
     the swarm arm is removed mid-run and a fresh one joins, as an autoscaler would do: Ray restarts the lost
     host on it and the run finishes as if nothing happened."""
@@ -133,7 +193,9 @@ def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster):
 
     with population.session(cluster.address, cfg.resources.cpus) as cpus:
         assert cpus == 2
-        trained = population.train(cfg, cpus, remove_node)
+        with caplog.at_level(logging.WARNING, "swarm.population"):
+            trained = population.train(cfg, cpus, remove_node)
+    assert "arm 'single' leaves 1 of its 2 CPUs idle" in caplog.text  # one shard: no rollout worker
     assert lost, "no worker node held a bundle of the independent arm"
     assert len({node for nodes in trained.nodes.values() for node in nodes}) > 1
     assert all(len(set(trained.nodes[arm])) == 2 for arm in ("independent", "swarm"))

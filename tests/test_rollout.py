@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from swarm import envs, rollout
+from swarm import envs, ppo, rollout
 from swarm.envs import Games
 from swarm.policy import ActorCritic, RandomPlayer
 from tests.test_policy import counted
@@ -167,3 +167,19 @@ def test_restored_slots_play_the_next_round_exactly(spec, backend):
         results.append((batch.obs.copy(), batch.action.copy(), batch.reward.copy(), stats.games))
     for a, b in zip(*results, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_concatenated_batches_keep_each_games_chain(spec):
+    """Parts end to end (a sharded agent's round): every transition's successor is the same transition as
+    in its part, so advantages over the whole are the parts' advantages end to end; stats add up by game."""
+    parts = [
+        collect(spec, torch.Generator().manual_seed(s), target, slots=n)[1:]
+        for s, target, n in ((0, 90, 3), (1, 70, 5))
+    ]
+    merged = rollout.Batch.concat([batch for batch, _ in parts])
+    assert len(merged.reward) == 160 and (merged.next_index[90:][merged.next_index[90:] >= 0] >= 90).all()
+    expected = np.concatenate([ppo.gae(batch, 0.99, 0.95)[0] for batch, _ in parts])
+    np.testing.assert_array_equal(ppo.gae(merged, 0.99, 0.95)[0], expected)
+    stats = rollout.RolloutStats.combine([s for _, s in parts])
+    assert stats.games == sum(s.games for _, s in parts) > 0
+    assert stats.score == pytest.approx(sum(s.score * s.games for _, s in parts) / stats.games)

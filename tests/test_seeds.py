@@ -22,6 +22,8 @@ def test_agent_rngs_are_reproducible_and_distinct():
     assert a_np.integers(1 << 30) == b_np.integers(1 << 30)
     assert a_torch.initial_seed() == b_torch.initial_seed()
     assert seeds.agent_rngs(0, 1, 2, 4)[1].initial_seed() != a_torch.initial_seed()
+    shards = {seeds.agent_rngs(0, 1, 2, 3, shard)[1].initial_seed() for shard in range(8)}
+    assert len(shards) == 8 and a_torch.initial_seed() in shards  # shard 0 is the agent's own
 
 
 def test_evaluation_streams_differ_between_stages_and_run_seeds():

@@ -1,0 +1,97 @@
+"""Shards: an agent's rounds come out the same whichever processes play its shards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from swarm import config, envs, ppo, rollout, seeds
+from swarm.agent import Agent, network
+from swarm.policy import RandomPlayer
+from swarm.shards import Shards, owned
+from tests.conftest import tiny_config
+
+
+@pytest.mark.parametrize("shards", range(1, 7))
+def test_processes_share_out_every_shard_once_and_the_host_plays_shard_0(shards):
+    for processes in range(1, shards + 1):
+        played = [k for p in range(processes) for k in owned(shards, processes, p)]
+        assert sorted(played) == list(range(shards)) and 0 in owned(shards, processes, 0)
+
+
+def sharded(shards: int) -> config.Experiment:
+    data = tiny_config()
+    data["arms"][0]["rollout_workers"] = shards
+    return config.parse(data)
+
+
+def train(spec, cfg: config.Experiment, processes: int, targets: list[int]) -> tuple[list, dict]:
+    """Rounds of agent 0 of arm 0 with its shards on `processes` processes: this one (the agent's host) and
+    the others, each a `Shards` of its own as on a rollout worker, handed the learner's weights each round."""
+    torch.set_num_threads(1)
+    agent = Agent(spec, cfg, 0, 0, processes)
+    others = [Shards(spec, cfg, 0, 0, p, processes) for p in range(1, processes)]
+    rival = Agent(spec, cfg, 1, 0).net  # seeded: the same rival in every call
+    opponents, slot_opponent = [RandomPlayer(), rival], np.arange(cfg.ppo.envs) % 2
+    reports = []
+    for round_, target in enumerate(targets):
+        learner = network(spec, cfg)
+        learner.load_weights(agent.net.weights())  # as a worker gets them
+
+        def elsewhere(round_: int = round_, target: int = target, learner=learner) -> tuple[dict, float]:
+            parts = {}
+            for shards in others:
+                parts |= shards.collect(round_, learner, opponents, slot_opponent, target)[0]
+            return parts, 0.0
+
+        report = agent.train_round(round_, opponents, slot_opponent, target, 0.0, elsewhere)
+        reports.append(
+            (report.agent_steps, report.flops, {k: v for k, v in report.metrics.items() if k != "seconds"})
+        )
+    return reports, agent.net.weights()
+
+
+def test_an_agent_trains_the_same_on_any_number_of_processes(spec):
+    """Three shards on one, two or three processes: the same rounds to the bit, games kept across rounds,
+    a round too short for every shard (2 transitions) included."""
+    cfg = sharded(3)
+    targets = [256, 100, 2, 256]
+    reference, expected = train(spec, cfg, 1, targets)
+    assert [steps for steps, _, _ in reference] == targets
+    assert sum(metrics["games"] for _, _, metrics in reference) > 0
+    for processes in (2, 3):
+        reports, weights = train(spec, cfg, processes, targets)
+        np.testing.assert_equal(reports, reference)
+        np.testing.assert_equal(weights, expected)
+
+
+def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec):
+    """With one shard an agent is the plain loop: one `Slots` of all its games and the agent's round RNGs,
+    then PPO with the same generator."""
+    cfg = sharded(1)
+    torch.set_num_threads(1)
+    agent = Agent(spec, cfg, 0, 0)
+    net = network(spec, cfg)
+    net.load_weights(agent.net.weights())
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.ppo.lr, eps=1e-5, fused=True)
+    slots = rollout.Slots(envs.games(spec, cfg.ppo.envs, cfg.env_backend), cfg.ppo.rollout_steps)
+    opponents, slot_opponent = [RandomPlayer()], np.zeros(cfg.ppo.envs, np.int64)
+    for round_ in range(2):
+        report = agent.train_round(round_, opponents, slot_opponent, 256)
+        np_rng, generator = seeds.agent_rngs(cfg.seed, 0, 0, round_)
+
+        def game_seeds(n: int, rng=np_rng) -> np.ndarray:
+            return seeds.game_seeds(cfg.seed, "training", rng.integers(2**32, size=n))
+
+        batch, played = slots.collect(net, opponents, slot_opponent, 256, generator, game_seeds)
+        ppo.update(net, optimizer, batch, cfg.ppo, generator)
+        assert (report.metrics["games"], report.metrics["score"]) == (played.games, played.score)
+        np.testing.assert_equal(agent.net.weights(), net.weights())
+
+
+def test_more_workers_than_games_is_refused_at_the_door():
+    data = tiny_config()
+    data["arms"][0]["rollout_workers"] = 9
+    with pytest.raises(config.ConfigError, match=r"rollout_workers \(9\) exceeds ppo.envs \(8\)"):
+        config.parse(data)
