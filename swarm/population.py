@@ -94,6 +94,7 @@ class RolloutWorker:
 
     def __init__(self, config: Experiment, arm: int, members: list[int], process: int, processes: int):
         torch.set_num_threads(1)
+        self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
         self.config, self.spec = config, describe(config.env)
         self.shards = {i: Shards(self.spec, config, arm, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
@@ -101,8 +102,8 @@ class RolloutWorker:
     def node(self) -> str:
         return ray.get_runtime_context().get_node_id()
 
-    def states(self, i: int) -> dict[int, GameState]:
-        return self.shards[i].state()
+    def states(self, i: int) -> tuple[str, dict[int, GameState]]:
+        return self.instance, self.shards[i].state()
 
     def collect(
         self,
@@ -112,17 +113,22 @@ class RolloutWorker:
         opponents: list[ray.ObjectRef],
         slot_opponent: np.ndarray,
         target: int,
+        instance: str | None,
         restore: dict[int, GameState] | None = None,
-    ) -> tuple[dict[int, Part], float, dict[int, GameState]]:
+    ) -> tuple[str, dict[int, Part], float, dict[int, GameState]] | None:
         """Agent i's parts of the round, played with `learner` against the weights in `opponents`, with the
-        CPU seconds they took and where its shards' games stand after them; `restore`: games to start from."""
+        CPU seconds they took and where its shards' games stand after them; `restore`: games to start from.
+        None, playing nothing, if this is not `instance` and nothing is restored: Ray restarted the worker
+        since its host last heard from it, so its games are gone."""
+        if restore is None and instance != self.instance:
+            return None
         start = time.process_time()
         if restore is not None:
             self.shards[i].restore(restore)
         self.learner.load_weights(learner)
         players = [opponent(self.spec, self.config, w) for w in ray.get(opponents)]
         parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
-        return parts, time.process_time() - start, self.shards[i].state()
+        return self.instance, parts, time.process_time() - start, self.shards[i].state()
 
 
 @ray.remote(num_cpus=1, max_restarts=-1)
@@ -136,7 +142,9 @@ class Host:
 
     def __init__(self, config: Experiment, arm: int, members: list[int], workers: list[str]):
         torch.set_num_threads(1)
+        self.instance = uuid.uuid4().hex  # a restarted host is a new instance, with fresh agents
         self.config, self.workers = config, [ray.get_actor(name) for name in workers]
+        self.worker_instances: list[str | None] = [None] * len(workers)
         self.spec = describe(config.env)
         self.processes = 1 + len(workers)
         self.shards = config.arms[arm].rollout_workers
@@ -148,17 +156,18 @@ class Host:
     def node(self) -> str:
         return ray.get_runtime_context().get_node_id()
 
-    def states(self) -> dict[int, AgentState]:
+    def states(self) -> tuple[str, dict[int, AgentState]]:
         for i in self.agents:
-            for part in ray.get([worker.states.remote(i) for worker in self.workers]):
+            for p, (instance, part) in enumerate(ray.get([w.states.remote(i) for w in self.workers])):
+                self.worker_instances[p] = instance
                 self.remote[i] |= part
-        return {i: self.state(i) for i in self.agents}
+        return self.instance, {i: self.state(i) for i in self.agents}
 
     def state(self, i: int) -> AgentState:
         agent, games = self.agents[i], self.agents[i].shards.state() | self.remote[i]
         return agent.net.weights(), agent.optimizer.state_dict(), [games[k] for k in range(self.shards)]
 
-    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict, list[GameState]]]) -> None:
+    def restore(self, states: dict[int, tuple[ray.ObjectRef, dict, list[GameState]]]) -> str:
         """Set agents to the driver's copy of their state: weights (a ref), optimizer state and games (the
         workers' shards are handed to them with their next round)."""
         for i, (weights, optimizer, games) in states.items():
@@ -168,23 +177,44 @@ class Host:
             agent.shards.restore({k: games[k] for k in agent.shards.games})
             self.remote[i] = {k: games[k] for k in range(self.shards) if k not in agent.shards.games}
             self.stale |= {(i, p) for p in range(len(self.workers))}
+        return self.instance
+
+    def start_workers(
+        self, i: int, round_: int, opponents: list[ray.ObjectRef], slot_opponent: np.ndarray, target: int
+    ) -> Callable[[], tuple[dict[int, Part], float]]:
+        """Start agent i's workers on their shards of the round (handing them their games if the agent was
+        restored since they last played); returns the wait for them."""
+        args = (round_, i, ray.put(self.agents[i].net.weights()), opponents, slot_opponent, target)
+        calls = [
+            worker.collect.remote(
+                *args, self.worker_instances[p], restore=self.handed(i, p) if (i, p) in self.stale else None
+            )
+            for p, worker in enumerate(self.workers)
+        ]
+        self.stale -= {(i, p) for p in range(len(self.workers))}
+        return lambda: self.gather(i, calls, args)
+
+    def handed(self, i: int, p: int) -> dict[int, GameState]:
+        """The games of agent i's shards on worker p as the round started."""
+        return {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
 
     def gather(self, i: int, calls: list[ray.ObjectRef], args: tuple) -> tuple[dict[int, Part], float]:
-        """Wait for the workers' parts of agent i's round. A worker that died is restarted by Ray; it gets
-        its shards' games as the round started and plays them again, drawing what it drew the first time."""
+        """Wait for the workers' parts of agent i's round. A worker that died (or was restarted since its
+        last round) gets its shards' games as the round started and plays them again, drawing what it drew
+        the first time; Ray restarts it as often as it takes."""
         parts, seconds = {}, 0.0
         for p, ref in enumerate(calls):
             while True:
                 try:
-                    played, spent, games = ray.get(ref)
-                    break
+                    got = ray.get(ref)
                 except ray.exceptions.RayActorError:
-                    log.warning(
-                        "agent %d: rollout worker %d died; restoring it, replaying its shards", i, p + 1
-                    )
-                    mine = {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
-                    retry = self.workers[p].collect.options(max_task_retries=-1)
-                    ref = retry.remote(*args, restore=mine)
+                    got = None
+                if got is not None:
+                    self.worker_instances[p], played, spent, games = got
+                    break
+                log.warning("agent %d: rollout worker %d died; restoring it, replaying its shards", i, p + 1)
+                retry = self.workers[p].collect.options(max_task_retries=-1)
+                ref = retry.remote(*args, None, restore=self.handed(i, p))
             parts |= played
             seconds += spent
             self.remote[i] |= games
@@ -195,10 +225,15 @@ class Host:
         round_: int,
         plans: dict[int, tuple[int, float, list[tuple[int, int]]]],
         frozen: dict[tuple[int, int], ray.ObjectRef],
-        restore: dict[int, tuple[ray.ObjectRef, dict, dict]] | None = None,
-    ) -> dict[int, tuple[RoundReport, AgentState]]:
+        instance: str,
+        restore: dict[int, tuple[ray.ObjectRef, dict, list[GameState]]] | None = None,
+    ) -> tuple[str, dict[int, tuple[RoundReport, AgentState]]] | None:
         """plans: agent -> (target agent-steps, share spent so far, opponent per slot);
-        frozen: opponent -> its weights' ref; restore: agent states to start from (a replayed round)."""
+        frozen: opponent -> its weights' ref; restore: agent states to start from (a replayed round).
+        None, training nothing, if this is not `instance` and nothing is restored: Ray restarted the host
+        since the driver last heard from it, so its agents are fresh ones."""
+        if restore is None and instance != self.instance:
+            return None
         if restore is not None:
             self.restore(restore)
         needed = sorted({opp for _, _, opponents in plans.values() for opp in opponents})
@@ -208,32 +243,15 @@ class Host:
         for i, (target, progress, opponents) in plans.items():
             keys = sorted(set(opponents))
             slot_opponent = np.array([keys.index(opp) for opp in opponents])
-            agent, elsewhere = self.agents[i], None
+            elsewhere = None
             if self.workers:  # they play their shards while this process plays its own
-                args = (
-                    round_,
-                    i,
-                    ray.put(agent.net.weights()),
-                    [frozen[k] for k in keys],
-                    slot_opponent,
-                    target,
-                )
-                calls = []
-                for p, worker in enumerate(self.workers):
-                    stale = (i, p) in self.stale
-                    mine = {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
-                    calls.append(worker.collect.remote(*args, restore=mine if stale else None))
-                self.stale -= {(i, p) for p in range(len(self.workers))}
-
-                def elsewhere(
-                    i: int = i, calls: list = calls, args: tuple = args
-                ) -> tuple[dict[int, Part], float]:
-                    return self.gather(i, calls, args)
-
-            players_i = [players[k] for k in keys]
-            report = agent.train_round(round_, players_i, slot_opponent, target, progress, elsewhere)
+                elsewhere = self.start_workers(i, round_, [frozen[k] for k in keys], slot_opponent, target)
+            round_players = [players[k] for k in keys]
+            report = self.agents[i].train_round(
+                round_, round_players, slot_opponent, target, progress, elsewhere
+            )
             results[i] = (report, self.state(i))
-        return results
+        return self.instance, results
 
 
 @dataclass(frozen=True)
@@ -299,7 +317,9 @@ class ArmTraining:
                 ]
                 host = Host.options(num_cpus=cpus_per_host, scheduling_strategy=place(h))
                 self.actors.append(host.remote(config, arm, members, mine))
-        states = {i: s for part in ray.get([a.states.remote() for a in self.actors]) for i, s in part.items()}
+        got = ray.get([a.states.remote() for a in self.actors])
+        self.instances = [instance for instance, _ in got]  # each host as the driver last heard from it
+        states = {i: s for _, part in got for i, s in part.items()}
         self.current = {i: ray.put(w) for i, (w, _, _) in states.items()}
         self.optimizers = {i: optimizer for i, (_, optimizer, _) in states.items()}
         self.games = {i: games for i, (_, _, games) in states.items()}
@@ -332,7 +352,7 @@ class ArmTraining:
                 row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
             )
         if self.actors:  # none for an arm that had finished
-            ray.get(
+            self.instances = ray.get(
                 [a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=True)]
             )
 
@@ -384,7 +404,7 @@ class ArmTraining:
             }
             if plans:
                 needed = {opp for _, _, opps in plans.values() for opp in opps}
-                args = (self.round, plans, {key: frozen[key] for key in needed})
+                args = (self.round, plans, {key: frozen[key] for key in needed}, self.instances[k])
                 self.pending[k] = (self.actors[k].train_round.remote(*args), args)
         return True
 
@@ -398,16 +418,20 @@ class ArmTraining:
         return [ref for ref, _ in self.pending.values()]
 
     def poll(self) -> bool:
-        """Collect the hosts' finished rounds; True once all are in. A host that died is restored (Ray
-        restarts its process) and its round replayed: its agents start from the state they had, and the
-        round's RNGs are the round's, so the replay plays exactly the round that was lost."""
+        """Collect the hosts' finished rounds; True once all are in. A host that died (in its round, or
+        before it and restarted by Ray since) is restored and its round replayed: its agents start from the
+        state they had, and the round's RNGs are the round's, so the replay plays exactly the lost round."""
         for k, (ref, args) in list(self.pending.items()):
             if not ray.wait([ref], timeout=0)[0]:
                 continue
             try:
-                self.results[k] = ray.get(ref)
-                del self.pending[k]
+                got = ray.get(ref)
             except ray.exceptions.RayActorError:
+                got = None
+            if got is not None:
+                self.instances[k], self.results[k] = got
+                del self.pending[k]
+            else:
                 log.warning("%s: host %d died in round %d; restoring it, replaying", self.name, k, self.round)
                 # restore and replay in one call: retried calls to a restarting actor may run out of order
                 replay = self.actors[k].train_round.options(max_task_retries=-1)

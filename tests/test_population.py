@@ -3,10 +3,12 @@ killed host or a lost node costs a replayed round, never a different run."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
 import signal
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -125,38 +127,63 @@ def on_one_cpu() -> population.Trained:
         return population.train(with_workers(), cpus)
 
 
+def kill(actor: str, restarted: bool) -> int:
+    """SIGKILL the newest process of an actor class; with `restarted`, return only once Ray has restarted
+    it (a new process done with __init__), so its next call finds a fresh instance and no error."""
+    pid = max(actor_processes(actor))
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while restarted and time.monotonic() < deadline:
+        ready = []
+        for other in set(actor_processes(actor)) - {pid}:
+            with contextlib.suppress(OSError):
+                ready.append(
+                    Path(f"/proc/{other}/cmdline").read_bytes().rstrip(b"\0") == f"ray::{actor}".encode()
+                )
+        if any(ready):
+            break
+        time.sleep(0.1)
+    else:
+        assert not restarted, f"Ray did not restart {actor} within 60 s"
+    return pid
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cpu):
-    """On 2 CPUs the single agent plays its shards on its host and a rollout worker; the worker's process
-    is killed mid-run, Ray restarts it, it replays its shards: the run is the one-CPU run to the bit."""
+@pytest.mark.parametrize("restarted", [False, True], ids=["dies", "restarted-while-idle"])
+def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cpu, restarted):
+    """On 2 CPUs the single agent plays its shards on its host and a rollout worker. The worker's process
+    is killed between rounds, its next call failing, or restarted by Ray before that call, which then finds
+    a fresh worker without its games (and no error): either way it gets its games back and replays its
+    shards, and the run is the one-CPU run to the bit."""
     killed, after = [], set()
 
-    def kill(arm: str, spent: float) -> None:
+    def kill_worker(arm: str, spent: float) -> None:
         if arm == "single" and spent >= 768:
             if not killed:
-                killed.append(actor_processes("RolloutWorker")[0])
-                os.kill(killed[0], signal.SIGKILL)
+                killed.append(kill("RolloutWorker", restarted))
             else:
                 after.update(actor_processes("RolloutWorker"))
 
     with population.session(None, 2) as cpus:
-        trained = population.train(with_workers(), cpus, kill)
+        trained = population.train(with_workers(), cpus, kill_worker)
     assert len(trained.nodes["single"]) == 2  # its host and its worker
     assert killed and after and killed[0] not in after  # a fresh worker process played the later rounds
     assert_same_training(trained, on_one_cpu)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_killed_host_finds_its_rollout_workers_again(on_one_cpu, caplog):
+def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(on_one_cpu, caplog):
+    """The single agent's host is killed between rounds and restarted by Ray before its next round is sent:
+    the fresh host (fresh agent, initial weights) must not play it as if nothing happened. The driver
+    restores it, it finds its workers by name, and the run is the one-CPU run to the bit."""
     killed = []
 
-    def kill(arm: str, spent: float) -> None:
+    def kill_host(arm: str, spent: float) -> None:
         if not killed and arm == "single" and spent >= 768:  # the single arm's host is the only one up
-            killed.append(actor_processes()[0])
-            os.kill(killed[0], signal.SIGKILL)
+            killed.append(kill("Host", restarted=True))
 
     with population.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.population"):
-        trained = population.train(with_workers(), cpus, kill)
+        trained = population.train(with_workers(), cpus, kill_host)
     assert killed and "restoring it, replaying" in caplog.text
     assert_same_training(trained, on_one_cpu)
 
