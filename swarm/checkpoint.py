@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from swarm import rundir
+from swarm.config import ConfigError
 
 Weights = dict[str, np.ndarray]
 Key = tuple[int, int]  # (agent index, round): that agent's weights at the start of that round
@@ -65,8 +66,9 @@ def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -
     rundir.atomic(directory / f"{arm}.pt", lambda tmp: torch.save(payload, tmp))
 
 
-def load(directory: Path, arm: str) -> tuple[ArmState, dict[Key, Weights]] | None:
-    """The arm's last checkpoint and the pool and curve weights it names; None if it has none."""
+def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key, Weights]] | None:
+    """The arm's last checkpoint and the pool and curve weights it names; None if it has none. `shards`:
+    the arm's rollout_workers now, which must be what its games were saved in."""
     path = directory / f"{arm}.pt"
     if not path.is_file():
         return None
@@ -75,7 +77,8 @@ def load(directory: Path, arm: str) -> tuple[ArmState, dict[Key, Weights]] | Non
         round=payload["round"],
         weights=[_arrays(w) for w in payload["weights"]],
         optimizers=payload["optimizers"],
-        games=[[_arrays(g) for g in shards] for shards in payload["games"]],
+        # before shards (swarm.shards) an agent's games were one Slots.state(): its only shard
+        games=[[_arrays(g) for g in (s if isinstance(s, list) else [s])] for s in payload["games"]],
         pools=payload["pools"],
         curve=[tuple(point) for point in payload["curve"]],
         next_point=payload["next_point"],
@@ -84,6 +87,11 @@ def load(directory: Path, arm: str) -> tuple[ArmState, dict[Key, Weights]] | Non
         wall_seconds=payload["wall_seconds"],
         finished=payload["finished"],
     )
+    if any(len(games) != shards for games in state.games):
+        raise ConfigError(
+            f"{path}: arm {arm!r} saved each agent's games in {len(state.games[0])} shard(s), but its "
+            f"rollout_workers is {shards} now; set it back to {len(state.games[0])} to resume this run"
+        )
     keys = {(i, r) for i, pool in enumerate(state.pools) for r in pool}
     keys |= {(i, r) for i, _, _, r in state.curve}
     kept = {key: _arrays(rundir.load_weights(kept_path(directory, arm, key))) for key in sorted(keys)}

@@ -34,7 +34,7 @@ from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 from swarm import budget, checkpoint, ladder, matchmaking, seeds
 from swarm.agent import Agent, RoundReport, network, opponent
 from swarm.checkpoint import Key
-from swarm.config import Experiment
+from swarm.config import Arm, Experiment
 from swarm.envs import describe
 from swarm.envs import games as games_of
 from swarm.ledger import Ledger
@@ -119,12 +119,13 @@ class RolloutWorker:
         """Agent i's parts of the round, played with `learner` against the weights in `opponents`, with the
         CPU seconds they took and where its shards' games stand after them; `restore`: games to start from.
         None, playing nothing, if this is not `instance` and nothing is restored: Ray restarted the worker
-        since its host last heard from it, so its games are gone."""
+        since its host last heard from it (its games are gone), or the call was sent before a restore."""
         if restore is None and instance != self.instance:
             return None
         start = time.process_time()
         if restore is not None:
             self.shards[i].restore(restore)
+            self.instance = uuid.uuid4().hex  # a call sent before this restore (a dead host's) is refused
         self.learner.load_weights(learner)
         players = [opponent(self.spec, self.config, w) for w in ray.get(opponents)]
         parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
@@ -210,7 +211,10 @@ class Host:
                 except ray.exceptions.RayActorError:
                     got = None
                 if got is not None:
-                    self.worker_instances[p], played, spent, games = got
+                    instance, played, spent, games = got
+                    if instance != self.worker_instances[p]:  # restored: any other agent's games there too
+                        self.stale |= {(j, p) for j in self.agents if j != i}
+                    self.worker_instances[p] = instance
                     break
                 log.warning("agent %d: rollout worker %d died; restoring it, replaying its shards", i, p + 1)
                 retry = self.workers[p].collect.options(max_task_retries=-1)
@@ -293,7 +297,7 @@ class ArmTraining:
         self.name, self.size = spec.name, spec.agents
         self.ids = [agent_id(self.name, i) for i in range(self.size)]
         self.members = [list(range(h, self.size, hosts)) for h in range(hosts)]
-        saved = None if store is None else checkpoint.load(store, self.name)
+        saved = None if store is None else checkpoint.load(store, self.name, spec.rollout_workers)
         done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
         self.group = None
         self.actors, self.workers = [], []
@@ -356,7 +360,7 @@ class ArmTraining:
                 [a.restore.remote(self.states(m)) for a, m in zip(self.actors, self.members, strict=True)]
             )
 
-    def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict, dict]]:
+    def states(self, members: list[int]) -> dict[int, tuple[ray.ObjectRef, dict, list[GameState]]]:
         return {i: (self.current[i], self.optimizers[i], self.games[i]) for i in members}
 
     def take_curve_point(self, i: int, arm_spent: int) -> None:
@@ -547,6 +551,18 @@ def _hosts(cpus: int, arms: int, agents: int, shards: int) -> tuple[int, float, 
     return hosts, 1.0, min(shards, int(share) // hosts) - 1
 
 
+def _idle(config: Experiment, arm: Arm, cpus: int, hosts: int, workers: int) -> str | None:
+    """What to change where an arm on `cpus` whole CPUs could play its agents' games on more processes."""
+    best = min(cpus // hosts, config.ppo.envs, config.ppo.rollout_steps) if hosts else 0
+    if arm.rollout_workers >= best:
+        return None
+    return (
+        f"arm {arm.name!r} leaves {cpus - hosts * (1 + workers)} of its {cpus} CPUs idle: its agents' games "
+        f"are in {arm.rollout_workers} shard(s); set its rollout_workers to {best} to play them on {best} "
+        "processes each (results depend on it)"
+    )
+
+
 @dataclass
 class Trained:
     ledger: Ledger
@@ -554,7 +570,7 @@ class Trained:
     weights: dict[str, Weights]
     checkpoints: list[Checkpoint]
     wall_seconds: dict[str, float]  # per arm, training only
-    nodes: dict[str, list[str]]  # per arm, the Ray node of each host
+    nodes: dict[str, list[str]]  # per arm, the Ray node of each host, then of each rollout worker
 
 
 def train(
@@ -583,16 +599,8 @@ def train(
         for a in wave:
             spec = config.arms[a]
             hosts, per_host, workers = _hosts(cpus, len(wave), spec.agents, spec.rollout_workers)
-            if (idle := int(cpus / len(wave)) - hosts * (1 + workers)) > 0:
-                log.warning(
-                    "arm %r leaves %d of its %d CPUs idle: its agents' games are in %d shard(s); set its "
-                    "rollout_workers to %d to play them on all (results depend on rollout_workers)",
-                    spec.name,
-                    idle,
-                    int(cpus / len(wave)),
-                    spec.rollout_workers,
-                    int(cpus / len(wave)) // hosts,
-                )
+            if advice := _idle(config, spec, int(cpus / len(wave)), hosts, workers):
+                log.warning(advice)
             arms.append(ArmTraining(config, a, hosts, per_host, workers, ledger, store))
         try:
             _advance(arms, config.checkpoint_every, ledger, on_round)

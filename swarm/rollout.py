@@ -141,13 +141,14 @@ def score(own: np.ndarray, other: np.ndarray) -> np.ndarray:
 class Slots:
     """An agent's games, played in lockstep, and its transition buffer: both kept from round to round.
 
-    Slot i's learner seat starts at i % 2, so half the slots open with the learner to move.
+    Slot i's learner seat starts at (first + i) % 2, so half the slots open with the learner to move (`first`:
+    the slot's number among all of an agent's slots, where a shard holds some of them).
     """
 
-    def __init__(self, games: GameBatch, capacity: int):
+    def __init__(self, games: GameBatch, capacity: int, first: int = 0):
         self.games, self.capacity = games, capacity
         self.buffer = Batch.empty(capacity, games.spec.obs_dim, games.spec.actions)
-        self.learner_seat = np.arange(len(games)) % 2
+        self.learner_seat = (first + np.arange(len(games))) % 2
         self.returns = np.zeros((len(games), 2), np.float32)  # each running game's rewards so far, by seat
         self.started = False
         self.seed = np.zeros(len(games), np.int64)  # each running game's seed and its moves so far: all it

@@ -45,7 +45,7 @@ class Shards:
         capacity = budget.split(config.ppo.rollout_steps, self.count)
         self.slots = {k: slice(bounds[k], bounds[k + 1]) for k in owned(self.count, processes, process)}
         self.games = {
-            k: Slots(envs.games(spec, s.stop - s.start, config.env_backend), capacity[k])
+            k: Slots(envs.games(spec, s.stop - s.start, config.env_backend), capacity[k], s.start)
             for k, s in self.slots.items()
         }
 

@@ -42,7 +42,7 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     )
     kept = {(0, 0): weights, (0, 2): weights}
     checkpoint.save(tmp_path, "a", state, kept)
-    loaded, loaded_kept = checkpoint.load(tmp_path, "a")
+    loaded, loaded_kept = checkpoint.load(tmp_path, "a", shards=2)
     assert loaded.round == 3 and loaded.pools == [[0, 2]] and loaded.curve == state.curve
     assert loaded.charges == state.charges and np.isnan(loaded.rows[0]["score"])
     assert all(np.array_equal(loaded.weights[0][k], weights[k]) for k in weights)
@@ -52,6 +52,16 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert loaded.games[0][1] == {}
     assert set(loaded_kept) == {(0, 0), (0, 2)}
     assert checkpoint.load(tmp_path, "missing") is None
+    with pytest.raises(
+        config.ConfigError, match=r"saved each agent's games in 2 shard\(s\), but its rollout_workers is 3"
+    ):
+        checkpoint.load(tmp_path, "a", shards=3)
+
+    # a checkpoint from before shards holds each agent's games as one Slots.state(): its one shard
+    payload = torch.load(tmp_path / "a.pt", weights_only=True)
+    payload["games"] = [payload["games"][0][0]]
+    torch.save(payload, tmp_path / "a.pt")
+    assert np.array_equal(checkpoint.load(tmp_path, "a")[0].games[0][0]["seed"], [7, 9])
 
 
 def with_workers(**overrides) -> dict:
@@ -82,7 +92,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, s
     with population.session(None, 2) as cpus:
         with pytest.raises(KeyboardInterrupt):
             population.train(cfg, cpus, interrupt, store=tmp_path)
-        saved = {arm.name: checkpoint.load(tmp_path, arm.name) for arm in cfg.arms}
+        saved = {arm.name: checkpoint.load(tmp_path, arm.name, arm.rollout_workers) for arm in cfg.arms}
         assert any(s is not None and not s[0].finished for s in saved.values())
         resumed = population.train(cfg, cpus, store=tmp_path)
 

@@ -8,9 +8,11 @@ import ipaddress
 import logging
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import ray
@@ -82,6 +84,7 @@ def assert_same_training(trained: population.Trained, reference: population.Trai
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
     pd.testing.assert_frame_equal(rows_without_time(trained.rows), rows_without_time(reference.rows))
+    np.testing.assert_equal(trained.weights, reference.weights)
     for totals in trained.ledger.totals_by_arm().values():
         assert totals["agent_steps"] == 2048  # the budget, in every arm
 
@@ -110,6 +113,17 @@ def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
     assert population._hosts(16, 1, 16, 4) == (16, 1.0, 0)
     assert population._hosts(32, 1, 16, 4) == (16, 1.0, 1)
     assert population._hosts(8, 1, 16, 4) == (8, 1.0, 0)  # fewer CPUs than agents: hosts share them
+
+
+def test_an_arm_with_idle_cpus_is_told_what_to_change_and_no_other():
+    cfg = config.parse(tiny_config())  # 8 games and batches of 256 an agent
+    single, swarm = cfg.arms[0], cfg.arms[2]  # 1 and 4 agents, one shard each
+    advice = population._idle(cfg, single, 2, 1, 0)
+    assert advice and "leaves 1 of its 2 CPUs idle" in advice and "rollout_workers to 2" in advice
+    assert "rollout_workers to 8" in population._idle(cfg, single, 16, 1, 0)  # no more shards than games
+    assert population._idle(cfg, swarm, 5, 4, 0) is None  # 5 CPUs over 4 agents: one process each at most
+    assert population._idle(cfg, single.model_copy(update={"rollout_workers": 2}), 2, 1, 1) is None
+    assert population._idle(cfg, single, 0, 1, 0) is None  # a fraction of a CPU
 
 
 def with_workers() -> config.Experiment:
@@ -149,25 +163,30 @@ def kill(actor: str, restarted: bool) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-@pytest.mark.parametrize("restarted", [False, True], ids=["dies", "restarted-while-idle"])
+@pytest.mark.parametrize("restarted", [False, True], ids=["dies-mid-round", "restarted-while-idle"])
 def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cpu, restarted):
     """On 2 CPUs the single agent plays its shards on its host and a rollout worker. The worker's process
-    is killed between rounds, its next call failing, or restarted by Ray before that call, which then finds
-    a fresh worker without its games (and no error): either way it gets its games back and replays its
-    shards, and the run is the one-CPU run to the bit."""
-    killed, after = [], set()
+    is killed in the middle of a round (50 ms into it, from a timer), or between rounds and restarted by Ray
+    before its next call, which then finds a fresh worker without its games (and no error): either way it
+    gets its games back and replays its shards, and the run is the one-CPU run to the bit."""
+    killed, after, armed = [], set(), []
 
     def kill_worker(arm: str, spent: float) -> None:
-        if arm == "single" and spent >= 768:
-            if not killed:
-                killed.append(kill("RolloutWorker", restarted))
-            else:
-                after.update(actor_processes("RolloutWorker"))
+        if arm != "single" or spent < 768:
+            return
+        if not armed:
+            armed.append(True)
+            if restarted:
+                killed.append(kill("RolloutWorker", restarted=True))
+            else:  # the next round is sent as this call returns
+                threading.Timer(0.05, lambda: killed.append(kill("RolloutWorker", restarted=False))).start()
+        else:
+            after.update(actor_processes("RolloutWorker"))
 
     with population.session(None, 2) as cpus:
         trained = population.train(with_workers(), cpus, kill_worker)
     assert len(trained.nodes["single"]) == 2  # its host and its worker
-    assert killed and after and killed[0] not in after  # a fresh worker process played the later rounds
+    assert killed and after - set(killed)  # a fresh worker process played the later rounds
     assert_same_training(trained, on_one_cpu)
 
 

@@ -20,6 +20,14 @@ def test_processes_share_out_every_shard_once_and_the_host_plays_shard_0(shards)
         assert sorted(played) == list(range(shards)) and 0 in owned(shards, processes, 0)
 
 
+def test_shards_split_the_slots_in_runs_and_seat_them_as_one_agent(spec):
+    shards = Shards(spec, sharded(3), 0, 0, 0, 1)
+    assert [len(shards.games[k].games) for k in range(3)] == [3, 3, 2]  # 8 games, the first shards one more
+    assert [shards.games[k].capacity for k in range(3)] == [86, 85, 85]  # batches of 256
+    seats = np.concatenate([shards.games[k].learner_seat for k in range(3)])
+    np.testing.assert_array_equal(seats, np.arange(8) % 2)  # half the games open with the learner to move
+
+
 def sharded(shards: int) -> config.Experiment:
     data = tiny_config()
     data["arms"][0]["rollout_workers"] = shards
