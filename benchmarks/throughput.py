@@ -423,7 +423,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     total = sum(seconds.values())
     lines = [
         f"profile of one training round of one agent ({steps:,} agent-steps, {cfg.ppo.envs} games, "
-        f"{type(agent.slots.games).__name__}, cProfile):",
+        f"{type(agent.shards.games[0].games).__name__}, cProfile):",
         f"  {total:.3f} s profiled, {plain:.3f} s a round without the profiler",
         *(f"  {LABELS[g]:<60} {s / total:6.1%}  {s:5.3f} s" for g, s in seconds.items()),
         "  top functions by own time:",
