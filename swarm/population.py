@@ -553,7 +553,7 @@ def _hosts(cpus: int, arms: int, agents: int, shards: int) -> tuple[int, float, 
 
 def _idle(config: Experiment, arm: Arm, cpus: int, hosts: int, workers: int) -> str | None:
     """What to change where an arm on `cpus` whole CPUs could play its agents' games on more processes."""
-    best = min(cpus // hosts, config.ppo.envs, config.ppo.rollout_steps) if hosts else 0
+    best = min(cpus // hosts, config.ppo.envs, config.ppo.rollout_steps)
     if arm.rollout_workers >= best:
         return None
     return (

@@ -70,7 +70,11 @@ class Batch:
         if len(parts) == 1:
             return parts[0]
         offsets = np.cumsum([0, *(len(p.reward) for p in parts[:-1])])
-        merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        merged = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in fields(cls)
+            if f.name != "next_index"
+        }
         merged["next_index"] = np.concatenate(
             [np.where(p.next_index >= 0, p.next_index + o, -1) for p, o in zip(parts, offsets, strict=True)]
         )
