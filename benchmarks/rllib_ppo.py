@@ -10,7 +10,8 @@ Setup (RLlib's new API stack: RLModule, Learner, EnvRunner, ConnectorV2):
     PPOTorchRLModule that sets illegal logits to FLOAT_MIN) expects. Each EnvRunner steps --envs games
     (RLlib's vectorized multi-agent env), as swarm's agent steps ppo.envs games in lockstep.
   - modules: "learner" (trained) and "opponent" (never trained, only sampled), each separate actor and
-    critic MLPs of the given hidden sizes with tanh and linear heads: swarm.policy.ActorCritic's shape.
+    critic MLPs of the given hidden sizes with tanh and linear heads: the shape of
+    swarm.players.network.ActorCritic.
     The learner takes seat 0 or 1 by the parity of the episode id's hash, so half its games it moves first.
   - PPO: a train batch of 2 x rollout_steps env steps (about rollout_steps of the learner's, swarm's batch),
     minibatches of rollout_steps / minibatches, the given epochs, lr, gamma, lambda, clip, value and entropy
@@ -157,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
-    ray_constants.ENABLE_RAY_CLUSTER = False  # every port on 127.0.0.1, as swarm.population.session does
+    ray_constants.ENABLE_RAY_CLUSTER = False  # every port on 127.0.0.1, as swarm.engine.session does
     ray.init(
         num_cpus=args.cpus,
         include_dashboard=False,

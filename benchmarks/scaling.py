@@ -3,7 +3,7 @@
 The run is a budget file with its budget scaled by --fraction (at least one rollout batch per agent) and
 resources.cpus set to c. For each c a fresh process (so Ray and torch start clean) pins itself to c cores
 (Ray's num_cpus is bookkeeping only: without pinning a "1-CPU" run spreads its hosts over every core),
-starts Ray with `population.session`, and times `population.train` apart from Ray's start and stop. The
+starts Ray with `engine.session`, and times `engine.train` apart from Ray's start and stop. The
 work is the same for every c (the ledger's agent-steps say so), so with the smallest c as base b:
   speed-up S(c) = T(b) / T(c),  parallel efficiency E(c) = b T(b) / (c T(c))  (T(1) / (c T(c)) for b = 1).
 busy is the ledger's core-seconds (CPU time of the training rounds) over c T(c): the share of the c cores
@@ -49,7 +49,7 @@ import subprocess
 import sys
 import time
 
-from swarm import config, population
+from swarm import config, engine
 
 QUIET_LOAD = 0.5  # 1-minute load average above which the timings are suspect
 
@@ -75,9 +75,9 @@ def child(args: argparse.Namespace, cpus: int) -> dict:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
     cfg = scaled(args, cpus)
     start = time.perf_counter()
-    with population.session(args.address, cpus) as offered:
+    with engine.session(args.address, cpus) as offered:
         ready = time.perf_counter()
-        trained = population.train(cfg, offered)
+        trained = engine.train(cfg, offered)
         done = time.perf_counter()
     totals = trained.ledger.totals_by_arm().values()
     return {

@@ -7,13 +7,13 @@ Measures, on one core and on all cores, for the file's game and `ppo`/`network` 
   (c) policy inference alone: the learner's per-move work in a rollout (masked logits, a sample and its
       log-probability, and the value) on batches of ppo.envs and 4,096, torch on 1 thread;
   (d) swarm's training (rollouts + PPO updates) in agent-steps/s: one agent in a plain process (native and
-      PettingZoo env), one such process per core, and the real `population.train` path on local Ray with
+      PettingZoo env), one such process per core, and the real `engine.train` path on local Ray with
       the file's budget scaled by --fraction, with Ray's share of every arm's round (the driver's round
       time minus the time the busiest host spends in train_round, from the agents' `seconds` metric);
   (e) RLlib's PPO on the same game, network and PPO settings (benchmarks/rllib_ppo.py, run with the
       python of a separate venv given by --rllib-python; skipped without it);
   (f) the peak resident memory (RSS, sampled every 0.2 s) of the largest arm trained alone by
-      `population.train`: the driver and Ray's worker processes, and Ray's own processes apart.
+      `engine.train`: the driver and Ray's worker processes, and Ray's own processes apart.
 Then the ratios swarm / RLlib and swarm / the env-plus-inference limit, and a cProfile of one training
 round of one agent, grouped into env stepping, policy forward and sampling, bookkeeping and the PPO update.
 Measurements on all cores run one process per core at once (spawned, torch on 1 thread each) and add up.
@@ -43,13 +43,13 @@ start):
   (c) policy value+sample+logp, batch 4,096                725,739     977,917  moves/s
   (d) swarm, one agent per core, native env, no Ray         43,049      82,568  agent-steps/s
   (d) swarm, one agent per core, PettingZoo env, no Ray      14,154      28,200  agent-steps/s
-  (d) swarm run training (population.train, Ray)                 -      56,768  agent-steps/s
+  (d) swarm run training (engine.train, Ray)                 -      56,768  agent-steps/s
         3 arms x 819,200 agent-steps in 43.3 s on 2 CPUs
         Ray's share of a round (driver's round time minus the busiest host's time in train_round):
           single       first round   6.4 s, then    99 rounds of   355.8 ms,   10.8 ms of them Ray's:  3.0%
           independent  first round  12.3 s, then     6 rounds of  4951.9 ms,  132.5 ms of them Ray's:  2.7%
           swarm        first round  12.9 s, then     6 rounds of  5062.6 ms,  124.8 ms of them Ray's:  2.5%
-  memory of one 16-agent arm on Ray (13.6 s of population.train), peak RSS: driver + workers 1.56 GiB
+  memory of one 16-agent arm on Ray (13.6 s of engine.train), peak RSS: driver + workers 1.56 GiB
     (driver 0.52, workers 1.05); Ray's system processes 0.49 more
   (e) RLlib PPO, PettingZoo env, learner's steps             2,033       3,208  agent-steps/s
       the same, counting both players' moves                 3,822       6,024  env steps/s
@@ -60,7 +60,7 @@ start):
   ratios:
     (d) / (e) on 1 core(s), swarm's one agent, native env: 21.17
     (d) / (e) on 1 core(s), swarm's one agent, PettingZoo env: 6.96
-    (d) / (e) on 2 core(s), swarm's population.train on Ray: 17.70
+    (d) / (e) on 2 core(s), swarm's engine.train on Ray: 17.70
     (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, native env: 25.74
     (d) / (e) on 2 core(s), swarm's one agent per core, no Ray, PettingZoo env: 8.79
     limit at batch 128, 1 core: 1/(1/b + 1/c) = 408,903 moves/s = 204,451 agent-steps/s; (d) one agent: 21%
@@ -81,11 +81,11 @@ with its default file, 32 games and batches of 2,048, measured by this benchmark
 at the start and up to 2.9 during it, so lower than it would be idle; in brackets the figures this
 docstring gave for it, measured idle at 21:09 UTC, load 0.59; "after": the run above):
                                                                   before               after
-  (d) training, population.train on Ray, 2 CPUs (3 arms)   9,920 [10,726]      56,768  agent-steps/s
+  (d) training, engine.train on Ray, 2 CPUs (3 arms)   9,920 [10,726]      56,768  agent-steps/s
       the default run's training: 3 arms x budget / time   16,216               66,200  agent-steps/s
         (its own file: 3 x 800,000 in 2 min 28 s before, 3 x 8,192,000 in 6 min 11 s after)
   (d) one agent, 1 core, native env, no Ray               16,618 [13,776]      43,049  agent-steps/s
-  (d) / (e): population.train on Ray / RLlib, 2 cores         5.8 [5.1]          17.7  x
+  (d) / (e): engine.train on Ray / RLlib, 2 cores         5.8 [5.1]          17.7  x
   (d) one agent / env + inference limit at ppo.envs          23% [22%]            21%
   peak RSS of one 16-agent arm, driver + Ray workers        1.33 GiB             1.56 GiB
   Ray's share of a round: single, independent, swarm   4.8%, 4.8%, 7.7%   3.0%, 2.7%, 2.5%
@@ -133,10 +133,10 @@ import pandas as pd
 import psutil
 import torch
 
-from swarm import config, envs, population
-from swarm.agent import Agent, opponent
+from swarm import config, engine, envs
 from swarm.envs import EnvSpec
-from swarm.policy import ActorCritic, sample
+from swarm.players.network import ActorCritic, sample
+from swarm.training.agent import Agent, opponent
 
 WARMUP = 1.0  # seconds every measurement runs before its clock starts
 BIG = 4096  # the large batch of (b) and (c)
@@ -253,7 +253,7 @@ class OnRay:
 
 
 def on_ray(cfg: config.Experiment) -> OnRay:
-    """Agent-steps/s of every arm of `cfg` trained side by side by `population.train` on local Ray, and
+    """Agent-steps/s of every arm of `cfg` trained side by side by `engine.train` on local Ray, and
     what Ray's round trip costs each arm.
 
     An arm's round lasts, on the driver, from the end of its previous round to the `on_round` call that
@@ -263,15 +263,15 @@ def on_ray(cfg: config.Experiment) -> OnRay:
     round, which also waits for the hosts to start, is reported apart.
     """
     ends: dict[str, list[float]] = {arm.name: [] for arm in cfg.arms}
-    with population.session(None, cfg.resources.cpus) as cpus:
+    with engine.session(None, cfg.resources.cpus) as cpus:
         start = time.perf_counter()
-        trained = population.train(cfg, cpus, lambda arm, _: ends[arm].append(time.perf_counter()))
+        trained = engine.train(cfg, cpus, lambda arm, _: ends[arm].append(time.perf_counter()))
         wall = time.perf_counter() - start
     steps = sum(trained.ledger.totals_by_arm()[arm.name]["agent_steps"] for arm in cfg.arms)
     rows = pd.DataFrame(trained.rows)
     first, overhead = {}, {}
     for arm in cfg.arms:
-        hosts, _, _ = population._hosts(cpus, len(cfg.arms), arm.agents, arm.rollout_workers)
+        hosts, _, _ = engine._hosts(cpus, len(cfg.arms), arm.agents, arm.rollout_workers)
         mine = rows[rows.arm == arm.name]
         host = mine.agent.str.split("/").str[1].astype(int) % hosts
         busiest = mine.groupby([mine["round"], host])["seconds"].sum().groupby(level=0).max()
@@ -305,7 +305,7 @@ def rss(procs: list[psutil.Process]) -> int:
 
 
 def arm_memory(cfg: config.Experiment, agents: int) -> tuple[dict[str, int], float]:
-    """Peak resident memory (bytes) while `population.train` trains one arm of `agents` agents: the driver,
+    """Peak resident memory (bytes) while `engine.train` trains one arm of `agents` agents: the driver,
     Ray's workers and Ray's system processes, sampled every 0.2 s; the peak is that of driver + workers."""
     arm = next(a for a in cfg.arms if a.agents == agents)
     alone = cfg.model_copy(update={"arms": [arm]})
@@ -319,11 +319,11 @@ def arm_memory(cfg: config.Experiment, agents: int) -> tuple[dict[str, int], flo
             if now["driver"] + now["workers"] > peak["driver"] + peak["workers"]:
                 peak.update(now)
 
-    with population.session(None, cfg.resources.cpus) as cpus:
+    with engine.session(None, cfg.resources.cpus) as cpus:
         watcher = threading.Thread(target=sample, daemon=True)
         watcher.start()
         start = time.perf_counter()
-        population.train(alone, cpus)
+        engine.train(alone, cpus)
         wall = time.perf_counter() - start
         done.set()
         watcher.join()
@@ -476,7 +476,7 @@ def training(cfg: config.Experiment, cpus: int, seconds: float, fraction: float)
     scaled = scale(cfg, fraction)
     ray_run = on_ray(scaled)
     rates["ray"] = (float("nan"), ray_run.rate)
-    print(row("(d) swarm run training (population.train, Ray)", None, ray_run.rate, "agent-steps/s"))
+    print(row("(d) swarm run training (engine.train, Ray)", None, ray_run.rate, "agent-steps/s"))
     arms, total = len(cfg.arms), scaled.budget.total
     print(f"      {arms} arms x {total:,} agent-steps in {ray_run.wall:.1f} s on {ray_run.cpus} CPUs")
     print("      Ray's share of a round (driver's round time minus the busiest host's time in train_round):")
@@ -497,12 +497,12 @@ def scale(cfg: config.Experiment, fraction: float) -> config.Experiment:
 
 
 def memory(cfg: config.Experiment, fraction: float) -> None:
-    """Resident memory of the largest arm trained alone by population.train."""
+    """Resident memory of the largest arm trained alone by engine.train."""
     agents = max(arm.agents for arm in cfg.arms)
     peak, wall = arm_memory(scale(cfg, fraction), agents)
     gib = 2**30
     print(
-        f"memory of one {agents}-agent arm on Ray ({wall:.1f} s of population.train), peak RSS: driver + "
+        f"memory of one {agents}-agent arm on Ray ({wall:.1f} s of engine.train), peak RSS: driver + "
         f"workers {(peak['driver'] + peak['workers']) / gib:.2f} GiB (driver {peak['driver'] / gib:.2f}, "
         f"workers {peak['workers'] / gib:.2f}); Ray's system processes {peak['system'] / gib:.2f} more"
     )
@@ -537,7 +537,7 @@ def ratios(cpus: int, native: dict, forward: dict, swarm: dict[str, Pair], their
     for c, label, key, column in (
         (1, "one agent, native env", "native", 0),
         (1, "one agent, PettingZoo env", "pettingzoo", 0),
-        (cpus, "population.train on Ray", "ray", 1),
+        (cpus, "engine.train on Ray", "ray", 1),
         (cpus, "one agent per core, no Ray, native env", "native", 1),
         (cpus, "one agent per core, no Ray, PettingZoo env", "pettingzoo", 1),
     ):

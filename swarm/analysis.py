@@ -29,7 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from swarm import stats
+from swarm.evaluation import stats
 
 TABLES = ("ledger", "training", "matches", "ratings", "crossplay")
 CURVE_COLUMNS = ["arm", "agent", "checkpoint", "agent_steps", "arm_agent_steps", "opponent", "games", "score"]

@@ -138,7 +138,7 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
 
 
 def _plan(args: argparse.Namespace, console: Console) -> int:
-    from swarm import plan
+    from swarm.evaluation import plan
 
     cfg = config.load(args.file)
     past = None
@@ -177,7 +177,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             parent = storage.staging(args.out)
     import pandas as pd
 
-    from swarm import aggregate, experiment, report, rundir, summary  # ray and torch: once the file is good
+    from swarm import experiment, report, rundir  # ray and torch: once the file is good
+    from swarm.evaluation import aggregate, summary
 
     if parent is not None:
         run_dir = rundir.create(parent, cfg.name)

@@ -171,7 +171,7 @@ class Evaluation(Strict):
 
     @model_validator(mode="after")
     def _ladder_valid(self) -> Evaluation:
-        from swarm import ladder  # imports torch; only once the fields parse
+        from swarm.evaluation import ladder  # imports torch; only once the fields parse
 
         for name in self.ladder:
             ladder.check(name)

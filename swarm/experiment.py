@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from swarm import aggregate, envs, evaluate, population, ratings, rundir, seeds, summary
+from swarm import engine, envs, rundir, seeds
 from swarm.config import Experiment
+from swarm.evaluation import aggregate, evaluate, ratings, summary
 from swarm.ledger import Ledger
-from swarm.policy import forward_flops
+from swarm.players.network import forward_flops
 
 OnRound = Callable[[int, str, float], None]  # seed, arm, agent-steps spent
 Say = Callable[[str], None]  # one line of progress for the user
@@ -37,7 +38,7 @@ def run(
     `after_seed` runs once each seed's files are written (the CLI mirrors them to shared storage)."""
     run_dir = run_dir or rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
-    with population.session(address, config.resources.cpus) as cpus:
+    with engine.session(address, config.resources.cpus) as cpus:
         if config.seeds is None:
             result = run_seed(config, run_dir, cpus, on_round, say)
             after_seed()
@@ -76,13 +77,13 @@ def run_seed(
     started = time.time()
     rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
-    trained = population.train(config, cpus, progress, store=run_dir / "checkpoints" / "train")
+    trained = engine.train(config, cpus, progress, store=run_dir / "checkpoints" / "train")
     for agent, weights in trained.weights.items():
         rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
     rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
     say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
-    evaluation = evaluate.run(config, lambda games: population.play_games(config, games, trained.weights))
-    curve_matches, curve = learning_curve(config, trained.checkpoints)
+    evaluation = evaluate.run(config, lambda games: engine.play_games(config, games, trained.weights))
+    curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run_dir / "matches.parquet")
     rundir.write_parquet(curve, run_dir / "curve.parquet")
     spend = selection_spend(config, evaluation.matches)
@@ -112,13 +113,11 @@ def run_seed(
     return result
 
 
-def learning_curve(
-    config: Experiment, checkpoints: list[population.Checkpoint]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every checkpoint's games against random, and one row per checkpoint with its score."""
-    schedule = evaluate.curve_schedule(config, [(c.player, c.arm) for c in checkpoints])
-    weights = {c.player: c.weights for c in checkpoints}
-    matches = evaluate.play_schedule(schedule, lambda games: population.play_games(config, games, weights))
+def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every learning-curve point's games against random, and one row per point with its score."""
+    games = evaluate.curve_schedule(config, [(c.player, c.arm) for c in points])
+    weights = {c.player: c.weights for c in points}
+    matches = evaluate.play_schedule(games, lambda g: engine.play_games(config, g, weights))
     rows = [
         {
             "arm": c.arm,
@@ -128,7 +127,7 @@ def learning_curve(
             "arm_agent_steps": c.arm_agent_steps,
             "opponent": "random",
         }
-        for c in checkpoints
+        for c in points
     ]
     curve = pd.DataFrame(rows, columns=CURVE_COLUMNS[:6])
     scores = evaluate.player_scores(matches).rename(columns={"player": "checkpoint"})

@@ -47,9 +47,9 @@ def round_rng(run_seed: int, arm: int, round_: int) -> np.random.Generator:
 def agent_rngs(
     run_seed: int, arm: int, agent: int, round_: int, shard: int = 0
 ) -> tuple[np.random.Generator, torch.Generator]:
-    """An agent's RNGs for one round's shard of its games (`swarm.shards`): game seeds (numpy) and action
-    sampling (torch; shard 0's then draws the update's minibatches). Shard 0's are those an agent with a
-    single shard always had."""
+    """An agent's RNGs for one round's shard of its games (`swarm.training.shards`): game seeds (numpy)
+    and action sampling (torch; shard 0's then draws the update's minibatches). Shard 0's are those an
+    agent with a single shard always had."""
     sequence = _sequence(run_seed, 2, arm, agent, round_, *([shard] if shard else []))
     generator = torch.Generator().manual_seed(int(sequence.generate_state(1, np.uint64)[0] >> 1))
     return np.random.default_rng(sequence), generator

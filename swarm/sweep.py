@@ -24,8 +24,9 @@ from pydantic import Field, ValidationError, create_model
 from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from swarm import aggregate, budget, config, experiment, population, rundir
+from swarm import budget, config, engine, experiment, rundir
 from swarm.config import ConfigError, Experiment, Strict
+from swarm.evaluation import aggregate
 from swarm.experiment import Say
 
 COLUMNS = ["n", "budget", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
@@ -202,7 +203,7 @@ def run(sweep: Sweep, out: Path, address: str | None = None, say: Say = lambda _
         f"{len(todo)} seed runs to go, in {sweep_dir}"
     )
     if len(finished) < len(cells):
-        with population.session(address, sweep.resources.cpus) as cpus:
+        with engine.session(address, sweep.resources.cpus) as cpus:
             _run_all(sweep, sweep_dir, todo, cpus, say)
     write_table(sweep, sweep_dir)
     return sweep_dir

@@ -1,12 +1,19 @@
-"""Shared fixtures: the real code paths, shrunk (as in BenchMARL's test conftest)."""
+"""Shared fixtures: the real code paths, shrunk (as in BenchMARL's test conftest).
+
+Test files share helpers only through these fixtures, never by importing each other.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from swarm import config, envs
 
@@ -67,3 +74,115 @@ def generator() -> torch.Generator:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def make_config() -> Callable[..., dict]:
+    """`tiny_config` as a fixture: `make_config(**overrides)` gives a fresh budget-file mapping."""
+    return tiny_config
+
+
+@pytest.fixture(scope="session")
+def flops_of() -> Callable[[Callable[[], object]], int]:
+    """The FLOPs torch's own counter sees while a function runs."""
+
+    def count(fn: Callable[[], object]) -> int:
+        with FlopCounterMode(display=False) as counter:
+            fn()
+        return counter.get_total_flops()
+
+    return count
+
+
+@pytest.fixture(scope="session")
+def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny two-seed run directory per test session, for the analysis, report and notebook tests. Its
+    `seed-0/` is a whole single-seed run directory, so one experiment gives both kinds. The tiny config is
+    shrunk further (3 agents an arm, a two-member ladder) to keep two seeds near 20 s."""
+    from swarm import experiment
+
+    path = tmp_path_factory.getbasetemp() / "tiny-multi-seed"
+    data = tiny_config(
+        seeds=[0, 1],
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "independent", "agents": 3, "interaction": "self_play"},
+            {"name": "swarm", "agents": 3, "interaction": "population"},
+        ],
+    )
+    del data["seed"]
+    data["evaluation"] |= {"verdict_games": 10, "ladder": ["random", "heuristic"], "curve_points": 2}
+    experiment.run(config.parse(data), path.parent, run_dir=path)
+    return path
+
+
+@pytest.fixture
+def sweep_frame() -> pd.DataFrame:
+    """A sweep.parquet in the sweep runner's schema: two arms, N in {2, 4, 8}, two budgets, seeds 0-2 in
+    the N = 2 cells and seed 0 elsewhere."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for arm in ("independent", "swarm"):
+        for budget in (4096, 8192):
+            for n in (2, 4, 8):
+                for seed in range(3 if n == 2 else 1):
+                    gap = rng.normal(-40.0 * np.log2(n), 20)
+                    rows.append(
+                        {
+                            "n": n,
+                            "budget": budget,
+                            "seed": seed,
+                            "arm": arm,
+                            "baseline": "single",
+                            "best": f"{arm}/0",
+                            "score": 0.5,
+                            "score_low": 0.4,
+                            "score_high": 0.6,
+                            "rating_gap": gap,
+                            "gap_low": gap - 60,
+                            "gap_high": gap + 60,
+                            "arm_rating": 100 + gap,
+                            "baseline_rating": 100.0,
+                            "verdict": "no significant difference",
+                            "cell": f"n{n}-b{budget}",
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def _ledger_without_time(ledger: pd.DataFrame) -> pd.DataFrame:
+    return ledger.drop(columns=["core_seconds", "cum_core_seconds"]).reset_index(drop=True)
+
+
+def _rows_without_time(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).drop(columns=["seconds"])
+
+
+@pytest.fixture(scope="session")
+def same_training() -> Callable[[pd.DataFrame, list[dict], pd.DataFrame, list[dict]], None]:
+    """Assert two trainings spent and learned alike: equal ledgers and training rows, leaving out what is
+    measured (CPU seconds, a round's wall seconds), which no two runs share."""
+
+    def check(ledger: pd.DataFrame, rows: list[dict], reference: pd.DataFrame, reference_rows: list[dict]):
+        pd.testing.assert_frame_equal(_ledger_without_time(ledger), _ledger_without_time(reference))
+        pd.testing.assert_frame_equal(_rows_without_time(rows), _rows_without_time(reference_rows))
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def uninterrupted() -> Callable:
+    """`uninterrupted(cfg)`: `cfg` trained once on a local 2-CPU Ray, start to end, cached for the session:
+    what interrupted, faulty or resharded runs must match."""
+    from swarm import engine
+
+    trained: dict[str, object] = {}
+
+    def train(cfg: config.Experiment):
+        key = cfg.model_dump_json()
+        if key not in trained:
+            with engine.session(None, 2) as cpus:
+                trained[key] = engine.train(cfg, cpus)
+        return trained[key]
+
+    return train

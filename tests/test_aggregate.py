@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swarm import aggregate
+from swarm.evaluation import aggregate
 
 
 def seed_summary(seed: int, gap: float, arm_rating: float, baseline_rating: float, score: float) -> dict:

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from swarm import analysis, stats
+from swarm import analysis
+from swarm.evaluation import stats
 from tests.tiny_runs import multi_seed, sweep_frame
 
 CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]

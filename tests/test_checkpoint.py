@@ -14,7 +14,8 @@ import pytest
 import torch
 import yaml
 
-from swarm import checkpoint, config, population
+from swarm import config, engine
+from swarm.training import checkpoint
 from tests.conftest import tiny_config
 from tests.tiny_runs import rows_without_time, uninterrupted, without_time
 
@@ -89,12 +90,12 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, s
         if len(finished) == stop_at:
             raise KeyboardInterrupt
 
-    with population.session(None, 2) as cpus:
+    with engine.session(None, 2) as cpus:
         with pytest.raises(KeyboardInterrupt):
-            population.train(cfg, cpus, interrupt, store=tmp_path)
+            engine.train(cfg, cpus, interrupt, store=tmp_path)
         saved = {arm.name: checkpoint.load(tmp_path, arm.name, arm.rollout_workers) for arm in cfg.arms}
         assert any(s is not None and not s[0].finished for s in saved.values())
-        resumed = population.train(cfg, cpus, store=tmp_path)
+        resumed = engine.train(cfg, cpus, store=tmp_path)
 
     ledger = resumed.ledger.frame()
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
@@ -102,7 +103,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, s
     pd.testing.assert_frame_equal(rows_without_time(resumed.rows), rows_without_time(reference.rows))
     for agent, weights in reference.weights.items():
         assert all(np.array_equal(resumed.weights[agent][k], w) for k, w in weights.items())
-    assert [c.player for c in resumed.checkpoints] == [c.player for c in reference.checkpoints]
+    assert [c.player for c in resumed.curve] == [c.player for c in reference.curve]
 
 
 def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path):

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from swarm import config, envs
-from swarm.agent import Agent, opponent
-from swarm.connect_four import ConnectFourGames
-from swarm.policy import RandomPlayer
+from swarm.envs.connect_four import ConnectFourGames
+from swarm.players.network import RandomPlayer
+from swarm.training.agent import Agent, opponent
 from tests.conftest import tiny_config
 
 # A full board with no line of four: columns alternate colours bottom-up, and each row reads x x o o x x o.

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
-from swarm import config, envs, evaluate, population, ratings, seeds, summary
-from swarm.agent import network
+from swarm import config, engine, envs, seeds
+from swarm.evaluation import evaluate, ratings, summary
+from swarm.training.agent import network
 from tests.conftest import tiny_config
 
 
-def identical(cfg: config.Experiment) -> dict[str, population.Weights]:
+def identical(cfg: config.Experiment) -> dict[str, engine.Weights]:
     """Every agent of every arm gets the same weights: equal strength by construction."""
     torch.manual_seed(0)
     weights = network(envs.describe(cfg.env), cfg).weights()
@@ -61,7 +62,7 @@ def test_winners_curse_is_detected_not_reported_as_skill():
     }
     cfg = config.parse(data)
     weights = identical(cfg)
-    evaluation = evaluate.run(cfg, lambda games: population.play_local(cfg, games, weights))
+    evaluation = evaluate.run(cfg, lambda games: engine.play_local(cfg, games, weights))
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
     nothing = {arm: {"agent_steps": 0, "flops": 0, "core_seconds": 0.0} for arm in ("single", "swarm")}

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from swarm import envs, ladder
-from swarm.ladder import MCTS, Heuristic, Searcher
-from swarm.policy import Player, RandomPlayer
+from swarm import envs
+from swarm.evaluation import ladder
+from swarm.evaluation.ladder import MCTS, Heuristic, Searcher
+from swarm.players.network import Player, RandomPlayer
 from tests.conftest import CONNECT_FOUR
 
 TICTACTOE = "classic/tictactoe-v3"

@@ -7,7 +7,8 @@ import sys
 import pytest
 import yaml
 
-from swarm import config, plan, stats
+from swarm import config
+from swarm.evaluation import plan, stats
 from tests.conftest import tiny_config
 
 

@@ -1,7 +1,15 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from swarm.policy import ActorCritic, RandomPlayer, Tanh, backward_flops, entropy, forward_flops, sample
+from swarm.players.network import (
+    ActorCritic,
+    RandomPlayer,
+    Tanh,
+    backward_flops,
+    entropy,
+    forward_flops,
+    sample,
+)
 
 
 def counted(fn) -> int:

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from swarm import ppo, rollout
 from swarm.config import PPO
 from swarm.envs import Games
-from swarm.policy import ActorCritic, RandomPlayer
+from swarm.players.network import ActorCritic, RandomPlayer
+from swarm.training import ppo, rollout
 from tests.test_policy import counted
 
 

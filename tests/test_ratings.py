@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from swarm import ratings
+from swarm.evaluation import ratings
 
 
 def record(a: str, b: str, wins: int, draws: int, losses: int) -> list[tuple[str, str, str]]:

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from swarm import envs, ppo, rollout
+from swarm import envs
 from swarm.envs import Games
-from swarm.policy import ActorCritic, RandomPlayer
+from swarm.players.network import ActorCritic, RandomPlayer
+from swarm.training import ppo, rollout
 from tests.test_policy import counted
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from swarm import config, envs, ppo, rollout, seeds
-from swarm.agent import Agent, network
-from swarm.policy import RandomPlayer
-from swarm.shards import Shards, owned
+from swarm import config, envs, seeds
+from swarm.players.network import RandomPlayer
+from swarm.training import ppo, rollout
+from swarm.training.agent import Agent, network
+from swarm.training.shards import Shards, owned
 from tests.conftest import tiny_config
 
 

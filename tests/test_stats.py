@@ -4,8 +4,8 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from swarm import stats
-from swarm.ratings import ELO
+from swarm.evaluation import stats
+from swarm.evaluation.ratings import ELO
 
 
 def test_poi_of_identical_samples_is_one_half():

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from swarm import population, report, rundir, sweep
+from swarm import engine, report, rundir, sweep
 from swarm.config import ConfigError
 from tests.conftest import tiny_config
 
@@ -105,7 +105,7 @@ def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypa
     def no_ray(*_):
         raise AssertionError("a finished sweep must not start Ray")
 
-    monkeypatch.setattr(population, "session", no_ray)
+    monkeypatch.setattr(engine, "session", no_ray)
     rerun = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [512], "cpus_per_cell": 2}))
     assert sweep.run(rerun, out) == sweep_dir
     assert len(pd.read_parquet(sweep_dir / "sweep.parquet")) == 2
@@ -113,7 +113,7 @@ def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypa
 
 def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch):
     _, out, _ = swept
-    monkeypatch.setattr(population, "session", lambda *_: pytest.fail("no compute before the check"))
+    monkeypatch.setattr(engine, "session", lambda *_: pytest.fail("no compute before the check"))
     changed = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [768]}))
     with pytest.raises(ConfigError, match=r"sweep\.budgets differ.*another name or --out"):
         sweep.run(changed, out)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from swarm import config, experiment, population
+from swarm import config, engine, experiment
 from tests.conftest import tiny_config
 
 
@@ -78,13 +78,13 @@ def rows_without_time(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).drop(columns=["seconds"])
 
 
-_trained: dict[str, population.Trained] = {}
+_trained: dict[str, engine.Trained] = {}
 
 
-def uninterrupted(cfg: config.Experiment) -> population.Trained:
+def uninterrupted(cfg: config.Experiment) -> engine.Trained:
     """`cfg` trained once on a local 2-CPU Ray, start to end: what interrupted runs must match."""
     key = cfg.model_dump_json()
     if key not in _trained:
-        with population.session(None, 2) as cpus:
-            _trained[key] = population.train(cfg, cpus)
+        with engine.session(None, 2) as cpus:
+            _trained[key] = engine.train(cfg, cpus)
     return _trained[key]

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from swarm.config import PPO
-from swarm.policy import ActorCritic, backward_flops, entropy, forward_flops
-from swarm.rollout import Batch
+from swarm.players.network import ActorCritic, backward_flops, entropy, forward_flops
+from swarm.training.rollout import Batch
 
 
 def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:

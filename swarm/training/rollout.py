@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from swarm.envs import GameBatch
-from swarm.ladder import Searcher
-from swarm.policy import ActorCritic, Player, forward_flops, sample
+from swarm.evaluation.ladder import Searcher
+from swarm.players.network import ActorCritic, Player, forward_flops, sample
 
 Seeds = Callable[[int], np.ndarray]  # k -> seeds of the next k games to start
 

@@ -1,6 +1,6 @@
 """An agent: its actor-critic, its Adam optimizer and its own games; one round = collect, then learn.
 
-Its games may be split into shards (`swarm.shards`) that rollout workers play beside it; the round then
+Its games may be split into shards (`swarm.training.shards`) that rollout workers play beside it; a round
 learns from every shard's transitions, and is charged for every shard's FLOPs and CPU seconds.
 
 Plain torch, no Ray: the population layer hosts agents on Ray actors, tests run them in a plain process.
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from swarm import ppo, seeds
+from swarm import seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
-from swarm.policy import ActorCritic, Player
-from swarm.shards import Part, Shards, merge
+from swarm.players.network import ActorCritic, Player
+from swarm.training import ppo
+from swarm.training.shards import Part, Shards, merge
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from swarm.policy import Player, RandomPlayer
+from swarm.players.network import Player, RandomPlayer
 
 EXPLORATION = 1.4  # UCB1 constant for returns in [-1, 1]: 0.7 to 1.4 played alike against heuristic, 2 worse
 MAX_SIMULATIONS = 100_000

@@ -18,7 +18,7 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from swarm import config, population
+from swarm import config, engine
 from tests.conftest import tiny_config
 from tests.tiny_runs import rows_without_time, uninterrupted, without_time
 
@@ -49,7 +49,7 @@ def is_loopback(address: str) -> bool:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net")
 def test_local_session_listens_on_loopback_only():
     before = listening()
-    with population.session(None, 2) as cpus:
+    with engine.session(None, 2) as cpus:
         assert cpus == 2
 
         @ray.remote
@@ -79,7 +79,7 @@ def tiny(**resources) -> config.Experiment:
     return config.parse(tiny_config(resources={"cpus": 2, **resources}))
 
 
-def assert_same_training(trained: population.Trained, reference: population.Trained) -> None:
+def assert_same_training(trained: engine.Trained, reference: engine.Trained) -> None:
     ledger = trained.ledger.frame()
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
@@ -100,30 +100,30 @@ def test_killed_host_is_restarted_and_replays_its_round(caplog):
             killed.append(max(actor_processes()))
             os.kill(killed[0], signal.SIGKILL)
 
-    with population.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.population"):
-        trained = population.train(cfg, cpus, kill)
+    with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
+        trained = engine.train(cfg, cpus, kill)
     assert killed and "restoring it, replaying" in caplog.text
     assert_same_training(trained, reference)
 
 
 def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
-    assert population._hosts(2, 3, 1, 4) == (1, 0.6666, 0)  # three arms on two CPUs: fractions, no workers
-    assert population._hosts(2, 1, 1, 4) == (1, 1.0, 1)  # the single agent alone on two: a host and a worker
-    assert population._hosts(16, 1, 1, 4) == (1, 1.0, 3)  # four shards: four processes at most
-    assert population._hosts(16, 1, 16, 4) == (16, 1.0, 0)
-    assert population._hosts(32, 1, 16, 4) == (16, 1.0, 1)
-    assert population._hosts(8, 1, 16, 4) == (8, 1.0, 0)  # fewer CPUs than agents: hosts share them
+    assert engine._hosts(2, 3, 1, 4) == (1, 0.6666, 0)  # three arms on two CPUs: fractions, no workers
+    assert engine._hosts(2, 1, 1, 4) == (1, 1.0, 1)  # the single agent alone on two: a host and a worker
+    assert engine._hosts(16, 1, 1, 4) == (1, 1.0, 3)  # four shards: four processes at most
+    assert engine._hosts(16, 1, 16, 4) == (16, 1.0, 0)
+    assert engine._hosts(32, 1, 16, 4) == (16, 1.0, 1)
+    assert engine._hosts(8, 1, 16, 4) == (8, 1.0, 0)  # fewer CPUs than agents: hosts share them
 
 
 def test_an_arm_with_idle_cpus_is_told_what_to_change_and_no_other():
     cfg = config.parse(tiny_config())  # 8 games and batches of 256 an agent
     single, swarm = cfg.arms[0], cfg.arms[2]  # 1 and 4 agents, one shard each
-    advice = population._idle(cfg, single, 2, 1, 0)
+    advice = engine._idle(cfg, single, 2, 1, 0)
     assert advice and "leaves 1 of its 2 CPUs idle" in advice and "rollout_workers to 2" in advice
-    assert "rollout_workers to 8" in population._idle(cfg, single, 16, 1, 0)  # no more shards than games
-    assert population._idle(cfg, swarm, 5, 4, 0) is None  # 5 CPUs over 4 agents: one process each at most
-    assert population._idle(cfg, single.model_copy(update={"rollout_workers": 2}), 2, 1, 1) is None
-    assert population._idle(cfg, single, 0, 1, 0) is None  # a fraction of a CPU
+    assert "rollout_workers to 8" in engine._idle(cfg, single, 16, 1, 0)  # no more shards than games
+    assert engine._idle(cfg, swarm, 5, 4, 0) is None  # 5 CPUs over 4 agents: one process each at most
+    assert engine._idle(cfg, single.model_copy(update={"rollout_workers": 2}), 2, 1, 1) is None
+    assert engine._idle(cfg, single, 0, 1, 0) is None  # a fraction of a CPU
 
 
 def with_workers() -> config.Experiment:
@@ -135,10 +135,10 @@ def with_workers() -> config.Experiment:
 
 
 @pytest.fixture(scope="module")
-def on_one_cpu() -> population.Trained:
+def on_one_cpu() -> engine.Trained:
     """`with_workers()` trained on one CPU: no rollout workers, every shard on the host."""
-    with population.session(None, 1) as cpus:
-        return population.train(with_workers(), cpus)
+    with engine.session(None, 1) as cpus:
+        return engine.train(with_workers(), cpus)
 
 
 def kill(actor: str, restarted: bool) -> int:
@@ -183,8 +183,8 @@ def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cp
         else:
             after.update(actor_processes("RolloutWorker"))
 
-    with population.session(None, 2) as cpus:
-        trained = population.train(with_workers(), cpus, kill_worker)
+    with engine.session(None, 2) as cpus:
+        trained = engine.train(with_workers(), cpus, kill_worker)
     assert len(trained.nodes["single"]) == 2  # its host and its worker
     assert killed and after - set(killed)  # a fresh worker process played the later rounds
     assert_same_training(trained, on_one_cpu)
@@ -201,8 +201,8 @@ def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(on_o
         if not killed and arm == "single" and spent >= 768:  # the single arm's host is the only one up
             killed.append(kill("Host", restarted=True))
 
-    with population.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.population"):
-        trained = population.train(with_workers(), cpus, kill_host)
+    with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
+        trained = engine.train(with_workers(), cpus, kill_host)
     assert killed and "restoring it, replaying" in caplog.text
     assert_same_training(trained, on_one_cpu)
 
@@ -237,10 +237,10 @@ def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster, caplog):
             cluster.remove_node(victim, allow_graceful=False)
             cluster.add_node(num_cpus=1)
 
-    with population.session(cluster.address, cfg.resources.cpus) as cpus:
+    with engine.session(cluster.address, cfg.resources.cpus) as cpus:
         assert cpus == 2
-        with caplog.at_level(logging.WARNING, "swarm.population"):
-            trained = population.train(cfg, cpus, remove_node)
+        with caplog.at_level(logging.WARNING, "swarm.engine"):
+            trained = engine.train(cfg, cpus, remove_node)
     assert "arm 'single' leaves 1 of its 2 CPUs idle" in caplog.text  # one shard: no rollout worker
     assert lost, "no worker node held a bundle of the independent arm"
     assert len({node for nodes in trained.nodes.values() for node in nodes}) > 1

@@ -21,8 +21,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from swarm import stats
 from swarm.config import Experiment
+from swarm.evaluation import stats
 
 POWER = 0.8
 ASSUMED_SEED_SPREADS = (0.0, 25.0, 50.0, 100.0)  # Elo, shown when no past run measured it

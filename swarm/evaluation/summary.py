@@ -11,9 +11,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from swarm import ratings, verdict
 from swarm.config import Experiment
-from swarm.evaluate import Evaluation, player_scores
+from swarm.evaluation import ratings, verdict
+from swarm.evaluation.evaluate import Evaluation, player_scores
 from swarm.ledger import UNITS
 
 

@@ -27,8 +27,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic game
 Backend = Literal["auto", "native", "pettingzoo"]
 # env id -> "module:class" of its native backend, imported only when used (it imports this module)
 BACKENDS = {
-    "classic/connect_four-v3": "swarm.connect_four:ConnectFourGames",
-    "pettingzoo.classic.connect_four_v3": "swarm.connect_four:ConnectFourGames",
+    "classic/connect_four-v3": "swarm.envs.connect_four:ConnectFourGames",
+    "pettingzoo.classic.connect_four_v3": "swarm.envs.connect_four:ConnectFourGames",
 }
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 
 from swarm import seeds
 from swarm.config import Experiment
-from swarm.population import agent_id
-from swarm.rollout import score
+from swarm.engine import agent_id
+from swarm.training.rollout import score
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
 Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]

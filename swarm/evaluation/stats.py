@@ -23,7 +23,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.stats import t as t_dist
 
-from swarm.ratings import ELO
+from swarm.evaluation.ratings import ELO
 
 
 def _percentiles(replicates: np.ndarray, confidence: float) -> tuple[float, float]:

@@ -3,13 +3,13 @@
 Agents live on `Host` actors; one host holds several agents, so the number of processes follows the CPUs,
 not N. Each arm reserves its CPUs through its own placement group, so every arm gets the same resources;
 where an arm has more CPUs than agents (the single agent), each host plays its agent's games on
-`RolloutWorker` actors too, one shard of them each (`swarm.shards`), so the arm uses all it reserved.
+`RolloutWorker` actors too, one shard of them each (`swarm.training.shards`), so the arm uses all it reserved.
 Training runs in synchronous rounds per arm: at a round's start every member's weights are frozen in the
 object store, matchmaking draws each agent's opponents from the round's seeded RNG, hosts play and learn,
 and the driver charges the ledger. Arms advance side by side, each at its own pace, or one after another.
 The driver keeps every agent's latest state, so a host whose process or node dies is restarted, restored and
-replays its round, and checkpoints (`swarm.checkpoint`) need no call to the hosts. Evaluation games run as
-Ray tasks.
+replays its round, and checkpoints (`swarm.training.checkpoint`) need no call to the hosts. Evaluation
+games run as Ray tasks.
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ from ray._private import ray_constants  # private: the one switch that keeps a l
 from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-from swarm import budget, checkpoint, ladder, matchmaking, seeds
-from swarm.agent import Agent, RoundReport, network, opponent
-from swarm.checkpoint import Key
+from swarm import budget, interaction, seeds
 from swarm.config import Arm, Experiment
 from swarm.envs import describe
 from swarm.envs import games as games_of
+from swarm.evaluation import ladder
+from swarm.interaction import CURRENT
 from swarm.ledger import Ledger
-from swarm.matchmaking import CURRENT
-from swarm.policy import Player
-from swarm.rollout import play
-from swarm.shards import GameState, Part, Shards, owned
+from swarm.players.network import Player
+from swarm.training import checkpoint
+from swarm.training.agent import Agent, RoundReport, network, opponent
+from swarm.training.checkpoint import Key
+from swarm.training.rollout import play
+from swarm.training.shards import GameState, Part, Shards, owned
 
 Weights = dict[str, np.ndarray]
 CHUNK = 64  # evaluation games one task plays in lockstep
@@ -259,7 +261,7 @@ class Host:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class CurvePoint:
     """An agent's weights kept for its learning curve, with what it and its arm had spent by then."""
 
     agent: str
@@ -390,7 +392,7 @@ class ArmTraining:
             self.forget()
         pools = [list(pool) for pool in self.pools]
         rng = seeds.round_rng(self.config.seed, self.arm, self.round)
-        opponents = matchmaking.pairings(
+        opponents = interaction.pairings(
             self.config.arms[self.arm].interaction,
             pools,
             self.config.ppo.envs,
@@ -479,7 +481,7 @@ class ArmTraining:
         """Training is over: checkpoint it as finished, and fetch what evaluation needs before closing."""
         self.finished_at = time.perf_counter()
         self.save()
-        self.final_weights, self.final_checkpoints = self.weights(), self.checkpoints()
+        self.final_weights, self.final_curve = self.weights(), self.curve_points()
         self.nodes = ray.get([actor.node.remote() for actor in self.actors + self.workers])
 
     def save(self) -> None:
@@ -507,10 +509,10 @@ class ArmTraining:
     def weights(self) -> dict[str, Weights]:
         return {self.ids[i]: w for i, w in enumerate(ray.get([self.current[i] for i in range(self.size)]))}
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def curve_points(self) -> list[CurvePoint]:
         weights = ray.get([self.kept[i, r] for i, _, _, r in self.curve])
         return [
-            Checkpoint(self.ids[i], self.name, steps, arm_steps, w)
+            CurvePoint(self.ids[i], self.name, steps, arm_steps, w)
             for (i, steps, arm_steps, _), w in zip(self.curve, weights, strict=True)
         ]
 
@@ -568,7 +570,7 @@ class Trained:
     ledger: Ledger
     rows: list[dict]
     weights: dict[str, Weights]
-    checkpoints: list[Checkpoint]
+    curve: list[CurvePoint]
     wall_seconds: dict[str, float]  # per arm, training only
     nodes: dict[str, list[str]]  # per arm, the Ray node of each host, then of each rollout worker
 
@@ -613,12 +615,12 @@ def train(
                 arm.close()
         done += arms
     weights = {agent: w for arm in done for agent, w in arm.final_weights.items()}
-    checkpoints = [c for arm in done for c in arm.final_checkpoints]
+    curve = [c for arm in done for c in arm.final_curve]
     return Trained(
         ledger,
         [row for arm in done for row in arm.rows],
         weights,
-        checkpoints,
+        curve,
         {arm.name: arm.wall_seconds for arm in done},
         {arm.name: arm.nodes for arm in done},
     )

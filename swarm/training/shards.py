@@ -23,8 +23,8 @@ import torch
 from swarm import budget, envs, seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
-from swarm.policy import ActorCritic, Player
-from swarm.rollout import Batch, RolloutStats, Slots
+from swarm.players.network import ActorCritic, Player
+from swarm.training.rollout import Batch, RolloutStats, Slots
 
 Part = tuple[Batch, RolloutStats]  # one shard's transitions of a round, and how its games went
 GameState = dict[str, np.ndarray]  # Slots.state()

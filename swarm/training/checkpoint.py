@@ -1,7 +1,7 @@
 """Training checkpoints: all an arm needs to go on training exactly where it stopped.
 
 An arm's state -- the next round; every agent's weights, Adam state and games in progress, shard by shard
-(each game's seed and moves so far, `swarm.rollout.Slots`, `swarm.shards`); the rounds whose weights sit in
+(each game's seed and moves so far, `rollout.Slots`, `shards`); the rounds whose weights sit in
 each agent's opponent pool; its learning-curve points; its ledger charges and training rows -- goes to
 `<dir>/<arm>.pt` in one atomic write, so a kill leaves the previous checkpoint or the new one, never half of
 each. Pool and curve weights never change once taken, so each is written once, to
@@ -77,7 +77,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
         round=payload["round"],
         weights=[_arrays(w) for w in payload["weights"]],
         optimizers=payload["optimizers"],
-        # before shards (swarm.shards) an agent's games were one Slots.state(): its only shard
+        # before shards (swarm.training.shards) an agent's games were one Slots.state(): its only shard
         games=[[_arrays(g) for g in (s if isinstance(s, list) else [s])] for s in payload["games"]],
         pools=payload["pools"],
         curve=[tuple(point) for point in payload["curve"]],

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from swarm import stats
+from swarm.evaluation import stats
 
 PER_SEED_COLUMNS = [
     "seed",

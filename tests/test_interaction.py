@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from swarm import matchmaking
-from swarm.matchmaking import CURRENT
+from swarm import interaction
+from swarm.interaction import CURRENT
 
 
 def draw(mode, pools, seed, slots=64, per_round=8, latest_share=0.5):
-    return matchmaking.pairings(mode, pools, slots, per_round, latest_share, np.random.default_rng(seed))
+    return interaction.pairings(mode, pools, slots, per_round, latest_share, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("mode", ["self_play", "population"])
@@ -31,7 +31,7 @@ def test_self_play_meets_only_itself():
 
 
 def test_self_play_latest_share():
-    opponents = matchmaking.self_play(0, list(range(10)), 4000, 0.8, np.random.default_rng(0))
+    opponents = interaction.self_play(0, list(range(10)), 4000, 0.8, np.random.default_rng(0))
     share = np.mean([v == CURRENT for _, v in opponents])
     assert 0.77 < share < 0.83
 
@@ -41,7 +41,7 @@ def test_population_meets_others_uniformly():
     for agent, opponents in enumerate(draw("population", pools, 0)):
         assert all(member != agent for member, _ in opponents)
     # agent 0's candidates: (1,current), (1,4), (2,current), (2,4), (2,9): five, each about 1/5
-    drawn = matchmaking.population(0, pools, 6000, np.random.default_rng(0))
+    drawn = interaction.population(0, pools, 6000, np.random.default_rng(0))
     counts = {key: drawn.count(key) for key in set(drawn)}
     assert set(counts) == {(1, CURRENT), (1, 4), (2, CURRENT), (2, 4), (2, 9)}
     assert all(abs(c / 6000 - 0.2) < 0.03 for c in counts.values())
