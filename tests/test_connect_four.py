@@ -4,7 +4,7 @@ import torch
 
 from swarm import config, envs
 from swarm.envs.connect_four import ConnectFourGames
-from swarm.players.network import RandomPlayer
+from swarm.players import RandomPlayer
 from swarm.training.agent import Agent, opponent
 from tests.conftest import tiny_config
 

@@ -1,9 +1,9 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from swarm.players import RandomPlayer
 from swarm.players.network import (
     ActorCritic,
-    RandomPlayer,
     Tanh,
     backward_flops,
     entropy,

@@ -4,7 +4,8 @@ import torch
 
 from swarm import envs
 from swarm.envs import Games
-from swarm.players.network import ActorCritic, RandomPlayer
+from swarm.players import RandomPlayer
+from swarm.players.network import ActorCritic
 from swarm.training import ppo, rollout
 from tests.test_policy import counted
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from swarm import config, envs, seeds
-from swarm.players.network import RandomPlayer
+from swarm.players import RandomPlayer
 from swarm.training import ppo, rollout
 from swarm.training.agent import Agent, network
 from swarm.training.shards import Shards, owned

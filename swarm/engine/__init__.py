@@ -38,7 +38,7 @@ from swarm.envs import games as games_of
 from swarm.evaluation import ladder
 from swarm.interaction import CURRENT
 from swarm.ledger import Ledger
-from swarm.players.network import Player
+from swarm.players import GAME, Player
 from swarm.training import checkpoint
 from swarm.training.agent import Agent, RoundReport, network, opponent
 from swarm.training.checkpoint import Key
@@ -657,14 +657,14 @@ def play_local(
     torch.set_num_threads(1)
     spec = describe(config.env)
     names = sorted({name for _, a, b in games for name in (a, b)})
-    players: list[Player | ladder.Searcher] = [
+    players: list[Player] = [
         ladder.build(n) if n in config.evaluation.ladder else opponent(spec, config, weights[n])
         for n in names
     ]
     seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
     # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
-    searching = any(isinstance(p, ladder.Searcher) for p in players)
+    searching = any(p.sees == GAME for p in players)
     env_games = games_of(spec, len(games), "pettingzoo" if searching else config.env_backend)
     return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
 

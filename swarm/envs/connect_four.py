@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from swarm.envs import EnvError, EnvSpec, IllegalMove
+from swarm.envs.spec import EnvError, EnvSpec, IllegalMove
 
 ROWS, COLS = 6, 7
 SHIFTS = np.array([1, 7, 6, 8], dtype=np.uint64)  # vertical, horizontal, the two diagonals
@@ -36,6 +36,7 @@ class ConnectFourGames:
                 f"{spec.env_id!r} is not Connect Four: obs_dim {spec.obs_dim}, {spec.actions} actions"
             )
         self.spec = spec
+        self.envs = None  # no PettingZoo envs: games with a searching player need the PettingZoo backend
         self.to_move = np.full(n, -1, dtype=np.int64)
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
         self.mask = np.zeros((n, spec.actions), dtype=bool)

@@ -36,7 +36,8 @@ def wilson(score_sum: float, games: int, confidence: float) -> tuple[float, floa
     p = score_sum / games
     centre = (p + z * z / (2 * games)) / (1 + z * z / games)
     half = z * ((p * (1 - p) / games + z * z / (4 * games * games)) ** 0.5) / (1 + z * z / games)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at p = 0 (or 1) the bound is exactly 0 (or 1); rounding would leave it a hair inside
+    return (0.0 if p == 0 else max(0.0, centre - half)), (1.0 if p == 1 else min(1.0, centre + half))
 
 
 def head_to_head(matches: pd.DataFrame, player: str, opponent: str, confidence: float) -> HeadToHead:

@@ -1,4 +1,4 @@
-"""Players: the actor-critic MLP an agent trains, and the uniform random player.
+"""The actor-critic MLP an agent trains: a player that sees observations.
 
 A player maps a batch of observations and action masks to legal actions. Illegal actions get a logit of
 the dtype's most negative value, so their probability is exactly zero and sampling can never pick them.
@@ -14,19 +14,15 @@ for the input gradient, except in the first layer, whose input (the observation)
 from __future__ import annotations
 
 import itertools
-from typing import Protocol
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from swarm.players import OBSERVATION
+
 TINY = torch.finfo(torch.float32).tiny
-
-
-class Player(Protocol):
-    def act(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
-
-    def act_flops(self, batch: int) -> int: ...
 
 
 def tanh(x: torch.Tensor) -> torch.Tensor:
@@ -77,6 +73,8 @@ def sample(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 class ActorCritic(nn.Module):
     """Separate actor and critic MLPs (as in CleanRL's PPO) with masked logits."""
 
+    sees: ClassVar[str] = OBSERVATION
+
     def __init__(self, obs_dim: int, actions: int, hidden: list[int]):
         super().__init__()
         self.actor_sizes = [obs_dim, *hidden, actions]
@@ -104,16 +102,6 @@ class ActorCritic(nn.Module):
         self.load_state_dict(
             {k: torch.tensor(v) for k, v in weights.items()}
         )  # copies: Ray arrays are read-only
-
-
-class RandomPlayer:
-    """Uniform over legal moves; the floor of every rating scale."""
-
-    def act(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return torch.multinomial(mask.float(), 1, generator=generator).squeeze(-1)
-
-    def act_flops(self, batch: int) -> int:
-        return 0
 
 
 def entropy(logp: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,8 @@ import torch
 from swarm import seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
-from swarm.players.network import ActorCritic, Player
+from swarm.players import Player
+from swarm.players.network import ActorCritic
 from swarm.training import ppo
 from swarm.training.shards import Part, Shards, merge
 

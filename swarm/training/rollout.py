@@ -24,9 +24,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from swarm.envs import GameBatch
-from swarm.evaluation.ladder import Searcher
-from swarm.players.network import ActorCritic, Player, forward_flops, sample
+from swarm.envs import EnvError, GameBatch
+from swarm.players import GAME, Player
+from swarm.players.network import ActorCritic, forward_flops, sample
 
 Seeds = Callable[[int], np.ndarray]  # k -> seeds of the next k games to start
 
@@ -111,7 +111,7 @@ class RolloutStats:
 
 
 def act_grouped(
-    players: Sequence[Player | Searcher],
+    players: Sequence[Player],
     who: np.ndarray,
     rows: np.ndarray,
     games: GameBatch,
@@ -119,16 +119,21 @@ def act_grouped(
 ) -> tuple[np.ndarray, int]:
     """Actions in games `rows` whose player index is `who`: one batched call per distinct player.
 
-    Networks see observations and masks; searchers (the ladder's heuristic and MCTS) search copies of the
-    games' PettingZoo envs, so games with a searcher need the PettingZoo backend (`swarm.envs.Games`).
-    Returns the actions and the networks' forward FLOPs.
+    A player that sees observations gets the games' observations and masks; one that sees the game itself
+    (a searcher) gets the games' PettingZoo envs, which only a backend that keeps them has
+    (`GameBatch.envs`). Returns the actions and the networks' forward FLOPs.
     """
     actions = np.zeros(len(who), np.int64)
     flops = 0
     for p in np.unique(who):
         sel = np.flatnonzero(who == p)
         mine, player = rows[sel], players[p]
-        if isinstance(player, Searcher):
+        if player.sees == GAME:
+            if games.envs is None:
+                raise EnvError(
+                    f"{type(player).__name__} searches the game itself, but these games are stepped without "
+                    "PettingZoo envs; play them on the pettingzoo backend"
+                )
             actions[sel] = player.search([games.envs[i] for i in mine], generator)
             continue
         obs, mask = torch.from_numpy(games.obs[mine]), torch.from_numpy(games.mask[mine])
@@ -315,7 +320,7 @@ class Round:
 
 def play(
     games: GameBatch,
-    players: Sequence[Player | Searcher],
+    players: Sequence[Player],
     seating: np.ndarray,
     seeds: Sequence[int],
     generator: torch.Generator,

@@ -23,7 +23,8 @@ import torch
 from swarm import budget, envs, seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
-from swarm.players.network import ActorCritic, Player
+from swarm.players import Player
+from swarm.players.network import ActorCritic
 from swarm.training.rollout import Batch, RolloutStats, Slots
 
 Part = tuple[Batch, RolloutStats]  # one shard's transitions of a round, and how its games went

@@ -1,0 +1,43 @@
+"""What every environment backend shares: a game's shape, the errors, and the `GameBatch` protocol that
+players and rollouts see, whatever steps the games."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class EnvError(ValueError):
+    """An environment swarm cannot train on; the message says why and what to do."""
+
+
+class IllegalMove(RuntimeError):
+    """A player chose an action its action mask forbids: a bug, never a move to play."""
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    env_id: str
+    obs_dim: int
+    actions: int
+
+
+class GameBatch(Protocol):
+    """What players and rollouts see of `n` games stepped together, whatever the backend."""
+
+    spec: EnvSpec
+    to_move: np.ndarray  # [n] seat to move, -1 once the game is over
+    obs: np.ndarray  # [n, obs_dim] float32, the mover's observation
+    mask: np.ndarray  # [n, actions] bool, the mover's legal actions
+    length: np.ndarray  # [n] moves played
+    # each game's PettingZoo env, for players that search copies of the game itself; None where the backend
+    # steps no PettingZoo envs (a native backend)
+    envs: Sequence[Any] | None
+
+    def __len__(self) -> int: ...
+    def reset(self, i: int, seed: int) -> None: ...
+    def reset_many(self, indices: np.ndarray, seeds: Sequence[int]) -> None: ...
+    def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
