@@ -47,6 +47,12 @@ def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]
     return advantages, advantages + batch.value
 
 
+def optimizer(net: ActorCritic, cfg: PPO) -> torch.optim.Optimizer:
+    """Adam as CleanRL sets it up for PPO (eps 1e-5); fused: one kernel for all parameters, a third of the
+    for-each step's time on CPU."""
+    return torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=1e-5, fused=True)
+
+
 def update(
     net: ActorCritic, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPO, generator: torch.Generator
 ) -> dict[str, float]:

@@ -1,0 +1,28 @@
+"""Learners by name: what turns a round's transitions into new weights. The registry, one home.
+
+A learner brings the optimizer it steps and its update, both reading the budget file's block of its name
+(`ppo:` for PPO). An agent takes its arm's learner from here; the learner itself is plain torch (no Ray, no
+files), so it is tested in a plain process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from swarm.config import PPO
+from swarm.players.network import ActorCritic
+from swarm.training import ppo
+from swarm.training.rollout import Batch
+
+
+@dataclass(frozen=True)
+class Learner:
+    optimizer: Callable[[ActorCritic, PPO], torch.optim.Optimizer]
+    # net, optimizer, batch, settings, generator -> diagnostics and the update's FLOPs ("update_flops")
+    update: Callable[[ActorCritic, torch.optim.Optimizer, Batch, PPO, torch.Generator], dict[str, float]]
+
+
+LEARNERS: dict[str, Learner] = {"ppo": Learner(optimizer=ppo.optimizer, update=ppo.update)}
