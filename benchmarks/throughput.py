@@ -134,6 +134,7 @@ import psutil
 import torch
 
 from swarm import config, engine, envs
+from swarm.engine import placement
 from swarm.envs import EnvSpec
 from swarm.players.network import ActorCritic, sample
 from swarm.training.agent import Agent, opponent
@@ -271,7 +272,7 @@ def on_ray(cfg: config.Experiment) -> OnRay:
     rows = pd.DataFrame(trained.rows)
     first, overhead = {}, {}
     for arm in cfg.arms:
-        hosts, _, _ = engine._hosts(cpus, len(cfg.arms), arm.agents, arm.rollout_workers)
+        hosts = placement.layout(cpus, len(cfg.arms), arm.agents, arm.rollout_workers).hosts
         mine = rows[rows.arm == arm.name]
         host = mine.agent.str.split("/").str[1].astype(int) % hosts
         busiest = mine.groupby([mine["round"], host])["seconds"].sum().groupby(level=0).max()

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from swarm import budget
+from swarm import budget, interaction
 
 
 class ConfigError(ValueError):
@@ -37,11 +37,11 @@ class Budget(Strict):
 class Arm(Strict):
     name: str = Field(..., pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Arm name, used in tables.")
     agents: int = Field(..., ge=1, le=4096, description="Population size N; each agent gets total/N.")
-    interaction: Literal["self_play", "population"] = Field(
+    interaction: str = Field(
         ...,
-        description="Who plays whom while training. self_play: an agent plays its current self and its own "
-        "snapshots (for N > 1, N isolated seeds). population: an agent plays the other members' current "
-        "weights and snapshots, drawn uniformly.",
+        description="Who plays whom while training, a mode of swarm.interaction.MODES. self_play: an agent "
+        "plays its current self and its own snapshots (for N > 1, N isolated seeds). population: an agent "
+        "plays the other members' current weights and snapshots, drawn uniformly.",
     )
     rollout_workers: int = Field(
         1,
@@ -52,6 +52,18 @@ class Arm(Strict):
         "than agents (the single agent on a cluster, or with resources.arms_in_parallel: false), each agent "
         "plays on min(this, CPUs per agent) of them. Results depend on this number, never on the CPUs.",
     )
+
+    @field_validator("interaction")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in interaction.MODES:
+            raise ValueError(f"unknown interaction mode {mode!r}; pick one of {', '.join(interaction.MODES)}")
+        return mode
+
+    @property
+    def agent_ids(self) -> list[str]:
+        """Each agent's id in tables: `<arm>/<index>`."""
+        return [f"{self.name}/{i}" for i in range(self.agents)]
 
 
 class PPO(Strict):
@@ -264,10 +276,12 @@ class Experiment(Strict):
                     f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every worker needs "
                     "a game slot and a part of each batch; lower rollout_workers or raise ppo.envs"
                 )
-            if arm.interaction == "population" and arm.agents < 2:
+            needed = interaction.MODES[arm.interaction].min_agents
+            if arm.agents < needed:
+                fitting = [name for name, mode in interaction.MODES.items() if mode.min_agents <= arm.agents]
                 raise ValueError(
-                    f"arm {arm.name!r}: population play needs at least 2 agents; "
-                    "use interaction: self_play for a single agent"
+                    f"arm {arm.name!r}: {arm.interaction} play needs at least {needed} agents; "
+                    f"use interaction: {' or '.join(fitting)} for {arm.agents}"
                 )
         return self
 

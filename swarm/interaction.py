@@ -1,12 +1,14 @@
-"""Matchmaking: whom each agent of an arm plays in each of its game slots this round.
+"""Interaction modes: whom each agent of an arm plays in each of its game slots this round.
 
-A pure function of the round's seeded RNG, frozen snapshots and the arm's interaction mode, so a run is
-reproducible whatever Ray's scheduling. An opponent is `(member, version)`: `version` is `CURRENT` for the
-member's weights frozen at the start of the round, else the round at whose start its snapshot was taken.
+Modes are a registry (`MODES`), chosen by an arm's `interaction`. A mode is handed the population (each
+agent's snapshot pool), the results so far, the round's settings and the round's seeded RNG, and draws each
+agent's `per_round` opponents; `pairings` deals an agent's game slots among them in turn, so every opponent
+gets the same number of slots (and, as seats alternate by slot, as many games moving first as second) and
+each plays its games in one batched forward per step. A pure function of the RNG, so a run is reproducible
+whatever Ray's scheduling.
 
-Each agent draws `per_round` opponents a round and its game slots are dealt among them in turn, so every
-opponent gets the same number of slots (and, as seats alternate by slot, as many games moving first as
-second) and each plays its games in one batched forward per step.
+An opponent is a `Key`: an agent's weights frozen at the start of the round (`round` is `CURRENT`), else
+its snapshot taken at the start of that round.
 
 - self_play: the agent's current self with probability `latest_share`, else one of its own snapshots,
   uniformly (for N > 1 the agents never meet: N independent seeds).
@@ -15,44 +17,99 @@ second) and each plays its games in one batched forward per step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 CURRENT = -1
-Opponent = tuple[int, int]
 
 
-def self_play(
-    agent: int, pool: Sequence[int], draws: int, latest_share: float, rng: np.random.Generator
-) -> list[Opponent]:
-    latest = rng.random(draws) < latest_share
-    picks = rng.integers(len(pool), size=draws) if pool else np.zeros(draws, np.int64)
-    return [(agent, CURRENT) if latest[d] or not pool else (agent, int(pool[picks[d]])) for d in range(draws)]
+class Key(NamedTuple):
+    """An agent's weights: frozen at the start of this round (`round` CURRENT), else of round `round`."""
+
+    agent: int
+    round: int
 
 
-def population(
-    agent: int, pools: Sequence[Sequence[int]], draws: int, rng: np.random.Generator
-) -> list[Opponent]:
-    candidates = [(m, v) for m, pool in enumerate(pools) if m != agent for v in (CURRENT, *pool)]
-    return [candidates[p] for p in rng.integers(len(candidates), size=draws)]
+@dataclass(frozen=True)
+class Record:
+    """Games an agent finished against one opponent, and its scores in them summed (1 win, 0.5 draw)."""
+
+    games: int = 0
+    score: float = 0.0
+
+    def __add__(self, other: Record) -> Record:
+        return Record(self.games + other.games, self.score + other.score)
+
+
+Results = Mapping[tuple[int, Key], Record]  # (agent, opponent) -> the agent's record against it so far
+
+
+@dataclass(frozen=True)
+class Population:
+    pools: Sequence[Sequence[int]]  # each agent's snapshot rounds, oldest first
+    results: Results
+
+    @property
+    def size(self) -> int:
+        return len(self.pools)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slots: int  # game slots of each agent
+    per_round: int  # opponents each agent draws
+    latest_share: float  # self_play: share of games against the current self
+
+
+Draw = Callable[[Population, Settings, np.random.Generator], list[list[Key]]]
+
+
+@dataclass(frozen=True)
+class Mode:
+    draw: Draw  # each agent's `per_round` opponents, drawn in agent order
+    meets_others: bool  # whether an agent plays other members of its arm
+    min_agents: int
+
+
+def draw_self_play(population: Population, settings: Settings, rng: np.random.Generator) -> list[list[Key]]:
+    drawn = []
+    for agent, pool in enumerate(population.pools):
+        latest = rng.random(settings.per_round) < settings.latest_share
+        picks = rng.integers(len(pool), size=settings.per_round) if pool else None
+        drawn.append(
+            [
+                Key(agent, CURRENT) if latest[d] or picks is None else Key(agent, int(pool[picks[d]]))
+                for d in range(settings.per_round)
+            ]
+        )
+    return drawn
+
+
+def draw_population(population: Population, settings: Settings, rng: np.random.Generator) -> list[list[Key]]:
+    drawn = []
+    for agent in range(population.size):
+        candidates = [
+            Key(m, v) for m, pool in enumerate(population.pools) if m != agent for v in (CURRENT, *pool)
+        ]
+        drawn.append([candidates[p] for p in rng.integers(len(candidates), size=settings.per_round)])
+    return drawn
+
+
+MODES: dict[str, Mode] = {
+    "self_play": Mode(draw_self_play, meets_others=False, min_agents=1),
+    "population": Mode(draw_population, meets_others=True, min_agents=2),
+}
 
 
 def pairings(
-    mode: str,
-    pools: Sequence[Sequence[int]],
-    slots: int,
-    per_round: int,
-    latest_share: float,
-    rng: np.random.Generator,
-) -> list[list[Opponent]]:
-    """Opponent of every game slot, for every agent of the arm (agent i has snapshot rounds `pools[i]`)."""
-    if mode == "self_play":
-        drawn = [self_play(i, pool, per_round, latest_share, rng) for i, pool in enumerate(pools)]
-    elif mode == "population":
-        if len(pools) < 2:
-            raise ValueError("population play needs at least two agents")
-        drawn = [population(i, pools, per_round, rng) for i in range(len(pools))]
-    else:
-        raise ValueError(f"unknown interaction mode {mode!r}")
-    return [[opponents[s % per_round] for s in range(slots)] for opponents in drawn]
+    mode: str, population: Population, settings: Settings, rng: np.random.Generator
+) -> list[list[Key]]:
+    """The opponent of every game slot, for every agent of the arm."""
+    chosen = MODES[mode]
+    if population.size < chosen.min_agents:
+        raise ValueError(f"{mode} play needs at least {chosen.min_agents} agents, got {population.size}")
+    drawn = chosen.draw(population, settings, rng)
+    return [[opponents[s % settings.per_round] for s in range(settings.slots)] for opponents in drawn]

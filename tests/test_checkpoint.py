@@ -15,9 +15,9 @@ import torch
 import yaml
 
 from swarm import config, engine
-from swarm.training import checkpoint
-from tests.conftest import tiny_config
-from tests.tiny_runs import rows_without_time, uninterrupted, without_time
+from swarm.interaction import CURRENT, Key, Record
+from swarm.training import arm, checkpoint
+from swarm.training.agent import AgentState
 
 
 def test_round_trip_loads_with_weights_only(tmp_path):
@@ -26,61 +26,54 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     net(torch.ones(4, 3)).sum().backward()
     optimizer.step()
     weights = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
-    state = checkpoint.ArmState(
+    games = {"seed": np.array([7, 9]), "moves": np.array([[3, 4], [0, 0]]), "started": np.array(True)}
+    core = arm.State(
         round=3,
-        weights=[weights],
-        optimizers=[optimizer.state_dict()],
-        games=[
-            [{"seed": np.array([7, 9]), "moves": np.array([[3, 4], [0, 0]]), "started": np.array(True)}, {}]
-        ],
-        pools=[[0, 2]],
-        curve=[(0, 0, 0, 0), (0, 512, 512, 2)],
-        next_point=[2],
+        pools=((0, 2),),
+        curve=(arm.Point(0, 0, 0, 0), arm.Point(0, 512, 512, 2)),
+        next_point=(2,),
+        results={(0, Key(0, CURRENT)): Record(5, 2.5), (0, Key(0, 2)): Record(1, 1.0)},
+    )
+    state = checkpoint.ArmState(
+        core=core,
+        agents=[AgentState(weights, optimizer.state_dict(), [games, {}])],
         charges=[{"arm": "a", "agent": "a/0", "round": 0, "agent_steps": 8, "flops": 1, "core_seconds": 0.5}],
         rows=[{"agent": "a/0", "round": 0, "score": float("nan")}],
         wall_seconds=1.5,
         finished=False,
     )
-    kept = {(0, 0): weights, (0, 2): weights}
-    checkpoint.save(tmp_path, "a", state, kept)
+    checkpoint.save(tmp_path, "a", state, {Key(0, 0): weights, Key(0, 2): weights})
     loaded, loaded_kept = checkpoint.load(tmp_path, "a", shards=2)
-    assert loaded.round == 3 and loaded.pools == [[0, 2]] and loaded.curve == state.curve
-    assert loaded.charges == state.charges and np.isnan(loaded.rows[0]["score"])
-    assert all(np.array_equal(loaded.weights[0][k], weights[k]) for k in weights)
-    exp_avg = loaded.optimizers[0]["state"][0]["exp_avg"]
+    assert loaded.core == core and loaded.charges == state.charges and np.isnan(loaded.rows[0]["score"])
+    (agent,) = loaded.agents
+    np.testing.assert_equal(agent.weights, weights)
+    exp_avg = agent.optimizer["state"][0]["exp_avg"]
     assert torch.equal(exp_avg, optimizer.state_dict()["state"][0]["exp_avg"])
-    assert np.array_equal(loaded.games[0][0]["moves"], [[3, 4], [0, 0]]) and loaded.games[0][0]["started"]
-    assert loaded.games[0][1] == {}
-    assert set(loaded_kept) == {(0, 0), (0, 2)}
+    assert np.array_equal(agent.games[0]["moves"], [[3, 4], [0, 0]]) and agent.games[0]["started"]
+    assert agent.games[1] == {}
+    assert set(loaded_kept) == {Key(0, 0), Key(0, 2)}
     assert checkpoint.load(tmp_path, "missing") is None
     with pytest.raises(
         config.ConfigError, match=r"saved each agent's games in 2 shard\(s\), but its rollout_workers is 3"
     ):
         checkpoint.load(tmp_path, "a", shards=3)
 
-    # a checkpoint from before shards holds each agent's games as one Slots.state(): its one shard
-    payload = torch.load(tmp_path / "a.pt", weights_only=True)
-    payload["games"] = [payload["games"][0][0]]
-    torch.save(payload, tmp_path / "a.pt")
-    assert np.array_equal(checkpoint.load(tmp_path, "a")[0].games[0][0]["seed"], [7, 9])
-
-
-def with_workers(**overrides) -> dict:
-    """Arms one after another on 2 CPUs, the single agent's games in 2 shards: a host and a rollout worker."""
-    data = tiny_config(resources={"cpus": 2, "arms_in_parallel": False}, **overrides)
-    data["arms"][0]["rollout_workers"] = 2
-    return data
-
 
 @pytest.mark.parametrize(
-    ("data", "stop_at"),
-    [(tiny_config(checkpoint_every=2), 7), (with_workers(checkpoint_every=3), 5)],
+    ("workers", "every", "stop_at"),
+    [(False, 2, 7), (True, 3, 5)],
     ids=["arms-side-by-side", "rollout-workers"],
 )
-def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, stop_at):
+def test_interrupted_training_resumes_to_the_uninterrupted_run(
+    tmp_path, make_config, uninterrupted, same_training, workers, every, stop_at
+):
     """Ctrl-C after any round (the 7th round any arm finishes, other arms mid-round; the 5th round of a single
-    agent on a host and a rollout worker) then a resume: the same ledger (no agent-step spent twice, no row
-    twice), the same training rows and the same weights."""
+    agent on a host and a rollout worker, arms one after another on 2 CPUs) then a resume: the same ledger
+    (no agent-step spent twice, no row twice), the same training rows and the same weights."""
+    data = make_config(checkpoint_every=every)
+    if workers:
+        data["resources"] = {"cpus": 2, "arms_in_parallel": False}
+        data["arms"][0]["rollout_workers"] = 2
     cfg = config.parse(data)
     reference = uninterrupted(cfg)
     finished = []
@@ -99,18 +92,16 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(tmp_path, data, s
 
     ledger = resumed.ledger.frame()
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
-    pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
-    pd.testing.assert_frame_equal(rows_without_time(resumed.rows), rows_without_time(reference.rows))
-    for agent, weights in reference.weights.items():
-        assert all(np.array_equal(resumed.weights[agent][k], w) for k, w in weights.items())
+    same_training(ledger, resumed.rows, reference.ledger.frame(), reference.rows)
+    np.testing.assert_equal(resumed.weights, reference.weights)
     assert [c.player for c in resumed.curve] == [c.player for c in reference.curve]
 
 
-def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path):
+def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path, make_config, uninterrupted):
     """Ctrl-C in a terminal signals the whole process group (driver and local Ray): the run checkpoints,
     mirrors itself to its --out URI, exits 130 naming the resume command, and `swarm resume URI` ends with
     the uninterrupted run's ledger, on the shared storage."""
-    data = tiny_config(checkpoint_every=2)
+    data = make_config(checkpoint_every=2)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
     shared = tmp_path / "shared"
     env = {**os.environ, "SWARM_STAGING": str(tmp_path / "staging")}
@@ -148,4 +139,5 @@ def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path):
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     reference = uninterrupted(config.parse(data)).ledger.frame()
-    pd.testing.assert_frame_equal(without_time(ledger), without_time(reference))
+    columns = ["core_seconds", "cum_core_seconds"]  # CPU time is measured: no two runs share it
+    pd.testing.assert_frame_equal(ledger.drop(columns=columns), reference.drop(columns=columns))

@@ -7,7 +7,6 @@ import yaml
 
 from swarm import config
 from swarm.cli import main
-from tests.conftest import tiny_config
 
 BUDGETS = sorted(Path(__file__).resolve().parent.parent.joinpath("budgets").glob("*.yaml"))
 EXPERIMENTS = [path for path in BUDGETS if not path.name.startswith("sweep-")]  # sweeps: test_sweep.py
@@ -19,58 +18,63 @@ def test_shipped_budget_files_are_valid(path):
     assert cfg.baseline_arm.agents == 1
 
 
-def test_defaults_fill_in():
-    cfg = config.parse(tiny_config(ppo={"rollout_steps": 256}))
+def test_defaults_fill_in(make_config):
+    cfg = config.parse(make_config(ppo={"rollout_steps": 256}))
     assert cfg.ppo.epochs == 4 and cfg.baseline_arm.name == "single"
 
 
-def broken(**changes) -> dict:
-    data = tiny_config()
+MISSING = object()  # a field to remove
+
+
+def broken(data: dict, **changes) -> dict:
     for dotted, value in changes.items():
         node = data
         *parents, leaf = dotted.split("__")
         for key in parents:
             node = node[int(key)] if isinstance(node, list) else node[key]
-        node[leaf] = value
+        if value is MISSING:
+            del node[leaf]
+        else:
+            node[leaf] = value
     return data
 
 
 @pytest.mark.parametrize(
-    "data,field,fix",
+    "changes,field,fix",
     [
-        (broken(ppo__learning_rate=0.1), "ppo.learning_rate", "unknown field"),
-        (broken(budget__total="lots"), "budget.total", "valid integer"),
-        (broken(budget__total=1000), "budget.total", "raise budget.total to at least 1024"),
-        (broken(budget__unit="flops"), "budget.unit", "agent_steps"),
-        (broken(arms__1__interaction="league"), "arms.1.interaction", "self_play"),
-        (broken(arms__0__interaction="population"), "population play needs at least 2 agents", "self_play"),
-        (broken(baseline="nobody"), "baseline", "pick one of"),
-        (broken(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
-        (broken(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
-        (broken(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
-        (broken(seed=-1), "seed", "greater than or equal to 0"),
-        (broken(seeds=[0, 1]), "give seed or seeds, not both", "remove one"),
-        (broken(evaluation__ladder=["random", "mcts"]), "evaluation", "mcts-<simulations> such as mcts-64"),
-        (broken(evaluation__ladder=["heuristic"]), "evaluation", "ladder must include random"),
-        (broken(evaluation__charge_selection=True), "evaluation", "set evaluation.max_game_length"),
+        (dict(ppo__learning_rate=0.1), "ppo.learning_rate", "unknown field"),
+        (dict(budget__total="lots"), "budget.total", "valid integer"),
+        (dict(budget__total=1000), "budget.total", "raise budget.total to at least 1024"),
+        (dict(budget__unit="flops"), "budget.unit", "agent_steps"),
+        (dict(arms__1__interaction="league"), "arms.1.interaction", "pick one of self_play, population"),
+        (dict(arms__0__interaction="population"), "population play needs at least 2 agents", "self_play"),
+        (dict(baseline="nobody"), "baseline", "pick one of"),
+        (dict(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
+        (dict(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
+        (dict(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
+        (dict(seed=-1), "seed", "greater than or equal to 0"),
+        (dict(seeds=[0, 1]), "give seed or seeds, not both", "remove one"),
+        (dict(evaluation__ladder=["random", "mcts"]), "evaluation", "mcts-<simulations> such as mcts-64"),
+        (dict(evaluation__ladder=["heuristic"]), "evaluation", "ladder must include random"),
+        (dict(evaluation__charge_selection=True), "evaluation", "set evaluation.max_game_length"),
         (
-            broken(evaluation__charge_selection=True, evaluation__max_game_length=100),
+            dict(evaluation__charge_selection=True, evaluation__max_game_length=100),
             "evaluation.charge_selection",
             "lower evaluation.selection_games",
         ),
-        ({k: v for k, v in tiny_config().items() if k != "budget"}, "budget", "required field is missing"),
+        (dict(budget=MISSING), "budget", "required field is missing"),
     ],
 )
-def test_bad_files_name_the_field_and_the_fix(data, field, fix):
+def test_bad_files_name_the_field_and_the_fix(make_config, changes, field, fix):
     with pytest.raises(config.ConfigError) as error:
-        config.parse(data)
+        config.parse(broken(make_config(), **changes))
     assert field in str(error.value)
     assert fix in str(error.value)
 
 
-def test_cli_exits_2_without_traceback(tmp_path):
+def test_cli_exits_2_without_traceback(tmp_path, make_config):
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(broken(budget__total=1000)))
+    path.write_text(yaml.safe_dump(broken(make_config(), budget__total=1000)))
     for command in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path)]):
         done = subprocess.run(
             [sys.executable, "-m", "swarm", *command], capture_output=True, text=True, timeout=120
@@ -89,9 +93,9 @@ def test_cli_refuses_missing_and_malformed_files(tmp_path, capsys):
     assert "not valid YAML" in capsys.readouterr().err
 
 
-def test_validate_prints_the_resolved_config(tmp_path, capsys):
+def test_validate_prints_the_resolved_config(tmp_path, capsys, make_config):
     path = tmp_path / "ok.yaml"
-    path.write_text(yaml.safe_dump(tiny_config()))
+    path.write_text(yaml.safe_dump(make_config()))
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     resolved = yaml.safe_load(out)

@@ -1,5 +1,4 @@
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from swarm.players import RandomPlayer
 from swarm.players.network import (
@@ -12,26 +11,20 @@ from swarm.players.network import (
 )
 
 
-def counted(fn) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
-
-
-def test_forward_flops_match_flop_counter():
+def test_forward_flops_match_flop_counter(flops_of):
     net = ActorCritic(84, 7, [64, 32])
     obs = torch.randn(50, 84)
     expected = forward_flops(net.actor_sizes, 50) + forward_flops(net.critic_sizes, 50)
-    assert counted(lambda: (net.actor(obs), net.critic(obs))) == expected
+    assert flops_of(lambda: (net.actor(obs), net.critic(obs))) == expected
     assert expected == 2 * 50 * (84 * 64 + 64 * 32 + 32 * 7) + 2 * 50 * (84 * 64 + 64 * 32 + 32 * 1)
 
 
-def test_backward_flops_match_flop_counter():
+def test_backward_flops_match_flop_counter(flops_of):
     net = ActorCritic(84, 7, [64, 32, 16])
     obs = torch.randn(33, 84)
     loss = net.actor(obs).square().sum() + net.critic(obs).sum()
     expected = backward_flops(net.actor_sizes, 33) + backward_flops(net.critic_sizes, 33)
-    assert counted(loss.backward) == expected
+    assert flops_of(loss.backward) == expected
 
 
 def test_masked_policy_never_picks_an_illegal_move(generator):

@@ -7,7 +7,6 @@ from swarm.envs import Games
 from swarm.players import RandomPlayer
 from swarm.players.network import ActorCritic
 from swarm.training import ppo, rollout
-from tests.test_policy import counted
 
 
 def test_gae_hand_computed():
@@ -111,12 +110,12 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
     assert metrics["approx_kl"] >= 0 and 0 <= metrics["clip_fraction"] <= 1
 
 
-def test_update_flops_match_flop_counter(spec, generator):
+def test_update_flops_match_flop_counter(spec, generator, flops_of):
     net = ActorCritic(spec.obs_dim, spec.actions, [32, 16])
     batch, _ = collect(spec, net, generator, target=300)
     optimizer = torch.optim.Adam(net.parameters())
     metrics = {}
-    total = counted(
+    total = flops_of(
         lambda: metrics.update(ppo.update(net, optimizer, batch, PPO(rollout_steps=300), generator))
     )
     assert metrics["update_flops"] == total

@@ -11,7 +11,6 @@ from swarm.players import RandomPlayer
 from swarm.training import ppo, rollout
 from swarm.training.agent import Agent, network
 from swarm.training.shards import Shards, owned
-from tests.conftest import tiny_config
 
 
 @pytest.mark.parametrize("shards", range(1, 7))
@@ -21,16 +20,16 @@ def test_processes_share_out_every_shard_once_and_the_host_plays_shard_0(shards)
         assert sorted(played) == list(range(shards)) and 0 in owned(shards, processes, 0)
 
 
-def test_shards_split_the_slots_in_runs_and_seat_them_as_one_agent(spec):
-    shards = Shards(spec, sharded(3), 0, 0, 0, 1)
+def test_shards_split_the_slots_in_runs_and_seat_them_as_one_agent(spec, make_config):
+    shards = Shards(spec, sharded(make_config, 3), 0, 0, 0, 1)
     assert [len(shards.games[k].games) for k in range(3)] == [3, 3, 2]  # 8 games, the first shards one more
     assert [shards.games[k].capacity for k in range(3)] == [86, 85, 85]  # batches of 256
     seats = np.concatenate([shards.games[k].learner_seat for k in range(3)])
     np.testing.assert_array_equal(seats, np.arange(8) % 2)  # half the games open with the learner to move
 
 
-def sharded(shards: int) -> config.Experiment:
-    data = tiny_config()
+def sharded(make_config, shards: int) -> config.Experiment:
+    data = make_config()
     data["arms"][0]["rollout_workers"] = shards
     return config.parse(data)
 
@@ -55,30 +54,32 @@ def train(spec, cfg: config.Experiment, processes: int, targets: list[int]) -> t
             return parts, 0.0
 
         report = agent.train_round(round_, opponents, slot_opponent, target, 0.0, elsewhere)
-        reports.append(
-            (report.agent_steps, report.flops, {k: v for k, v in report.metrics.items() if k != "seconds"})
-        )
+        metrics = {k: v for k, v in report.metrics.items() if k != "seconds"}
+        reports.append((report.agent_steps, report.flops, metrics, report.records))
     return reports, agent.net.weights()
 
 
-def test_an_agent_trains_the_same_on_any_number_of_processes(spec):
+def test_an_agent_trains_the_same_on_any_number_of_processes(spec, make_config):
     """Three shards on one, two or three processes: the same rounds to the bit, games kept across rounds,
     a round too short for every shard (2 transitions) included."""
-    cfg = sharded(3)
+    cfg = sharded(make_config, 3)
     targets = [256, 100, 2, 256]
     reference, expected = train(spec, cfg, 1, targets)
-    assert [steps for steps, _, _ in reference] == targets
-    assert sum(metrics["games"] for _, _, metrics in reference) > 0
+    assert [steps for steps, *_ in reference] == targets
+    assert sum(metrics["games"] for _, _, metrics, _ in reference) > 0
+    assert sum(r.games for *_, records in reference for r in records) == sum(
+        m["games"] for _, _, m, _ in reference
+    )
     for processes in (2, 3):
         reports, weights = train(spec, cfg, processes, targets)
         np.testing.assert_equal(reports, reference)
         np.testing.assert_equal(weights, expected)
 
 
-def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec):
+def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec, make_config):
     """With one shard an agent is the plain loop: one `Slots` of all its games and the agent's round RNGs,
     then PPO with the same generator."""
-    cfg = sharded(1)
+    cfg = sharded(make_config, 1)
     torch.set_num_threads(1)
     agent = Agent(spec, cfg, 0, 0)
     net = network(spec, cfg)
@@ -99,8 +100,8 @@ def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec):
         np.testing.assert_equal(agent.net.weights(), net.weights())
 
 
-def test_more_workers_than_games_is_refused_at_the_door():
-    data = tiny_config()
+def test_more_workers_than_games_is_refused_at_the_door(make_config):
+    data = make_config()
     data["arms"][0]["rollout_workers"] = 9
     with pytest.raises(config.ConfigError, match=r"rollout_workers \(9\) exceeds ppo.envs \(8\)"):
         config.parse(data)

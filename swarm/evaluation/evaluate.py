@@ -20,7 +20,6 @@ import pandas as pd
 
 from swarm import seeds
 from swarm.config import Experiment
-from swarm.engine import agent_id
 from swarm.training.rollout import score
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
@@ -91,7 +90,7 @@ class Evaluation:
 
 
 def arm_agents(config: Experiment) -> dict[str, list[str]]:
-    return {arm.name: [agent_id(arm.name, i) for i in range(arm.agents)] for arm in config.arms}
+    return {arm.name: arm.agent_ids for arm in config.arms}
 
 
 def selection_schedule(config: Experiment) -> list[Game]:

@@ -3,7 +3,7 @@
 Its games may be split into shards (`swarm.training.shards`) that rollout workers play beside it; a round
 learns from every shard's transitions, and is charged for every shard's FLOPs and CPU seconds.
 
-Plain torch, no Ray: the population layer hosts agents on Ray actors, tests run them in a plain process.
+Plain torch, no Ray: the engine hosts agents on Ray actors, tests run them in a plain process.
 A round reports exactly what it spent -- transitions learned from, FLOPs of every forward and backward
 pass (the opponents' forwards included), and process CPU seconds -- for the ledger to charge. Its wall
 seconds go with its metrics: set against the driver's round time, they show what Ray's round trip costs.
@@ -21,25 +21,38 @@ import torch
 from swarm import seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
+from swarm.interaction import Record
 from swarm.players import Player
 from swarm.players.network import ActorCritic
 from swarm.training import ppo
-from swarm.training.shards import Part, Shards, merge
+from swarm.training.shards import GameState, Part, Shards, merge
+
+Weights = dict[str, np.ndarray]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RoundReport:
     agent_steps: int
     flops: int
     core_seconds: float
     metrics: dict[str, float]
+    records: list[Record]  # how it did against each of the round's opponents, in their order
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """All an agent needs to go on exactly where it stopped."""
+
+    weights: Weights
+    optimizer: dict  # optimizer.state_dict()
+    games: list[GameState]  # its games in progress, by shard
 
 
 def network(spec: EnvSpec, config: Experiment) -> ActorCritic:
     return ActorCritic(spec.obs_dim, spec.actions, config.network.hidden)
 
 
-def opponent(spec: EnvSpec, config: Experiment, weights: dict[str, np.ndarray]) -> ActorCritic:
+def opponent(spec: EnvSpec, config: Experiment, weights: Weights) -> ActorCritic:
     net = network(spec, config)
     net.load_weights(weights)
     return net
@@ -91,4 +104,8 @@ class Agent:
             "game_length": played.game_length,
             "seconds": time.perf_counter() - wall,
         }
-        return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics)
+        records = [
+            Record(int(g), float(s))
+            for g, s in zip(played.opponent_games, played.opponent_score, strict=True)
+        ]
+        return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics, records)

@@ -1,14 +1,14 @@
 """Training checkpoints: all an arm needs to go on training exactly where it stopped.
 
-An arm's state -- the next round; every agent's weights, Adam state and games in progress, shard by shard
-(each game's seed and moves so far, `rollout.Slots`, `shards`); the rounds whose weights sit in
-each agent's opponent pool; its learning-curve points; its ledger charges and training rows -- goes to
-`<dir>/<arm>.pt` in one atomic write, so a kill leaves the previous checkpoint or the new one, never half of
-each. Pool and curve weights never change once taken, so each is written once, to
-`<dir>/<arm>/<agent>-r<round>.pt` (the agent's weights at the start of that round), before the state that
-names it. RNGs need no saving: every round's RNGs derive from (seed, arm, agent, round) (`swarm.seeds`), so
-a round replayed from a checkpoint draws what it drew the first time. Everything loads with
-weights_only=True.
+An arm's state -- its core's (`swarm.training.arm`: the next round, the rounds whose weights sit in each
+agent's opponent pool, its learning-curve points, each agent's record against each opponent); every agent's
+weights, Adam state and games in progress, shard by shard (each game's seed and moves so far,
+`rollout.Slots`, `shards`); its ledger charges and training rows -- goes to `<dir>/<arm>.pt` in one atomic
+write, so a kill leaves the previous checkpoint or the new one, never half of each. Pool and curve weights
+never change once taken, so each is written once, to `<dir>/<arm>/<agent>-r<round>.pt` (the agent's weights
+at the start of that round), before the state that names it. RNGs need no saving: every round's RNGs derive
+from (seed, arm, agent, round) (`swarm.seeds`), so a round replayed from a checkpoint draws what it drew the
+first time. Everything loads with weights_only=True.
 """
 
 from __future__ import annotations
@@ -22,20 +22,15 @@ import torch
 
 from swarm import rundir
 from swarm.config import ConfigError
+from swarm.interaction import Key, Record
+from swarm.training.agent import AgentState, Weights
+from swarm.training.arm import Point, State, wanted
 
-Weights = dict[str, np.ndarray]
-Key = tuple[int, int]  # (agent index, round): that agent's weights at the start of that round
 
-
-@dataclass
+@dataclass(frozen=True)
 class ArmState:
-    round: int  # the next round to play
-    weights: list[Weights]  # every agent's current weights
-    optimizers: list[dict]  # every agent's optimizer.state_dict()
-    games: list[list[dict[str, np.ndarray]]]  # every agent's games in progress, by shard (Slots.state())
-    pools: list[list[int]]  # rounds whose start weights are in each agent's opponent pool
-    curve: list[tuple[int, int, int, int]]  # agent index, its agent-steps, the arm's, round of the weights
-    next_point: list[int]  # each agent's next learning-curve point
+    core: State  # the round, pools, curve and results (`swarm.training.arm`)
+    agents: list[AgentState]  # every agent's, by index
     charges: list[dict]  # the arm's ledger rows, in the order they were charged
     rows: list[dict]  # the arm's training rows
     wall_seconds: float  # training wall time so far
@@ -43,21 +38,23 @@ class ArmState:
 
 
 def kept_path(directory: Path, arm: str, key: Key) -> Path:
-    return directory / arm / f"{key[0]}-r{key[1]}.pt"
+    return directory / arm / f"{key.agent}-r{key.round}.pt"
 
 
 def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -> None:
     """Write the weights in `kept` (those taken since the last save), then the arm's state naming them."""
     for key, weights in kept.items():
         rundir.save_weights(weights, kept_path(directory, arm, key))
+    core = state.core
     payload = {
-        "round": state.round,
-        "weights": [_tensors(w) for w in state.weights],
-        "optimizers": state.optimizers,
-        "games": [[_tensors(g) for g in shards] for shards in state.games],
-        "pools": state.pools,
-        "curve": [list(point) for point in state.curve],
-        "next_point": state.next_point,
+        "round": core.round,
+        "pools": [list(pool) for pool in core.pools],
+        "curve": [[p.agent, p.agent_steps, p.arm_agent_steps, p.round] for p in core.curve],
+        "next_point": list(core.next_point),
+        "results": [[i, *key, r.games, r.score] for (i, key), r in core.results.items()],
+        "weights": [_tensors(a.weights) for a in state.agents],
+        "optimizers": [a.optimizer for a in state.agents],
+        "games": [[_tensors(g) for g in a.games] for a in state.agents],
         "charges": json.dumps(state.charges),
         "rows": json.dumps(state.rows),
         "wall_seconds": state.wall_seconds,
@@ -73,28 +70,34 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
     if not path.is_file():
         return None
     payload = torch.load(path, weights_only=True)
-    state = ArmState(
+    core = State(
         round=payload["round"],
-        weights=[_arrays(w) for w in payload["weights"]],
-        optimizers=payload["optimizers"],
-        # before shards (swarm.training.shards) an agent's games were one Slots.state(): its only shard
-        games=[[_arrays(g) for g in (s if isinstance(s, list) else [s])] for s in payload["games"]],
-        pools=payload["pools"],
-        curve=[tuple(point) for point in payload["curve"]],
-        next_point=payload["next_point"],
+        pools=tuple(tuple(pool) for pool in payload["pools"]),
+        curve=tuple(Point(*point) for point in payload["curve"]),
+        next_point=tuple(payload["next_point"]),
+        results={(i, Key(m, v)): Record(games, score) for i, m, v, games, score in payload["results"]},
+    )
+    agents = [
+        AgentState(_arrays(w), optimizer, [_arrays(g) for g in games])
+        for w, optimizer, games in zip(
+            payload["weights"], payload["optimizers"], payload["games"], strict=True
+        )
+    ]
+    saved = len(agents[0].games)
+    if any(len(a.games) != shards for a in agents):
+        raise ConfigError(
+            f"{path}: arm {arm!r} saved each agent's games in {saved} shard(s), but its rollout_workers is "
+            f"{shards} now; set it back to {saved} to resume this run"
+        )
+    state = ArmState(
+        core,
+        agents,
         charges=json.loads(payload["charges"]),
         rows=json.loads(payload["rows"]),
         wall_seconds=payload["wall_seconds"],
         finished=payload["finished"],
     )
-    if any(len(games) != shards for games in state.games):
-        raise ConfigError(
-            f"{path}: arm {arm!r} saved each agent's games in {len(state.games[0])} shard(s), but its "
-            f"rollout_workers is {shards} now; set it back to {len(state.games[0])} to resume this run"
-        )
-    keys = {(i, r) for i, pool in enumerate(state.pools) for r in pool}
-    keys |= {(i, r) for i, _, _, r in state.curve}
-    kept = {key: _arrays(rundir.load_weights(kept_path(directory, arm, key))) for key in sorted(keys)}
+    kept = {key: _arrays(rundir.load_weights(kept_path(directory, arm, key))) for key in sorted(wanted(core))}
     return state, kept
 
 

@@ -94,6 +94,10 @@ class RolloutStats:
     games: int  # games finished this round
     score: float  # learner's mean score in them: 1 win, 0.5 draw, 0 loss (nan if none finished)
     game_length: float
+    # by the round's opponent index: games finished against it and the learner's scores in them summed, the
+    # results an interaction mode may weigh opponents by
+    opponent_games: np.ndarray
+    opponent_score: np.ndarray
 
     @classmethod
     def combine(cls, parts: Sequence[RolloutStats]) -> RolloutStats:
@@ -107,6 +111,8 @@ class RolloutStats:
             games=games,
             score=sum(p.score * p.games for p in finished) / games if games else float("nan"),
             game_length=sum(p.game_length * p.games for p in finished) / games if games else float("nan"),
+            opponent_games=sum(p.opponent_games for p in parts),
+            opponent_score=sum(p.opponent_score for p in parts),
         )
 
 
@@ -246,6 +252,8 @@ class Round:
         self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
         self.count, self.flops = 0, 0
         self.finished, self.score_sum, self.length_sum = 0, 0.0, 0
+        self.opponent_games = np.zeros(len(opponents), np.int64)
+        self.opponent_score = np.zeros(len(opponents))
 
     def learner_moves(self, turn: np.ndarray) -> None:
         """The learner moves in games `turn`, each move a new transition."""
@@ -293,7 +301,10 @@ class Round:
         pending[finished] = -1
         seat, rows = slots.learner_seat[finished], np.arange(len(finished))
         returns = slots.returns[finished]
-        self.score_sum += float(score(returns[rows, seat], returns[rows, 1 - seat]).sum())
+        scores = score(returns[rows, seat], returns[rows, 1 - seat])
+        self.score_sum += float(scores.sum())
+        np.add.at(self.opponent_games, self.slot_opponent[finished], 1)
+        np.add.at(self.opponent_score, self.slot_opponent[finished], scores)
         self.length_sum += int(self.games.length[finished].sum())
         self.finished += len(finished)
         slots.returns[finished] = 0
@@ -315,6 +326,8 @@ class Round:
             games=self.finished,
             score=self.score_sum / self.finished if self.finished else float("nan"),
             game_length=self.length_sum / self.finished if self.finished else float("nan"),
+            opponent_games=self.opponent_games,
+            opponent_score=self.opponent_score,
         )
 
 

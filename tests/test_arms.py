@@ -1,10 +1,9 @@
-"""The Ray layer: a local session exposes nothing beyond loopback; arms spread over a cluster's nodes; a
-killed host or a lost node costs a replayed round, never a different run."""
+"""Training arms on Ray: arms spread over a cluster's nodes; a killed host, a killed rollout worker or a lost
+node costs a replayed round, never a different run."""
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -13,54 +12,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import ray
 from ray.cluster_utils import Cluster
 
 from swarm import config, engine
-from tests.conftest import tiny_config
-from tests.tiny_runs import rows_without_time, uninterrupted, without_time
-
-LISTEN = "0A"
-
-
-def listening() -> set[tuple[str, int]]:
-    """(address, port) of every listening TCP socket on this machine, from /proc/net/tcp{,6}."""
-    sockets = set()
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            if state != LISTEN:
-                continue
-            hex_ip, hex_port = local.split(":")
-            raw = bytes.fromhex(hex_ip)
-            # the kernel prints each 32-bit word of the address in host (little-endian) order
-            packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            sockets.add((str(ipaddress.ip_address(packed)), int(hex_port, 16)))
-    return sockets
-
-
-def is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_loopback or (ip.version == 6 and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
-
-
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net")
-def test_local_session_listens_on_loopback_only():
-    before = listening()
-    with engine.session(None, 2) as cpus:
-        assert cpus == 2
-
-        @ray.remote
-        def ping() -> int:
-            return 1
-
-        assert ray.get(ping.remote()) == 1  # a worker process is up, with its own server
-        opened = listening() - before
-    assert opened, "a running Ray must listen somewhere"
-    exposed = sorted(address for address, _ in opened if not is_loopback(address))
-    assert not exposed, f"Ray listens beyond loopback: {exposed}"
 
 
 def actor_processes(actor: str = "Host") -> list[int]:
@@ -75,23 +31,24 @@ def actor_processes(actor: str = "Host") -> list[int]:
     return pids
 
 
-def tiny(**resources) -> config.Experiment:
-    return config.parse(tiny_config(resources={"cpus": 2, **resources}))
+@pytest.fixture
+def same_run(same_training):
+    """Assert a run trained exactly as `reference` did: ledger, rows and weights, the budget in every arm."""
 
+    def check(trained: engine.Trained, reference: engine.Trained) -> None:
+        ledger = trained.ledger.frame()
+        assert not ledger.duplicated(["agent", "stage", "round"]).any()
+        same_training(ledger, trained.rows, reference.ledger.frame(), reference.rows)
+        np.testing.assert_equal(trained.weights, reference.weights)
+        for totals in trained.ledger.totals_by_arm().values():
+            assert totals["agent_steps"] == 2048  # the budget, in every arm
 
-def assert_same_training(trained: engine.Trained, reference: engine.Trained) -> None:
-    ledger = trained.ledger.frame()
-    assert not ledger.duplicated(["agent", "stage", "round"]).any()
-    pd.testing.assert_frame_equal(without_time(ledger), without_time(reference.ledger.frame()))
-    pd.testing.assert_frame_equal(rows_without_time(trained.rows), rows_without_time(reference.rows))
-    np.testing.assert_equal(trained.weights, reference.weights)
-    for totals in trained.ledger.totals_by_arm().values():
-        assert totals["agent_steps"] == 2048  # the budget, in every arm
+    return check
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_killed_host_is_restarted_and_replays_its_round(caplog):
-    cfg = tiny()
+def test_killed_host_is_restarted_and_replays_its_round(caplog, make_config, uninterrupted, same_run):
+    cfg = config.parse(make_config())
     reference = uninterrupted(cfg)
     killed = []
 
@@ -103,42 +60,23 @@ def test_killed_host_is_restarted_and_replays_its_round(caplog):
     with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
         trained = engine.train(cfg, cpus, kill)
     assert killed and "restoring it, replaying" in caplog.text
-    assert_same_training(trained, reference)
+    same_run(trained, reference)
 
 
-def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
-    assert engine._hosts(2, 3, 1, 4) == (1, 0.6666, 0)  # three arms on two CPUs: fractions, no workers
-    assert engine._hosts(2, 1, 1, 4) == (1, 1.0, 1)  # the single agent alone on two: a host and a worker
-    assert engine._hosts(16, 1, 1, 4) == (1, 1.0, 3)  # four shards: four processes at most
-    assert engine._hosts(16, 1, 16, 4) == (16, 1.0, 0)
-    assert engine._hosts(32, 1, 16, 4) == (16, 1.0, 1)
-    assert engine._hosts(8, 1, 16, 4) == (8, 1.0, 0)  # fewer CPUs than agents: hosts share them
-
-
-def test_an_arm_with_idle_cpus_is_told_what_to_change_and_no_other():
-    cfg = config.parse(tiny_config())  # 8 games and batches of 256 an agent
-    single, swarm = cfg.arms[0], cfg.arms[2]  # 1 and 4 agents, one shard each
-    advice = engine._idle(cfg, single, 2, 1, 0)
-    assert advice and "leaves 1 of its 2 CPUs idle" in advice and "rollout_workers to 2" in advice
-    assert "rollout_workers to 8" in engine._idle(cfg, single, 16, 1, 0)  # no more shards than games
-    assert engine._idle(cfg, swarm, 5, 4, 0) is None  # 5 CPUs over 4 agents: one process each at most
-    assert engine._idle(cfg, single.model_copy(update={"rollout_workers": 2}), 2, 1, 1) is None
-    assert engine._idle(cfg, single, 0, 1, 0) is None  # a fraction of a CPU
-
-
-def with_workers() -> config.Experiment:
+@pytest.fixture(scope="module")
+def with_workers(make_config) -> config.Experiment:
     """The tiny run, arms one after another on 2 CPUs, the single agent's games in 2 shards: it plays on
     its host and a rollout worker."""
-    data = tiny_config(resources={"cpus": 2, "arms_in_parallel": False})
+    data = make_config(resources={"cpus": 2, "arms_in_parallel": False})
     data["arms"][0]["rollout_workers"] = 2
     return config.parse(data)
 
 
 @pytest.fixture(scope="module")
-def on_one_cpu() -> engine.Trained:
-    """`with_workers()` trained on one CPU: no rollout workers, every shard on the host."""
+def on_one_cpu(with_workers) -> engine.Trained:
+    """`with_workers` trained on one CPU: no rollout workers, every shard on the host."""
     with engine.session(None, 1) as cpus:
-        return engine.train(with_workers(), cpus)
+        return engine.train(with_workers, cpus)
 
 
 def kill(actor: str, restarted: bool) -> int:
@@ -164,7 +102,9 @@ def kill(actor: str, restarted: bool) -> int:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 @pytest.mark.parametrize("restarted", [False, True], ids=["dies-mid-round", "restarted-while-idle"])
-def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cpu, restarted):
+def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(
+    with_workers, on_one_cpu, same_run, restarted
+):
     """On 2 CPUs the single agent plays its shards on its host and a rollout worker. The worker's process
     is killed in the middle of a round (50 ms into it, from a timer), or between rounds and restarted by Ray
     before its next call, which then finds a fresh worker without its games (and no error): either way it
@@ -184,14 +124,16 @@ def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(on_one_cp
             after.update(actor_processes("RolloutWorker"))
 
     with engine.session(None, 2) as cpus:
-        trained = engine.train(with_workers(), cpus, kill_worker)
+        trained = engine.train(with_workers, cpus, kill_worker)
     assert len(trained.nodes["single"]) == 2  # its host and its worker
     assert killed and after - set(killed)  # a fresh worker process played the later rounds
-    assert_same_training(trained, on_one_cpu)
+    same_run(trained, on_one_cpu)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(on_one_cpu, caplog):
+def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(
+    with_workers, on_one_cpu, same_run, caplog
+):
     """The single agent's host is killed between rounds and restarted by Ray before its next round is sent:
     the fresh host (fresh agent, initial weights) must not play it as if nothing happened. The driver
     restores it, it finds its workers by name, and the run is the one-CPU run to the bit."""
@@ -202,9 +144,9 @@ def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(on_o
             killed.append(kill("Host", restarted=True))
 
     with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
-        trained = engine.train(with_workers(), cpus, kill_host)
+        trained = engine.train(with_workers, cpus, kill_host)
     assert killed and "restoring it, replaying" in caplog.text
-    assert_same_training(trained, on_one_cpu)
+    same_run(trained, on_one_cpu)
 
 
 @pytest.fixture(scope="module")
@@ -218,11 +160,13 @@ def cluster():
     cluster.shutdown()
 
 
-def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster, caplog):
+def test_arms_spread_over_nodes_and_survive_a_lost_node(
+    cluster, caplog, make_config, uninterrupted, same_run
+):
     """Each arm in turn on 2 of the 3 CPUs (one bundle per node where it can); a worker node holding part of
     the swarm arm is removed mid-run and a fresh one joins, as an autoscaler would do: Ray restarts the lost
     host on it and the run finishes as if nothing happened."""
-    cfg = tiny(arms_in_parallel=False)
+    cfg = config.parse(make_config(resources={"cpus": 2, "arms_in_parallel": False}))
     reference = uninterrupted(cfg)
     lost = []
 
@@ -245,4 +189,4 @@ def test_arms_spread_over_nodes_and_survive_a_lost_node(cluster, caplog):
     assert lost, "no worker node held a bundle of the independent arm"
     assert len({node for nodes in trained.nodes.values() for node in nodes}) > 1
     assert all(len(set(trained.nodes[arm])) == 2 for arm in ("independent", "swarm"))
-    assert_same_training(trained, reference)
+    same_run(trained, reference)

@@ -1,0 +1,225 @@
+"""The Ray actors that train: `Host`s hold agents and train them; `RolloutWorker`s play some of their shards.
+
+One host holds several agents, so the number of processes follows the CPUs, not N. Where an arm has more
+CPUs than agents (the single agent), each host plays its agents' games on rollout workers too, one shard of
+them each (`swarm.training.shards`). Ray restarts either actor if its process dies; each carries an
+instance id, so a call sent to the process that died is refused instead of played by fresh agents, and the
+caller restores it and replays the round, which draws what the lost one drew.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import ray
+import torch
+
+from swarm.config import Experiment
+from swarm.envs import describe
+from swarm.interaction import Key
+from swarm.training.agent import Agent, AgentState, RoundReport, Weights, network, opponent
+from swarm.training.arm import AgentPlan
+from swarm.training.shards import GameState, Part, Shards, owned
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An agent's state as the driver keeps it: its weights in the object store, where opponents read them."""
+
+    weights: ray.ObjectRef
+    optimizer: dict
+    games: list[GameState]
+
+
+@dataclass(frozen=True)
+class Played:
+    """An agent's round on its host: what it spent and learned, and its state after it."""
+
+    report: RoundReport
+    state: AgentState
+
+
+@ray.remote(num_cpus=1, max_restarts=-1)
+class RolloutWorker:
+    """Plays its share of its host's agents' shards each round: the shards of process `process` of
+    `processes` (the host is process 0). Ray restarts it if its process dies; the host then hands it its
+    shards' games as the round started and has it play them again (`Host.gather`)."""
+
+    def __init__(self, config: Experiment, arm: int, members: list[int], process: int, processes: int):
+        torch.set_num_threads(1)
+        self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
+        self.config, self.spec = config, describe(config.env)
+        self.shards = {i: Shards(self.spec, config, arm, i, process, processes) for i in members}
+        self.learner = network(self.spec, config)
+
+    def node(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def states(self, i: int) -> tuple[str, dict[int, GameState]]:
+        return self.instance, self.shards[i].state()
+
+    def collect(
+        self,
+        round_: int,
+        i: int,
+        learner: Weights,
+        opponents: list[ray.ObjectRef],
+        slot_opponent: np.ndarray,
+        target: int,
+        instance: str | None,
+        restore: dict[int, GameState] | None = None,
+    ) -> tuple[str, dict[int, Part], float, dict[int, GameState]] | None:
+        """Agent i's parts of the round, played with `learner` against the weights in `opponents`, with the
+        CPU seconds they took and where its shards' games stand after them; `restore`: games to start from.
+        None, playing nothing, if this is not `instance` and nothing is restored: Ray restarted the worker
+        since its host last heard from it (its games are gone), or the call was sent before a restore."""
+        if restore is None and instance != self.instance:
+            return None
+        start = time.process_time()
+        if restore is not None:
+            self.shards[i].restore(restore)
+            self.instance = uuid.uuid4().hex  # a call sent before this restore (a dead host's) is refused
+        self.learner.load_weights(learner)
+        players = [opponent(self.spec, self.config, w) for w in ray.get(opponents)]
+        parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
+        return self.instance, parts, time.process_time() - start, self.shards[i].state()
+
+
+@ray.remote(num_cpus=1, max_restarts=-1)
+class Host:
+    """Holds some agents of one arm and trains them, one after another, each round; the rollout workers
+    named `workers` play the agents' other shards meanwhile (none unless the arm has CPUs to spare).
+
+    Ray restarts a host whose process dies (max_restarts=-1), on another node if its node is gone; the driver
+    then restores its agents from their last round and replays that round (`ArmTraining.poll`).
+    """
+
+    def __init__(self, config: Experiment, arm: int, members: list[int], workers: list[str]):
+        torch.set_num_threads(1)
+        self.instance = uuid.uuid4().hex  # a restarted host is a new instance, with fresh agents
+        self.config, self.workers = config, [ray.get_actor(name) for name in workers]
+        self.worker_instances: list[str | None] = [None] * len(workers)
+        self.spec = describe(config.env)
+        self.processes = 1 + len(workers)
+        self.shards = config.arms[arm].rollout_workers
+        self.agents = {i: Agent(self.spec, config, arm, i, self.processes) for i in members}
+        # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
+        self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}
+        self.stale: set[tuple[int, int]] = set()
+
+    def node(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def states(self) -> tuple[str, dict[int, AgentState]]:
+        for i in self.agents:
+            for p, (instance, part) in enumerate(ray.get([w.states.remote(i) for w in self.workers])):
+                self.worker_instances[p] = instance
+                self.remote[i] |= part
+        return self.instance, {i: self.state(i) for i in self.agents}
+
+    def state(self, i: int) -> AgentState:
+        agent, games = self.agents[i], self.agents[i].shards.state() | self.remote[i]
+        return AgentState(
+            agent.net.weights(), agent.optimizer.state_dict(), [games[k] for k in range(self.shards)]
+        )
+
+    def restore(self, states: dict[int, Stored]) -> str:
+        """Set agents to the driver's copy of their state (the workers' shards' games are handed to them with
+        their next round)."""
+        for i, state in states.items():
+            agent = self.agents[i]
+            agent.net.load_weights(ray.get(state.weights))
+            agent.optimizer.load_state_dict(copy.deepcopy(state.optimizer))  # Ray's buffers are read-only
+            agent.shards.restore({k: state.games[k] for k in agent.shards.games})
+            self.remote[i] = {k: state.games[k] for k in range(self.shards) if k not in agent.shards.games}
+            self.stale |= {(i, p) for p in range(len(self.workers))}
+        return self.instance
+
+    def start_workers(
+        self, i: int, round_: int, opponents: list[ray.ObjectRef], slot_opponent: np.ndarray, target: int
+    ) -> Callable[[], tuple[dict[int, Part], float]]:
+        """Start agent i's workers on their shards of the round (handing them their games if the agent was
+        restored since they last played); returns the wait for them."""
+        args = (round_, i, ray.put(self.agents[i].net.weights()), opponents, slot_opponent, target)
+        calls = [
+            worker.collect.remote(
+                *args, self.worker_instances[p], restore=self.handed(i, p) if (i, p) in self.stale else None
+            )
+            for p, worker in enumerate(self.workers)
+        ]
+        self.stale -= {(i, p) for p in range(len(self.workers))}
+        return lambda: self.gather(i, calls, args)
+
+    def handed(self, i: int, p: int) -> dict[int, GameState]:
+        """The games of agent i's shards on worker p as the round started."""
+        return {k: self.remote[i][k] for k in owned(self.shards, self.processes, p + 1)}
+
+    def gather(self, i: int, calls: list[ray.ObjectRef], args: tuple) -> tuple[dict[int, Part], float]:
+        """Wait for the workers' parts of agent i's round. A worker that died (or was restarted since its
+        last round) gets its shards' games as the round started and plays them again, drawing what it drew
+        the first time; Ray restarts it as often as it takes."""
+        parts, seconds = {}, 0.0
+        for p, ref in enumerate(calls):
+            while True:
+                try:
+                    got = ray.get(ref)
+                except ray.exceptions.RayActorError:
+                    got = None
+                if got is not None:
+                    instance, played, spent, games = got
+                    if instance != self.worker_instances[p]:  # restored: any other agent's games there too
+                        self.stale |= {(j, p) for j in self.agents if j != i}
+                    self.worker_instances[p] = instance
+                    break
+                log.warning("agent %d: rollout worker %d died; restoring it, replaying its shards", i, p + 1)
+                retry = self.workers[p].collect.options(max_task_retries=-1)
+                ref = retry.remote(*args, None, restore=self.handed(i, p))
+            parts |= played
+            seconds += spent
+            self.remote[i] |= games
+        return parts, seconds
+
+    def train_round(
+        self,
+        round_: int,
+        plans: dict[int, AgentPlan],
+        frozen: dict[Key, ray.ObjectRef],
+        instance: str,
+        restore: dict[int, Stored] | None = None,
+    ) -> tuple[str, dict[int, Played]] | None:
+        """Play and learn the round's plans of this host's agents; frozen: each opponent's weights' ref;
+        restore: agent states to start from (a replayed round). None, training nothing, if this is not
+        `instance` and nothing is restored: Ray restarted the host since the driver last heard from it, so
+        its agents are fresh ones."""
+        if restore is None and instance != self.instance:
+            return None
+        if restore is not None:
+            self.restore(restore)
+        needed = sorted(frozen)
+        fetched = ray.get([frozen[key] for key in needed])
+        players = {key: opponent(self.spec, self.config, w) for key, w in zip(needed, fetched, strict=True)}
+        results = {}
+        for i, plan in plans.items():
+            slot_opponent = np.array(plan.slot_opponent)
+            elsewhere = None
+            if self.workers:  # they play their shards while this process plays its own
+                refs = [frozen[key] for key in plan.opponents]
+                elsewhere = self.start_workers(i, round_, refs, slot_opponent, plan.target)
+            report = self.agents[i].train_round(
+                round_,
+                [players[key] for key in plan.opponents],
+                slot_opponent,
+                plan.target,
+                plan.progress,
+                elsewhere,
+            )
+            results[i] = Played(report, self.state(i))
+        return self.instance, results

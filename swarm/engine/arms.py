@@ -1,0 +1,282 @@
+"""Training every arm on Ray: each arm's core (`swarm.training.arm`) driven round by round on its actors.
+
+Training runs in synchronous rounds per arm: the core plans a round, the driver freezes the weights it needs
+in the object store (a key of the plan names each), hosts play and learn, and the core charges the ledger
+with their reports. Arms advance side by side, each at its own pace, or one after another. The driver keeps
+every agent's latest state, so a host whose process or node dies is restarted, restored and replays its
+round, and checkpoints (`swarm.training.checkpoint`) need no call to the hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ray
+
+from swarm import budget
+from swarm.config import Experiment
+from swarm.engine import placement
+from swarm.engine.actors import Played, Stored
+from swarm.interaction import CURRENT, Key
+from swarm.ledger import Ledger
+from swarm.training import arm as core
+from swarm.training import checkpoint
+from swarm.training.agent import AgentState, Weights
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """An agent's weights kept for its learning curve, with what it and its arm had spent by then."""
+
+    agent: str
+    arm: str
+    agent_steps: int
+    arm_agent_steps: int
+    weights: Weights
+
+    @property
+    def player(self) -> str:
+        return f"{self.agent}@{self.agent_steps}"
+
+
+class ArmTraining:
+    """One arm's training, advanced a round at a time by the driver, on its own placement group.
+
+    The driver holds every agent's latest state (weights in the object store, optimizer states in memory),
+    so a host that dies mid-round is restored and replays that round, and the arm is checkpointed to `store`
+    every `checkpoint_every` rounds without asking the hosts; a store with a checkpoint resumes from it.
+    """
+
+    def __init__(
+        self, config: Experiment, arm: int, laid: placement.Layout, ledger: Ledger, store: Path | None
+    ):
+        self.config, self.arm, self.ledger, self.store = config, arm, ledger, store
+        spec = config.arms[arm]
+        self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
+        saved = None if store is None else checkpoint.load(store, self.name, spec.rollout_workers)
+        done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
+        self.placed = placement.Placed(None, [], []) if done else placement.place(config, arm, laid)
+        got = ray.get([host.states.remote() for host in self.placed.hosts])
+        self.instances = [instance for instance, _ in got]  # each host as the driver last heard from it
+        states = {i: s for _, part in got for i, s in part.items()}
+        self.agents = {i: Stored(ray.put(s.weights), s.optimizer, s.games) for i, s in states.items()}
+        self.rows, self.wall_before = [], 0.0
+        self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
+        self.written: set[Key] = set()  # those in the store
+        self.plan: core.Plan | None = None
+        self.pending: dict[int, tuple[ray.ObjectRef, tuple]] = {}  # host -> its round in flight, its args
+        self.results: dict[int, dict[int, Played]] = {}
+        self.consistent, self.finished_at = True, None  # consistent: no round half absorbed
+        if saved is None:
+            self.state = core.start(config, arm, ledger)
+            self.kept = {p.key: self.agents[p.agent].weights for p in self.state.curve}
+        else:
+            self.resume(*saved)
+        self.started = time.perf_counter()
+
+    def resume(self, saved: checkpoint.ArmState, kept: dict[Key, Weights]) -> None:
+        """Continue from a checkpoint: the agents' states, the core's, the ledger and the rows."""
+        self.state, self.rows, self.wall_before = saved.core, saved.rows, saved.wall_seconds
+        self.agents = {
+            i: Stored(ray.put(a.weights), a.optimizer, a.games) for i, a in enumerate(saved.agents)
+        }
+        self.kept, self.written = {key: ray.put(w) for key, w in kept.items()}, set(kept)
+        for row in saved.charges:
+            self.ledger.charge(
+                row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
+            )
+        if self.placed.hosts:  # none for an arm that had finished
+            pairs = zip(self.placed.hosts, self.members, strict=True)
+            self.instances = ray.get([host.restore.remote(self.stored(m)) for host, m in pairs])
+
+    def stored(self, members: list[int]) -> dict[int, Stored]:
+        return {i: self.agents[i] for i in members}
+
+    def frozen(self, key: Key) -> ray.ObjectRef:
+        return self.agents[key.agent].weights if key.round == CURRENT else self.kept[key]
+
+    def launch(self) -> bool:
+        """Start the next round on every host; False once every agent has spent its share."""
+        self.plan = core.plan(self.config, self.arm, self.state, self.ledger)
+        if self.plan is None:
+            return False
+        for key in self.plan.snapshots:
+            self.kept[key] = self.agents[key.agent].weights
+        for k, members in enumerate(self.members):
+            plans = {i: self.plan.agents[i] for i in members if i in self.plan.agents}
+            if plans:
+                needed = {key for plan in plans.values() for key in plan.opponents}
+                args = (self.plan.round, plans, {key: self.frozen(key) for key in needed}, self.instances[k])
+                self.pending[k] = (self.placed.hosts[k].train_round.remote(*args), args)
+        return True
+
+    def in_flight(self) -> list[ray.ObjectRef]:
+        return [ref for ref, _ in self.pending.values()]
+
+    def poll(self) -> bool:
+        """Collect the hosts' finished rounds; True once all are in. A host that died (in its round, or
+        before it and restarted by Ray since) is restored and its round replayed: its agents start from the
+        state they had, and the round's RNGs are the round's, so the replay plays exactly the lost round."""
+        for k, (ref, args) in list(self.pending.items()):
+            if not ray.wait([ref], timeout=0)[0]:
+                continue
+            try:
+                got = ray.get(ref)
+            except ray.exceptions.RayActorError:
+                got = None
+            if got is not None:
+                self.instances[k], self.results[k] = got
+                del self.pending[k]
+            else:
+                log.warning("%s: host %d died in round %d; restoring it, replaying", self.name, k, args[0])
+                # restore and replay in one call: retried calls to a restarting actor may run out of order
+                replay = self.placed.hosts[k].train_round.options(max_task_retries=-1)
+                self.pending[k] = (replay.remote(*args, restore=self.stored(self.members[k])), args)
+        return not self.pending
+
+    def absorb(self) -> None:
+        """Hand the round's reports to the core (which charges the ledger), and publish the new weights."""
+        self.consistent = False
+        played = {i: p for part in self.results.values() for i, p in part.items()}
+        self.results = {}
+        reports = {i: p.report for i, p in played.items()}
+        self.state, rows = core.absorb(self.config, self.arm, self.state, self.plan, reports, self.ledger)
+        self.rows += rows
+        for i in sorted(played):
+            state = played[i].state
+            self.agents[i] = Stored(ray.put(state.weights), state.optimizer, state.games)
+        for point in self.plan.curve:
+            self.kept[point.key] = self.agents[point.agent].weights
+        wanted = core.wanted(self.state)
+        self.kept = {key: ref for key, ref in self.kept.items() if key in wanted}
+        self.consistent = True
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.wall_before + (self.finished_at or time.perf_counter()) - self.started
+
+    def finish(self) -> None:
+        """Training is over: checkpoint it as finished, and fetch what evaluation needs before closing."""
+        self.finished_at = time.perf_counter()
+        self.save()
+        self.final_weights, self.final_curve = self.weights(), self.curve_points()
+        self.nodes = ray.get([actor.node.remote() for actor in self.placed.hosts + self.placed.workers])
+
+    def save(self) -> None:
+        """Checkpoint the arm as of its last finished round (no-op without a store or mid-absorb)."""
+        if self.store is None or not self.consistent:
+            return
+        keys = sorted(core.wanted(self.state) - self.written)  # pool and curve weights are written once
+        kept = dict(zip(keys, ray.get([self.kept[key] for key in keys]), strict=True))
+        weights = ray.get([self.agents[i].weights for i in range(len(self.ids))])
+        state = checkpoint.ArmState(
+            core=self.state,
+            agents=[
+                AgentState(w, self.agents[i].optimizer, self.agents[i].games) for i, w in enumerate(weights)
+            ],
+            charges=[row for row in self.ledger.rows if row["arm"] == self.name],
+            rows=self.rows,
+            wall_seconds=self.wall_seconds,
+            finished=self.finished_at is not None,
+        )
+        checkpoint.save(self.store, self.name, state, kept)
+        self.written |= set(keys)
+
+    def weights(self) -> dict[str, Weights]:
+        weights = ray.get([self.agents[i].weights for i in range(len(self.ids))])
+        return dict(zip(self.ids, weights, strict=True))
+
+    def curve_points(self) -> list[CurvePoint]:
+        weights = ray.get([self.kept[p.key] for p in self.state.curve])
+        return [
+            CurvePoint(self.ids[p.agent], self.name, p.agent_steps, p.arm_agent_steps, w)
+            for p, w in zip(self.state.curve, weights, strict=True)
+        ]
+
+
+@dataclass
+class Trained:
+    ledger: Ledger
+    rows: list[dict]
+    weights: dict[str, Weights]
+    curve: list[CurvePoint]
+    wall_seconds: dict[str, float]  # per arm, training only
+    nodes: dict[str, list[str]]  # per arm, the Ray node of each host, then of each rollout worker
+
+
+def train(
+    config: Experiment,
+    cpus: int,
+    on_round: Callable[[str, float], None] | None = None,
+    store: Path | None = None,
+) -> Trained:
+    """Train every arm on an equal share of the CPUs: side by side, or one after another with all of them
+    (`resources.arms_in_parallel`). With `store`, each arm is checkpointed there every
+    `checkpoint_every` rounds and when it finishes, and an arm with a checkpoint there resumes from it.
+
+    Ctrl-C (KeyboardInterrupt) checkpoints every running arm as of its last finished round, then re-raises.
+    """
+    shares = {
+        agent: share
+        for arm in config.arms
+        for agent, share in zip(arm.agent_ids, budget.split(config.budget.total, arm.agents), strict=True)
+    }
+    ledger = Ledger(shares)
+    parallel = config.resources.arms_in_parallel
+    waves = [list(range(len(config.arms)))] if parallel else [[a] for a in range(len(config.arms))]
+    done: list[ArmTraining] = []
+    for wave in waves:
+        arms = []
+        for a in wave:
+            spec = config.arms[a]
+            laid = placement.layout(cpus, len(wave), spec.agents, spec.rollout_workers)
+            if advice := placement.idle(config, spec, int(cpus / len(wave)), laid):
+                log.warning(advice)
+            arms.append(ArmTraining(config, a, laid, ledger, store))
+        try:
+            _advance(arms, config.checkpoint_every, ledger, on_round)
+        except KeyboardInterrupt:
+            for arm in arms:
+                arm.save()
+            raise
+        finally:
+            for arm in arms:
+                arm.placed.close()
+        done += arms
+    return Trained(
+        ledger,
+        [row for arm in done for row in arm.rows],
+        {agent: w for arm in done for agent, w in arm.final_weights.items()},
+        [c for arm in done for c in arm.final_curve],
+        {arm.name: arm.wall_seconds for arm in done},
+        {arm.name: arm.nodes for arm in done},
+    )
+
+
+def _advance(
+    arms: list[ArmTraining], every: int, ledger: Ledger, on_round: Callable[[str, float], None] | None
+) -> None:
+    """Run rounds until every arm has spent its share; each arm advances as soon as its round is in."""
+    running = [arm for arm in arms if arm.launch()]
+    for arm in arms:
+        if arm not in running:
+            arm.finish()
+    while running:
+        ray.wait([ref for arm in running for ref in arm.in_flight()], num_returns=1)
+        for arm in list(running):
+            if not arm.poll():
+                continue
+            arm.absorb()
+            if on_round is not None:
+                on_round(arm.name, sum(ledger.spent[a]["agent_steps"] for a in arm.ids))
+            if arm.state.round % every == 0:
+                arm.save()  # before the next round takes its snapshots
+            if not arm.launch():
+                running.remove(arm)
+                arm.finish()

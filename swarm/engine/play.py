@@ -1,0 +1,59 @@
+"""Evaluation games: in this process, or spread over Ray tasks in chunks that do not depend on the CPUs."""
+
+from __future__ import annotations
+
+import numpy as np
+import ray
+import torch
+
+from swarm import seeds
+from swarm.config import Experiment
+from swarm.envs import describe
+from swarm.envs import games as games_of
+from swarm.evaluation import ladder
+from swarm.players import GAME, Player
+from swarm.training.agent import Weights, opponent
+from swarm.training.rollout import play
+
+CHUNK = 64  # evaluation games one task plays in lockstep
+
+
+def play_local(
+    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Play (seed, player_0, player_1) games in this process, all in lockstep; players are agents by id
+    (their weights given) or ladder members by name."""
+    torch.set_num_threads(1)
+    spec = describe(config.env)
+    names = sorted({name for _, a, b in games for name in (a, b)})
+    players: list[Player] = [
+        ladder.build(n) if n in config.evaluation.ladder else opponent(spec, config, weights[n])
+        for n in names
+    ]
+    seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
+    seeds_ = [seed for seed, _, _ in games]
+    # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
+    searching = any(p.sees == GAME for p in players)
+    env_games = games_of(spec, len(games), "pettingzoo" if searching else config.env_backend)
+    return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+
+
+_play_chunk = ray.remote(num_cpus=1)(play_local)
+
+
+def play_games(
+    config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Play (seed, player_0, player_1) games in parallel Ray tasks; rewards [G, 2] and lengths [G]."""
+    if not games:
+        return np.zeros((0, 2), np.float32), np.zeros(0, np.int64)
+    ref = ray.put(weights)
+    # Chunks of at most CHUNK games, dealt out in turn so slow games (a search player's) spread evenly; they
+    # depend on the schedule alone, so results do not depend on the number of CPUs.
+    n = -(-len(games) // CHUNK)
+    chunks = [np.arange(k, len(games), n) for k in range(n)]
+    parts = ray.get([_play_chunk.remote(config, [games[i] for i in chunk], ref) for chunk in chunks])
+    rewards, lengths = np.zeros((len(games), 2), np.float32), np.zeros(len(games), np.int64)
+    for chunk, (r, length) in zip(chunks, parts, strict=True):
+        rewards[chunk], lengths[chunk] = r, length
+    return rewards, lengths

@@ -1,0 +1,202 @@
+"""One arm's rounds as plain Python: a state in, a round's plan out; its reports in, the next state out.
+
+The rules of an arm's training live here, with no Ray and no weights: each agent's target agent-steps for
+the round (a full batch, else the exact remainder of its training share), its progress through the share,
+the opponent of each of its game slots (drawn by the arm's interaction mode from the round's seeded RNG), the
+snapshots that join the agents' opponent pools, and the learning-curve points due at the round's end. Weights
+are named by `interaction.Key`, (agent, round): an agent's weights at the start of that round (`CURRENT`: of
+this round). The engine maps keys to weights on Ray, plays the plan and hands the reports back to `absorb`,
+which charges the ledger. Everything here follows from the config, the seed and the reports, so a round
+replayed after a fault or from a checkpoint is the same round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from swarm import budget, interaction, seeds
+from swarm.config import Experiment
+from swarm.interaction import Key, Record
+from swarm.ledger import Ledger
+from swarm.training.agent import RoundReport
+
+
+@dataclass(frozen=True)
+class Point:
+    """A learning-curve point: agent `agent`'s weights at the start of `round`, and the agent-steps it and its
+    arm had spent by then."""
+
+    agent: int
+    agent_steps: int
+    arm_agent_steps: int
+    round: int
+
+    @property
+    def key(self) -> Key:
+        return Key(self.agent, self.round)
+
+
+@dataclass(frozen=True)
+class State:
+    """An arm's training between rounds: all that decides its next plans, besides the ledger."""
+
+    round: int  # the next round to play
+    pools: tuple[tuple[int, ...], ...]  # each agent's snapshot rounds, oldest first
+    curve: tuple[Point, ...]
+    next_point: tuple[int, ...]  # each agent's next learning-curve point, counted in `curve_points`
+    results: Mapping[tuple[int, Key], Record] = field(default_factory=dict)  # (agent, opponent) -> its record
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """One agent's round: `target` agent-steps against `opponents[slot_opponent[s]]` in game slot s."""
+
+    target: int
+    progress: float  # share of its training budget spent so far, in [0, 1)
+    opponents: tuple[Key, ...]  # the round's distinct opponents, sorted
+    slot_opponent: tuple[int, ...]
+
+    @property
+    def slots(self) -> list[Key]:
+        """The opponent of every game slot."""
+        return [self.opponents[k] for k in self.slot_opponent]
+
+
+@dataclass(frozen=True)
+class Plan:
+    round: int
+    agents: dict[int, AgentPlan]  # the agents with budget left
+    pools: tuple[tuple[int, ...], ...]  # the pools the opponents were drawn from, this round's snapshots in
+    snapshots: tuple[Key, ...]  # current weights kept, before the round, as the snapshots that joined
+    curve: tuple[Point, ...]  # learning-curve points due at the round's end, of the weights it ends with
+
+    @property
+    def needed(self) -> set[Key]:
+        """Every opponent the round's games need."""
+        return {key for plan in self.agents.values() for key in plan.opponents}
+
+
+def ids(config: Experiment, arm: int) -> list[str]:
+    return config.arms[arm].agent_ids
+
+
+def training_share(config: Experiment, arm: int, ledger: Ledger, agent: str) -> int:
+    """What an agent may spend on training: its share less its charged selection reserve."""
+    return ledger.shares[agent] - config.selection_reserve(config.arms[arm])
+
+
+def spent(ledger: Ledger, agent: str) -> int:
+    return ledger.shares[agent] - ledger.remaining(agent)
+
+
+def start(config: Experiment, arm: int, ledger: Ledger) -> State:
+    """The state before round 0: empty pools and every agent's initial weights as its step-0 curve point."""
+    size = config.arms[arm].agents
+    state = State(0, ((),) * size, (), (0,) * size)
+    return _with_points(config, arm, state, ledger, _due(config, arm, state, ledger, [0] * size, 0))
+
+
+def plan(config: Experiment, arm: int, state: State, ledger: Ledger) -> Plan | None:
+    """The next round's plan; None once every agent has spent its training share."""
+    names, reserve = ids(config, arm), config.selection_reserve(config.arms[arm])
+    left = [ledger.remaining(a) - reserve for a in names]
+    targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
+    if not any(targets):
+        return None
+    pools, snapshots = state.pools, ()
+    if state.round % config.opponents.snapshot_every == 0:
+        keep = config.opponents.pool_size
+        pools = tuple((*pool, state.round)[-keep if keep else 0 :] for pool in state.pools)
+        snapshots = tuple(Key(i, state.round) for i in range(len(pools)))
+    settings = interaction.Settings(
+        config.ppo.envs, config.opponents.per_round, config.opponents.latest_share
+    )
+    drawn = interaction.pairings(
+        config.arms[arm].interaction,
+        interaction.Population(pools, state.results),
+        settings,
+        seeds.round_rng(config.seed, arm, state.round),
+    )
+    agents = {}
+    for i, slots in enumerate(drawn):
+        if targets[i]:
+            keys = tuple(sorted(set(slots)))
+            progress = 1 - left[i] / training_share(config, arm, ledger, names[i])
+            agents[i] = AgentPlan(targets[i], progress, keys, tuple(keys.index(key) for key in slots))
+    arm_spent = sum(spent(ledger, a) for a in names) + sum(targets)
+    after = [spent(ledger, a) + targets[i] for i, a in enumerate(names)]
+    due = _due(config, arm, state, ledger, after, arm_spent, state.round + 1)
+    return Plan(state.round, agents, pools, snapshots, due)
+
+
+def absorb(
+    config: Experiment, arm: int, state: State, plan: Plan, reports: Mapping[int, RoundReport], ledger: Ledger
+) -> tuple[State, list[dict]]:
+    """Charge the round's reports to the ledger; the next state and the round's training rows."""
+    names, name = ids(config, arm), config.arms[arm].name
+    if sorted(reports) != sorted(plan.agents):
+        raise ValueError(
+            f"round {plan.round} of arm {name!r}: reports of {sorted(reports)}, planned {plan.agents}"
+        )
+    for i in sorted(reports):
+        report = reports[i]
+        if report.agent_steps != plan.agents[i].target:
+            raise ValueError(
+                f"{names[i]} spent {report.agent_steps} agent_steps, planned {plan.agents[i].target}"
+            )
+        ledger.charge(name, names[i], plan.round, report.agent_steps, report.flops, report.core_seconds)
+    arm_spent = sum(spent(ledger, a) for a in names)
+    results = dict(state.results)
+    rows = []
+    for i in sorted(reports):
+        report = reports[i]
+        rows.append(
+            {
+                "arm": name,
+                "agent": names[i],
+                "round": plan.round,
+                "agent_steps": report.agent_steps,
+                "cum_agent_steps": ledger.spent[names[i]]["agent_steps"],
+                "arm_agent_steps": arm_spent,
+                **report.metrics,
+            }
+        )
+        for key, record in zip(plan.agents[i].opponents, report.records, strict=True):
+            results[i, key] = results.get((i, key), Record()) + record
+    after = State(plan.round + 1, plan.pools, state.curve, state.next_point, results)
+    return _with_points(config, arm, after, ledger, plan.curve), rows
+
+
+def wanted(state: State) -> set[Key]:
+    """The kept weights the state names: its pools' snapshots and its curve points."""
+    return {Key(i, r) for i, pool in enumerate(state.pools) for r in pool} | {p.key for p in state.curve}
+
+
+def _due(
+    config: Experiment,
+    arm: int,
+    state: State,
+    ledger: Ledger,
+    after: list[int],
+    arm_spent: int,
+    round_: int = 0,
+) -> tuple[Point, ...]:
+    """The curve points due once each agent has spent `after`: where its spend reaches the next of
+    `curve_points` even steps of its training share (the initial weights count as step 0)."""
+    points = config.evaluation.curve_points
+    due = []
+    for i, agent in enumerate(ids(config, arm)):
+        share = training_share(config, arm, ledger, agent)
+        if points and after[i] * points >= state.next_point[i] * share:
+            due.append(Point(i, after[i], arm_spent, round_))
+    return tuple(due)
+
+
+def _with_points(config: Experiment, arm: int, state: State, ledger: Ledger, due: tuple[Point, ...]) -> State:
+    """The state with the points `due` on its curve and each such agent's next point moved past them."""
+    points, next_point, names = config.evaluation.curve_points, list(state.next_point), ids(config, arm)
+    for point in due:
+        share = training_share(config, arm, ledger, names[point.agent])
+        next_point[point.agent] = int(point.agent_steps * points // share) + 1
+    return State(state.round, state.pools, (*state.curve, *due), tuple(next_point), state.results)

@@ -1,0 +1,139 @@
+"""An arm's round rules, without Ray: driven to the end with made-up round reports in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from swarm import budget, config
+from swarm.interaction import CURRENT, Key, Record
+from swarm.ledger import Ledger
+from swarm.training import arm as core
+from swarm.training.agent import RoundReport
+
+
+def ledger_of(cfg: config.Experiment, a: int) -> Ledger:
+    spec = cfg.arms[a]
+    return Ledger(dict(zip(spec.agent_ids, budget.split(cfg.budget.total, spec.agents), strict=True)))
+
+
+def report(plan: core.AgentPlan) -> RoundReport:
+    """What a host would report: the planned agent-steps, one game won against each opponent."""
+    return RoundReport(
+        plan.target, 10 * plan.target, 0.0, {"score": 1.0}, [Record(1, 1.0)] * len(plan.opponents)
+    )
+
+
+def drive(cfg: config.Experiment, a: int) -> tuple[list[core.Plan], core.State, Ledger, list[dict]]:
+    """Every round of arm `a` from start to end: its plans, its last state, its ledger and its rows."""
+    ledger = ledger_of(cfg, a)
+    state, plans, rows = core.start(cfg, a, ledger), [], []
+    while (plan := core.plan(cfg, a, state, ledger)) is not None:
+        plans.append(plan)
+        state, new_rows = core.absorb(
+            cfg, a, state, plan, {i: report(p) for i, p in plan.agents.items()}, ledger
+        )
+        rows += new_rows
+    return plans, state, ledger, rows
+
+
+@pytest.fixture
+def uneven(make_config) -> config.Experiment:
+    """Shares of 513 and 512 over batches of 256: every agent's last round is a remainder of 1 or 0."""
+    return config.parse(make_config(budget={"unit": "agent_steps", "total": 2050}))
+
+
+@pytest.mark.parametrize("a", [0, 1, 2], ids=["single", "independent", "swarm"])
+def test_an_arm_spends_exactly_every_share_and_never_more(uneven, a):
+    plans, state, ledger, rows = drive(uneven, a)
+    assert all(ledger.remaining(agent) == 0 for agent in ledger.shares)
+    assert sum(row["agent_steps"] for row in rows) == 2050 == sum(r["agent_steps"] for r in ledger.rows)
+    assert all(0 < p.target <= uneven.ppo.rollout_steps for plan in plans for p in plan.agents.values())
+    if a:  # 513, 513, 512, 512: two agents play a last round of one agent-step, alone
+        assert {i: p.target for i, p in plans[-1].agents.items()} == {0: 1, 1: 1}
+    assert state.round == len(plans) and core.plan(uneven, a, state, ledger) is None
+    assert all(0 <= p.progress < 1 for plan in plans for p in plan.agents.values())
+
+
+def test_pools_keep_the_last_pool_size_snapshots_every_snapshot_every_rounds(make_config):
+    cfg = config.parse(make_config(opponents={"snapshot_every": 2, "pool_size": 2}))
+    plans, state, _, _ = drive(cfg, 0)  # 8 rounds
+    for plan in plans:
+        taken = [r for r in range(plan.round + 1) if r % 2 == 0]
+        assert plan.pools == (tuple(taken[-2:]),)
+        assert plan.snapshots == ((Key(0, plan.round),) if plan.round % 2 == 0 else ())
+    assert state.pools == ((4, 6),) and core.wanted(state) >= {Key(0, 4), Key(0, 6)}
+    assert Key(0, 2) not in core.wanted(state) - {p.key for p in state.curve}
+
+
+def test_unbounded_pools_keep_every_snapshot(make_config):
+    cfg = config.parse(make_config(opponents={"snapshot_every": 3, "pool_size": None}))
+    _, state, _, _ = drive(cfg, 0)
+    assert state.pools == ((0, 3, 6),)
+
+
+def test_curve_points_at_even_steps_of_the_share_from_step_0(make_config):
+    cfg = config.parse(make_config())  # 4 points a share: the single agent's 2048 in batches of 256
+    _, state, _, _ = drive(cfg, 0)
+    assert [p.agent_steps for p in state.curve] == [0, 512, 1024, 1536, 2048]
+    assert [p.round for p in state.curve] == [0, 2, 4, 6, 8]  # the weights at the start of that round
+    assert all(p.arm_agent_steps == p.agent_steps for p in state.curve)
+    _, swarm, _, _ = drive(cfg, 2)  # shares of 512: a point every 128, taken at round ends every 256
+    assert [p.agent_steps for p in swarm.curve if p.agent == 0] == [0, 256, 512]
+    assert [p.arm_agent_steps for p in swarm.curve if p.agent == 0] == [0, 1024, 2048]
+
+
+def test_no_curve_points_when_none_are_asked_for(make_config):
+    cfg = config.parse(make_config(evaluation={**make_config()["evaluation"], "curve_points": 0}))
+    assert drive(cfg, 0)[1].curve == ()
+
+
+def test_the_plan_is_reproducible_from_the_seed(make_config):
+    cfg = config.parse(make_config())
+    assert drive(cfg, 2)[0] == drive(cfg, 2)[0]
+    other = config.parse(make_config(seed=1))
+    assert [p.agents for p in drive(cfg, 2)[0]] != [p.agents for p in drive(other, 2)[0]]
+
+
+def test_slots_are_the_drawn_opponents_and_modes_keep_to_their_rules(make_config):
+    cfg = config.parse(make_config())
+    for a, meets_others in ((1, False), (2, True)):
+        for plan in drive(cfg, a)[0]:
+            for i, p in plan.agents.items():
+                assert len(p.slots) == cfg.ppo.envs and sorted(set(p.slots)) == list(p.opponents)
+                assert all((key.agent != i) == meets_others for key in p.opponents)
+                assert all(key.round == CURRENT or key.round in plan.pools[key.agent] for key in p.opponents)
+
+
+def test_results_add_up_per_agent_and_opponent(make_config):
+    cfg = config.parse(make_config())
+    plans, state, _, _ = drive(cfg, 2)
+    expected: dict[tuple[int, Key], int] = {}
+    for plan in plans:
+        for i, p in plan.agents.items():
+            for key in p.opponents:
+                expected[i, key] = expected.get((i, key), 0) + 1
+    assert {k: r.games for k, r in state.results.items()} == expected
+    assert all(r.score == r.games for r in state.results.values())
+
+
+def test_charged_selection_reserve_is_held_back(make_config):
+    evaluation = {**make_config()["evaluation"], "charge_selection": True, "max_game_length": 42}
+    cfg = config.parse(make_config(budget={"unit": "agent_steps", "total": 4096}, evaluation=evaluation))
+    reserve = cfg.selection_reserve(cfg.arms[2])
+    assert reserve == 3 * 4 * 21
+    _, state, ledger, _ = drive(cfg, 2)
+    assert all(ledger.remaining(agent) == reserve for agent in ledger.shares)
+    assert state.curve[-1].agent_steps == 1024 - reserve  # the training share's end is its last point
+    assert drive(cfg, 0)[2].remaining("single/0") == 0  # one agent plays no selection games
+
+
+def test_a_report_of_other_than_the_plan_is_refused(make_config):
+    cfg = config.parse(make_config())
+    ledger = ledger_of(cfg, 0)
+    state = core.start(cfg, 0, ledger)
+    plan = core.plan(cfg, 0, state, ledger)
+    short = RoundReport(255, 0, 0.0, {}, [Record()] * len(plan.agents[0].opponents))
+    with pytest.raises(ValueError, match="spent 255 agent_steps, planned 256"):
+        core.absorb(cfg, 0, state, plan, {0: short}, ledger)
+    with pytest.raises(ValueError, match="reports of"):
+        core.absorb(cfg, 0, state, plan, {}, ledger)

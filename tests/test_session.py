@@ -1,0 +1,51 @@
+"""A local Ray session exposes nothing beyond loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+import ray
+
+from swarm import engine
+
+LISTEN = "0A"
+
+
+def listening() -> set[tuple[str, int]]:
+    """(address, port) of every listening TCP socket on this machine, from /proc/net/tcp{,6}."""
+    sockets = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != LISTEN:
+                continue
+            hex_ip, hex_port = local.split(":")
+            raw = bytes.fromhex(hex_ip)
+            # the kernel prints each 32-bit word of the address in host (little-endian) order
+            packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            sockets.add((str(ipaddress.ip_address(packed)), int(hex_port, 16)))
+    return sockets
+
+
+def is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_loopback or (ip.version == 6 and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net")
+def test_local_session_listens_on_loopback_only():
+    before = listening()
+    with engine.session(None, 2) as cpus:
+        assert cpus == 2
+
+        @ray.remote
+        def ping() -> int:
+            return 1
+
+        assert ray.get(ping.remote()) == 1  # a worker process is up, with its own server
+        opened = listening() - before
+    assert opened, "a running Ray must listen somewhere"
+    exposed = sorted(address for address, _ in opened if not is_loopback(address))
+    assert not exposed, f"Ray listens beyond loopback: {exposed}"
