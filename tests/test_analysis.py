@@ -35,7 +35,7 @@ def close_figures():
 def test_every_frame_carries_the_config_columns(one, top):
     cfg = analysis.load_run(top).config
     arms = {a["name"]: a for a in cfg["arms"]}
-    for name in (*analysis.TABLES, "curve"):
+    for name in analysis.TABLES:
         frame = getattr(one, name)
         assert list(frame.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS, name
         assert set(frame.run) <= {"seed-0"} and set(frame.seed) <= {0}
@@ -57,18 +57,11 @@ def test_arm_agent_steps_end_at_the_arms_spend(one):
         assert steps.is_monotonic_increasing and steps.iloc[-1] == spent[arm]
 
 
-def test_a_run_without_curve_or_arm_steps_loads(top, one, tmp_path):
-    old = tmp_path / "old"
-    shutil.copytree(top / "seed-0", old, ignore=shutil.ignore_patterns("checkpoints", "curve.parquet"))
-    training = pd.read_parquet(old / "training.parquet")
-    training.drop(columns="arm_agent_steps", errors="ignore").to_parquet(old / "training.parquet")
-    run = analysis.load_run(old)
-    assert run.curve.empty and list(run.curve.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS
-    pd.testing.assert_series_equal(
-        run.training.arm_agent_steps.astype(int), one.training.arm_agent_steps.astype(int), check_names=False
-    )
-    fig = analysis.plot_learning_curves(run.training, run.curve)
-    assert "no curve.parquet" in fig.axes[1].texts[0].get_text()
+def test_a_missing_table_is_named(top, tmp_path):
+    seed = tmp_path / "seed"
+    shutil.copytree(top / "seed-0", seed, ignore=shutil.ignore_patterns("checkpoints", "curve.parquet"))
+    with pytest.raises(FileNotFoundError, match=r"curve\.parquet: missing"):
+        analysis.load_run(seed)
 
 
 def test_multi_seed_run_stacks_every_seed(top, one):

@@ -21,8 +21,7 @@ from swarm.results import rundir
 from swarm.results.records import SeedSummary, Summary
 from swarm.results.rundir import RunDir, SweepDir
 
-TABLES = ("ledger", "training", "matches", "ratings", "pairs")  # as named by RunDir
-CURVE_COLUMNS = ["arm", "agent", "checkpoint", "agent_steps", "arm_agent_steps", "opponent", "games", "score"]
+TABLES = ("ledger", "training", "matches", "ratings", "pairs", "curve")  # as named by RunDir
 LADDER = "ladder"  # the arm of reference players in ratings and pairs
 
 
@@ -35,7 +34,7 @@ class Run:
     matches: pd.DataFrame
     ratings: pd.DataFrame
     pairs: pd.DataFrame  # each pair's record over the held-out games
-    curve: pd.DataFrame  # scores against random at checkpoints; empty for runs written before it existed
+    curve: pd.DataFrame  # scores against random at checkpoints
     per_seed: pd.DataFrame  # one row per seed and compared arm; empty for single-seed runs
     summaries: dict[str, Summary]  # run -> its top summary (the verdict over seeds for a multi-seed run)
     configs: dict[str, dict]  # run -> its top config.yaml
@@ -71,7 +70,7 @@ def load_run(path: str | Path) -> Run:
         seed_dirs = [run.seed(s) for s in config["seeds"] if run.seed(s).finished]
         per_seed = _with_config(pd.read_parquet(_need(run.per_seed)), name, config)
     seeds = [_load_seed(d, name) for d in seed_dirs]
-    frames = {table: _stack([s[0][table] for s in seeds]) for table in (*TABLES, "curve")}
+    frames = {table: _stack([s[0][table] for s in seeds]) for table in TABLES}
     return Run(
         **frames,
         per_seed=per_seed,
@@ -84,7 +83,7 @@ def load_run(path: str | Path) -> Run:
 def load_runs(paths: Sequence[str | Path]) -> Run:
     """Several run directories stacked; the `run` column (the directory's name) tells them apart."""
     runs = [load_run(p) for p in paths]
-    frames = {name: _stack([getattr(r, name) for r in runs]) for name in (*TABLES, "curve", "per_seed")}
+    frames = {name: _stack([getattr(r, name) for r in runs]) for name in (*TABLES, "per_seed")}
     return Run(
         **frames,
         summaries={k: v for r in runs for k, v in r.summaries.items()},
@@ -104,10 +103,6 @@ def _load_seed(run: RunDir, name: str) -> tuple[dict[str, pd.DataFrame], SeedSum
     rundir.check(run)
     config = _read_yaml(run.config)
     frames = {table: pd.read_parquet(_need(getattr(run, table))) for table in TABLES}
-    frames["curve"] = (
-        pd.read_parquet(run.curve) if run.curve.is_file() else pd.DataFrame(columns=CURVE_COLUMNS)
-    )
-    frames["training"] = _with_arm_steps(frames["training"], frames["ledger"])
     frames["matches"] = frames["matches"].rename(columns={"seed": "game_seed"})
     frames["pairs"]["arm"] = frames["pairs"].player.map(arm_of)
     rank = {"held_out": 0, "all": 1} | _player_order(config)
@@ -115,15 +110,6 @@ def _load_seed(run: RunDir, name: str) -> tuple[dict[str, pd.DataFrame], SeedSum
     frames["pairs"] = frames["pairs"].sort_values(["player", "opponent"], key=lambda c: c.map(rank))
     frames = {table: _with_config(frame, name, config) for table, frame in frames.items()}
     return frames, rundir.read_seed_summary(run)
-
-
-def _with_arm_steps(training: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
-    """Add the arm's total agent-steps after each round, from the ledger, to runs that did not record it."""
-    if "arm_agent_steps" in training.columns:
-        return training
-    rounds = ledger[ledger.stage == "training"].groupby(["arm", "round"]).agent_steps.sum()
-    spent = rounds.groupby(level="arm").cumsum().rename("arm_agent_steps").reset_index()
-    return training.merge(spent, on=["arm", "round"], how="left")
 
 
 def _with_config(frame: pd.DataFrame, run: str, config: dict) -> pd.DataFrame:
