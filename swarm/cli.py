@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from swarm import budget, config
+from swarm.results import rundir
+from swarm.results.rundir import RunDir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sweep":
             return _sweep(args, console)
         return _run(args, console)
-    except config.ConfigError as exc:
+    except (config.ConfigError, rundir.FormatError) as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
         return 2
 
@@ -101,7 +103,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 def _saved_config(run_dir: Path) -> dict:
     """The budget file a run saved in its directory, without the provenance swarm added to it."""
-    data = config.read_mapping(run_dir / "config.yaml", "the directory of a swarm run (it holds config.yaml)")
+    data = config.read_mapping(RunDir(run_dir).config, "the directory of a swarm run (it holds config.yaml)")
     data.pop("provenance", None)
     if data.get("seeds") is not None:  # the resolved file spells out the default seed beside the list
         data.pop("seed", None)
@@ -115,7 +117,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     if storage.is_uri(args.run_dir):
         run_dir = storage.staging(args.run_dir)
         storage.download(args.run_dir, run_dir)
-    if not (run_dir / "summary.json").is_file():
+    if not RunDir(run_dir).finished:
         raise config.ConfigError(
             f"report: {args.run_dir} has no summary.json; give the directory of a finished run"
         )
@@ -127,9 +129,10 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 
 def _sweep(args: argparse.Namespace, console: Console) -> int:
     from swarm import report, sweep
+    from swarm.engine import sweeps
 
     grid = sweep.load(args.file)  # every cell validated here, before Ray starts
-    sweep_dir = sweep.run(
+    sweep_dir = sweeps.run(
         grid, Path(args.out), args.address, say=lambda line: console.print(line, highlight=False)
     )
     console.print(f"sweep directory: {sweep_dir}", highlight=False)
@@ -165,8 +168,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         if storage.is_uri(args.run_dir):
             remote, run_dir = args.run_dir, storage.staging(args.run_dir)
             storage.download(remote, run_dir)
-        cfg = config.parse(_saved_config(run_dir), source=str(run_dir / "config.yaml"))
-        if (run_dir / "summary.json").is_file():  # written last, for one seed or for all
+        cfg = config.parse(_saved_config(run_dir), source=str(RunDir(run_dir).config))
+        if rundir.check(RunDir(run_dir)).finished:
             console.print(f"{args.run_dir} is finished: nothing to resume", highlight=False)
             return 0
     else:
@@ -177,11 +180,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             parent = storage.staging(args.out)
     import pandas as pd
 
-    from swarm import experiment, report, rundir  # ray and torch: once the file is good
+    from swarm import experiment, report  # ray and torch: once the file is good
     from swarm.evaluation import aggregate, summary
 
     if parent is not None:
-        run_dir = rundir.create(parent, cfg.name)
+        run_dir = rundir.create(parent, cfg.name).path
         remote = storage.join(args.out, run_dir.name) if storage.is_uri(args.out) else None
 
     def publish() -> None:
@@ -225,7 +228,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             )
             return 130
     if several:
-        aggregate.render(result, pd.read_parquet(run_dir / "per_seed.parquet"), console)
+        aggregate.render(result, pd.read_parquet(RunDir(run_dir).per_seed), console)
     else:
         summary.render(result, console)
     console.print(f"run directory: {remote or run_dir}", highlight=False)

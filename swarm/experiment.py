@@ -3,7 +3,8 @@
 The config is already validated (`config.load`) before this runs, so no compute is spent on a bad file.
 Tables are written as soon as they are final, so a later failure loses nothing already finished. With
 `seeds: [...]` every seed is a whole run in `seed-<s>/`, and the verdict over seeds goes beside them; a
-seed whose summary.json exists is not run again, so re-running into the same directory resumes.
+seed whose summary.json exists is not run again, so re-running into the same directory resumes. Where each
+file goes is `swarm.results.rundir`'s business.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from swarm import engine, envs, rundir, seeds
+from swarm import engine, envs, seeds
 from swarm.config import Experiment
 from swarm.evaluation import aggregate, evaluate, ratings, summary
 from swarm.ledger import Ledger
 from swarm.players.network import forward_flops
+from swarm.results import records, rundir
+from swarm.results.rundir import RunDir
+from swarm.weights import save_weights
 
 OnRound = Callable[[int, str, float], None]  # seed, arm, agent-steps spent
 Say = Callable[[str], None]  # one line of progress for the user
@@ -33,63 +37,43 @@ def run(
     run_dir: Path | None = None,
     say: Say = lambda _: None,
     after_seed: Callable[[], None] = lambda: None,
-) -> tuple[Path, dict]:
+) -> tuple[Path, records.Summary]:
     """Run every seed; returns the run directory and its summary (the over-seed one for several seeds).
     `after_seed` runs once each seed's files are written (the CLI mirrors them to shared storage)."""
-    run_dir = run_dir or rundir.create(out, config.name)
-    rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
+    run = rundir.start(RunDir(run_dir)) if run_dir else rundir.create(out, config.name)
+    rundir.write_yaml(rundir.resolved_config(config), run.config)
     with engine.session(address, config.resources.cpus) as cpus:
         if config.seeds is None:
-            result = run_seed(config, run_dir, cpus, on_round, say)
+            result = run_seed(config, run.path, cpus, on_round, say)
             after_seed()
-            return run_dir, result
+            return run.path, result
         for seed in config.seeds:
-            seed_dir = run_dir / f"seed-{seed}"
-            if not (seed_dir / "summary.json").exists():
-                run_seed(config.for_seed(seed), seed_dir, cpus, on_round, say)
+            if not run.seed(seed).finished:
+                run_seed(config.for_seed(seed), run.seed(seed).path, cpus, on_round, say)
                 after_seed()
-    return run_dir, aggregate_seeds(config, run_dir)
-
-
-def aggregate_seeds(config: Experiment, run_dir: Path) -> dict:
-    """The verdict over seeds, from every finished seed-<s>/summary.json (a sweep calls it once a cell's
-    seeds, run as separate Ray tasks, are all done); writes per_seed.parquet and summary.json."""
-    summaries = [rundir.read_json(run_dir / f"seed-{s}" / "summary.json") for s in config.seeds]
-    frame = aggregate.per_seed(summaries)
-    ev = config.evaluation
-    result = {
-        "name": config.name,
-        "env": config.env,
-        "seeds": config.seeds,
-        "confidence": ev.confidence,
-        "verdicts": aggregate.over_seeds(
-            frame, ev.confidence, ev.bootstrap, seeds.over_seeds_rng(config.seeds)
-        ),
-    }
-    rundir.write_parquet(frame, run_dir / "per_seed.parquet")
-    rundir.write_json(result, run_dir / "summary.json")
-    return result
+    return run.path, aggregate.write(config, run)
 
 
 def run_seed(
     config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None, say: Say = lambda _: None
-) -> dict:
+) -> records.SeedSummary:
     started = time.time()
-    rundir.write_yaml(rundir.resolved_config(config), run_dir / "config.yaml")
+    run = rundir.start(RunDir(run_dir))
+    rundir.write_yaml(rundir.resolved_config(config), run.config)
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
-    trained = engine.train(config, cpus, progress, store=run_dir / "checkpoints" / "train")
+    trained = engine.train(config, cpus, progress, store=run.train_checkpoints)
     for agent, weights in trained.weights.items():
-        rundir.save_weights(weights, run_dir / "checkpoints" / "final" / f"{agent.replace('/', '-')}.pt")
-    rundir.write_parquet(pd.DataFrame(trained.rows), run_dir / "training.parquet")
+        save_weights(weights, run.weights(agent))
+    rundir.write_parquet(pd.DataFrame(trained.rows), run.training)
     say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
     evaluation = evaluate.run(config, lambda games: engine.play_games(config, games, trained.weights))
     curve_matches, curve = learning_curve(config, trained.curve)
-    rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run_dir / "matches.parquet")
-    rundir.write_parquet(curve, run_dir / "curve.parquet")
+    rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)
+    rundir.write_parquet(curve, run.curve)
     spend = selection_spend(config, evaluation.matches)
     if config.evaluation.charge_selection:
         charge_selection(trained.ledger, spend)
-    rundir.write_parquet(trained.ledger.frame(), run_dir / "ledger.parquet")
+    rundir.write_parquet(trained.ledger.frame(), run.ledger)
 
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     ev = config.evaluation
@@ -99,17 +83,17 @@ def run_seed(
     every = ratings.fit_matches(
         evaluation.matches, "random", ev.confidence, ev.bootstrap, rng=seeds.bootstrap_rng(config.seed)
     )
-    rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run_dir / "ratings.parquet")
-    rundir.write_parquet(ratings.crossplay(held_out), run_dir / "crossplay.parquet")
+    rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run.ratings)
+    rundir.write_parquet(ratings.crossplay(held_out), run.pairs)
     spent = trained.ledger.totals_by_arm()
     training = {
-        arm: {"wall_seconds": trained.wall_seconds[arm], "nodes": sorted(set(trained.nodes[arm]))}
+        arm: records.Training(trained.wall_seconds[arm], tuple(sorted(set(trained.nodes[arm]))))
         for arm in trained.wall_seconds
     }
     result = summary.build(
         config, spent, evaluation, rated, selection_cost(spend), time.time() - started, training
     )
-    rundir.write_json(result, run_dir / "summary.json")
+    rundir.write_summary(result, run)
     return result
 
 

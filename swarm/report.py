@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from swarm import analysis
+from swarm.results import rundir
+from swarm.results.rundir import Directory
 
 DPI = 110
 
@@ -60,14 +60,16 @@ def write(run_dir: str | Path) -> Path:
     return publish(blocks(run, run_dir.name), run_dir)
 
 
-def publish(report: list[Block], directory: Path) -> Path:
-    """figures/*.png, report.md and report.html into `directory`; returns the path of report.html."""
+def publish(report: list[Block], path: Path) -> Path:
+    """figures/*.png, report.md and report.html into the run or sweep directory `path`; returns the path of
+    report.html."""
+    directory = Directory(path)
     for block in report:
         if isinstance(block, Picture):
-            _write(directory / "figures" / f"{block.name}.png", block.png)
-    _write(directory / "report.md", markdown(report).encode())
-    _write(directory / "report.html", page(report, directory.name).encode())
-    return directory / "report.html"
+            rundir.write_bytes(block.png, directory.figure(block.name))
+    rundir.write_bytes(markdown(report).encode(), directory.report_md)
+    rundir.write_bytes(page(report, path.name).encode(), directory.report_html)
+    return directory.report_html
 
 
 def blocks(run: analysis.Run, name: str) -> list[Block]:
@@ -76,7 +78,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
     seeds = sorted(seed for _, seed in run.seed_summaries)
     scope = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})" if run.multi_seed else f"seed {seeds[0]}"
     report: list[Block] = [
-        Heading(1, f"{summary['name']} on {summary['env']}"),
+        Heading(1, f"{summary.name} on {summary.env}"),
         Text(
             f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} agent-steps."
         ),
@@ -131,7 +133,7 @@ def figures(run: analysis.Run) -> list[Picture]:
             "crossplay",
             "Held-out cross-play: the score of each row player against each column player, ladder included.",
             (9, 8),
-            lambda fig: analysis.plot_crossplay(run.crossplay, fig.subplots()),
+            lambda fig: analysis.plot_crossplay(run.pairs, fig.subplots()),
         ),
         (
             "winners_curse",
@@ -294,16 +296,3 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 </body>
 </html>
 """
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically, as every file of a run directory: a temp file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

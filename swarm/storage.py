@@ -2,12 +2,12 @@
 
 `--out` may be a URI that pyarrow.fs understands (s3://bucket/prefix, gs://..., hdfs://..., file:///abs/path)
 or, when fsspec is installed, any fsspec protocol (memory://, ...), so every node of a Ray cluster can read
-the results. The run itself writes to local disk as always (`swarm.rundir`); `upload` then copies each file
-that is new or changed since its last upload, oldest first: the order the run wrote them, so a remote copy
-cut short never holds a checkpoint that names files it lacks. Each file lands whole: on filesystems that
-rename (local, HDFS) it is written to a temporary name and moved; on object stores (S3, GCS, Azure) a put is
-atomic per object already, and a "move" would be a copy, so it is written in place. Files are never deleted
-from the remote. `download` brings a run back for `swarm resume` or `swarm report`.
+the results. The run itself writes to local disk as always (`swarm.results.rundir`); `upload` then copies
+each file that is new or changed since its last upload, oldest first: the order the run wrote them, so a
+remote copy cut short never holds a checkpoint that names files it lacks. Each file lands whole: on
+filesystems that rename (local, HDFS) it is written to a temporary name and moved; on object stores (S3, GCS,
+Azure) a put is atomic per object already, and a "move" would be a copy, so it is written in place. Files
+are never deleted from the remote. `download` brings a run back for `swarm resume` or `swarm report`.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def _copy(src_fs: pafs.FileSystem, src: str, dst_fs: pafs.FileSystem, dst: str, 
 
 
 def _temporary(name: str) -> bool:
-    """A write in flight, by `swarm.rundir` or by `_copy`: never copied."""
+    """A write in flight, by `swarm.results.rundir` or by `_copy`: never copied."""
     return name.startswith(".") and name.endswith(".tmp")
 
 

@@ -5,29 +5,30 @@ baseline) and `swarm` (N agents, each on B / N). The N = 1 cell pits single agai
 single, the null point of the gap-vs-N curve. Each cell is a normal run directory under
 `<out>/<name>/cells/N<n>-B<b>/`, and `sweep.parquet` beside them holds every finished cell's verdict rows.
 
-Every seed of every cell runs as a Ray task in one Ray session, as many at once as `sweep.cpus_per_cell`
-allows, the largest budgets first (the longest tasks first shortens a parallel sweep). A seed or cell whose
-summary.json exists is not run again, so re-running the same file resumes.
+Every seed of every cell runs as a Ray task in one Ray session (`swarm.engine.sweeps.run`), as many at once
+as `sweep.cpus_per_cell` allows, the largest budgets first (the longest tasks first shortens a parallel
+sweep). A seed or cell whose summary.json exists is not run again, so re-running the same file resumes. This
+module is the sweep without Ray: its file, its cells, what is left to run, and its table.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
-import ray
 import yaml
 from pydantic import Field, ValidationError, create_model
-from ray.exceptions import RayError
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from swarm import budget, config, engine, experiment, rundir
+from swarm import budget, config
 from swarm.config import ConfigError, Experiment, Strict
 from swarm.evaluation import aggregate
-from swarm.experiment import Say
+from swarm.results import rundir
+from swarm.results.rundir import SweepDir
+
+Say = Callable[[str], None]  # one line of progress for the user
 
 COLUMNS = ["n", "budget", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
 EXECUTION = ("resources", "cpus_per_cell")  # how a sweep runs, not what it computes: may change on resume
@@ -187,31 +188,19 @@ def check_grid(sweep: Sweep, source: str) -> None:
             )
 
 
-# Running: one Ray session, every seed of every cell a Ray task
+# Running: what a run of the sweep does around its Ray tasks (those are `swarm.engine.sweeps`)
 
 
-def run(sweep: Sweep, out: Path, address: str | None = None, say: Say = lambda _: None) -> Path:
-    """Run every cell not yet finished, write sweep.parquet, and return the sweep directory."""
-    sweep_dir = (out / sweep.name).resolve()
-    claim(sweep, sweep_dir)
-    cells = sweep.cells
-    todo = pending(sweep, sweep_dir)
-    finished = [name for name in cells if (sweep_dir / "cells" / name / "summary.json").exists()]
-    say(
-        f"sweep {sweep.name}: {len(cells)} cells x {len(sweep.run_seeds)} seed(s), "
-        f"{agent_steps(sweep):,} training agent_steps in all; {len(finished)} cells finished, "
-        f"{len(todo)} seed runs to go, in {sweep_dir}"
-    )
-    if len(finished) < len(cells):
-        with engine.session(address, sweep.resources.cpus) as cpus:
-            _run_all(sweep, sweep_dir, todo, cpus, say)
-    write_table(sweep, sweep_dir)
-    return sweep_dir
+def open_dir(sweep: Sweep, out: Path) -> SweepDir:
+    """The sweep's directory, made or checked: its format, and sweep.yaml saying it is this sweep."""
+    directory = rundir.start(SweepDir((out / sweep.name).resolve()))
+    claim(sweep, directory)
+    return directory
 
 
-def claim(sweep: Sweep, sweep_dir: Path) -> None:
+def claim(sweep: Sweep, directory: SweepDir) -> None:
     """Write sweep.yaml, or check that the one already there is this sweep: a directory holds one sweep."""
-    path = sweep_dir / "sweep.yaml"
+    path = directory.config
     resolved = sweep.model_dump(mode="json")
     if path.exists():
         differ = _differences(yaml.safe_load(path.read_text()), resolved)
@@ -239,105 +228,63 @@ def _differences(old: dict, new: dict) -> list[str]:
     return fields
 
 
-def pending(sweep: Sweep, sweep_dir: Path) -> list[tuple[str, Experiment, Path]]:
+def finished(sweep: Sweep, directory: SweepDir) -> list[str]:
+    return [name for name in sweep.cells if directory.cell(name).finished]
+
+
+def pending(sweep: Sweep, directory: SweepDir) -> list[tuple[str, Experiment, Path]]:
     """(cell, one seed's experiment, its run directory) for every seed run not yet finished, the largest
     budgets first."""
     runs = []
     for name, cell in sorted(sweep.cells.items(), key=lambda item: -item[1].budget.total):
-        cell_dir = sweep_dir / "cells" / name
-        if (cell_dir / "summary.json").exists():
+        run = directory.cell(name)
+        if run.finished:
             continue
         if cell.seeds is None:
-            runs.append((name, cell, cell_dir))
+            runs.append((name, cell, run.path))
             continue
         for seed in cell.seeds:
-            if not (cell_dir / f"seed-{seed}" / "summary.json").exists():
-                runs.append((name, cell.for_seed(seed), cell_dir / f"seed-{seed}"))
+            if not run.seed(seed).finished:
+                runs.append((name, cell.for_seed(seed), run.seed(seed).path))
     return runs
 
 
-@ray.remote(num_cpus=0)
-def _run_seed(cell: Experiment, run_dir: Path, cpus: int) -> None:
-    """One seed of one cell. It drives its own actors and evaluation tasks, so it holds no CPU itself:
-    a task holding CPUs while its actors wait for them would deadlock a small machine."""
-    experiment.run_seed(cell, run_dir, cpus)
-
-
-def _run_all(
-    sweep: Sweep, sweep_dir: Path, todo: list[tuple[str, Experiment, Path]], cpus: int, say: Say
-) -> None:
-    """Keep Ray CPUs // cpus_per_cell seed runs going; finish each cell once its last seed is done.
-
-    Seed runs are pinned to this node so every run directory is written where the sweep directory is; their
-    actors and evaluation tasks still spread over the cluster. After a failure no new run starts, the
-    running ones finish (their compute is kept), and the first error is raised."""
-    per_run = sweep.sweep.cpus_per_cell or cpus
-    if per_run > cpus:
-        raise ConfigError(
-            f"sweep.cpus_per_cell: {per_run} exceeds the {cpus} CPUs Ray offers; lower it or set it to null"
-        )
-    cells = sweep.cells
+def prepare(sweep: Sweep, directory: SweepDir, todo: list[tuple[str, Experiment, Path]], say: Say) -> None:
+    """Before the seed runs: the config of every multi-seed cell with seeds to go, and the verdict of every
+    cell whose seeds all finished before an interruption."""
     left = Counter(name for name, _, _ in todo)
-    for name, cell in cells.items():
+    for name, cell in sweep.cells.items():
+        run = directory.cell(name)
         if cell.seeds is not None and left[name]:
-            rundir.write_yaml(rundir.resolved_config(cell), sweep_dir / "cells" / name / "config.yaml")
-        elif not left[name] and not (sweep_dir / "cells" / name / "summary.json").exists():
-            finish(sweep, sweep_dir, name, cell, say)  # every seed done before an interruption
-    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-    waiting, running, failed = list(todo), {}, []
-    while waiting or running:
-        while waiting and not failed and len(running) < cpus // per_run:
-            name, cell, run_dir = waiting.pop(0)
-            ref = _run_seed.options(scheduling_strategy=here).remote(cell, run_dir, per_run)
-            running[ref] = (name, cell.seed, time.time())
-        if not running:
-            break
-        [ref], _ = ray.wait(list(running), num_returns=1)
-        name, seed, started = running.pop(ref)
-        try:
-            ray.get(ref)
-        except RayError as exc:
-            failed.append(exc)
-            say(f"cell {name} seed {seed}: failed; no new runs start, the running ones finish")
-            continue
-        say(f"cell {name} seed {seed}: done in {_minutes(time.time() - started)}")
-        left[name] -= 1
-        if not left[name]:
-            finish(sweep, sweep_dir, name, cells[name], say)
-    if failed:
-        raise RuntimeError(
-            f"sweep {sweep.name}: {len(failed)} seed run(s) failed; fix and re-run to resume"
-        ) from failed[0]
+            rundir.write_yaml(rundir.resolved_config(cell), rundir.start(run).config)
+        elif not left[name] and not run.finished:
+            finish(sweep, directory, name, cell, say)
 
 
-def finish(sweep: Sweep, sweep_dir: Path, name: str, cell: Experiment, say: Say) -> None:
+def finish(sweep: Sweep, directory: SweepDir, name: str, cell: Experiment, say: Say) -> None:
     """A cell whose every seed is done: its verdict over seeds (with several), then the sweep table."""
-    cell_dir = sweep_dir / "cells" / name
+    run = directory.cell(name)
     if cell.seeds is not None:
-        experiment.aggregate_seeds(cell, cell_dir)
-    write_table(sweep, sweep_dir)
-    for v in rundir.read_json(cell_dir / "summary.json")["verdicts"]:
-        say(f"cell {name}: {v['verdict']}")
-
-
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+        aggregate.write(cell, run)
+    write_table(sweep, directory)
+    for v in rundir.read_summary(run).verdicts:
+        say(f"cell {name}: {v.verdict}")
 
 
 # The table
 
 
-def table(sweep: Sweep, sweep_dir: Path) -> pd.DataFrame:
+def table(sweep: Sweep, directory: SweepDir) -> pd.DataFrame:
     """One row per finished cell, seed and compared arm: the per-seed verdict columns of
     `aggregate.per_seed`, with the cell's verdict (over its seeds, with several) beside them."""
     frames = []
     for name, cell in sweep.cells.items():
-        cell_dir = sweep_dir / "cells" / name
-        if not (cell_dir / "summary.json").exists():
+        run = directory.cell(name)
+        if not run.finished:
             continue
-        runs = [cell_dir] if cell.seeds is None else [cell_dir / f"seed-{s}" for s in cell.seeds]
-        frame = aggregate.per_seed([rundir.read_json(run / "summary.json") for run in runs])
-        verdicts = {v["arm"]: v["verdict"] for v in rundir.read_json(cell_dir / "summary.json")["verdicts"]}
+        runs = [run] if cell.seeds is None else [run.seed(s) for s in cell.seeds]
+        frame = aggregate.per_seed([rundir.read_seed_summary(r) for r in runs])
+        verdicts = {v.arm: v.verdict for v in rundir.read_summary(run).verdicts}
         frame.insert(0, "n", cell.arms[1].agents)
         frame.insert(1, "budget", cell.budget.total)
         frame.insert(2, "cell", name)
@@ -348,5 +295,5 @@ def table(sweep: Sweep, sweep_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
-def write_table(sweep: Sweep, sweep_dir: Path) -> None:
-    rundir.write_parquet(table(sweep, sweep_dir), sweep_dir / "sweep.parquet")
+def write_table(sweep: Sweep, directory: SweepDir) -> None:
+    rundir.write_parquet(table(sweep, directory), directory.table)

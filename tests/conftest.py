@@ -186,3 +186,11 @@ def uninterrupted() -> Callable:
         return trained[key]
 
     return train
+
+
+@pytest.fixture(scope="session")
+def seed_summary(multi_seed_run: Path):
+    """Seed 0's summary of `multi_seed_run`, typed: a real one to vary with `dataclasses.replace`."""
+    from swarm.results import rundir
+
+    return rundir.read_seed_summary(rundir.RunDir(multi_seed_run).seed(0))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,14 +11,14 @@ from matplotlib.patches import Rectangle
 
 from swarm import analysis
 from swarm.evaluation import stats
-from tests.tiny_runs import multi_seed, sweep_frame
+from swarm.results import rundir
 
 CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]
 
 
 @pytest.fixture(scope="module")
-def top(tmp_path_factory):
-    return multi_seed(tmp_path_factory)
+def top(multi_seed_run):
+    return multi_seed_run
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +32,10 @@ def close_figures():
     plt.close("all")
 
 
-def test_analysis_and_report_need_neither_torch_nor_ray():
-    code = "import sys, swarm.analysis, swarm.report; print(sorted({'torch', 'ray'} & set(sys.modules)))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
-
-
 def test_every_frame_carries_the_config_columns(one, top):
     cfg = analysis.load_run(top).config
     arms = {a["name"]: a for a in cfg["arms"]}
-    for name in (*analysis.TABLES, "curve"):
+    for name in analysis.TABLES:
         frame = getattr(one, name)
         assert list(frame.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS, name
         assert set(frame.run) <= {"seed-0"} and set(frame.seed) <= {0}
@@ -59,24 +51,17 @@ def test_every_frame_carries_the_config_columns(one, top):
 
 
 def test_arm_agent_steps_end_at_the_arms_spend(one):
-    spent = {arm: a["spent"]["agent_steps"] for arm, a in one.summary["arms"].items()}
+    spent = {arm: a.spent["agent_steps"] for arm, a in one.summary.arms.items()}
     for arm, rows in one.training.groupby("arm"):
         steps = rows.sort_values("round").drop_duplicates("round").arm_agent_steps
         assert steps.is_monotonic_increasing and steps.iloc[-1] == spent[arm]
 
 
-def test_a_run_without_curve_or_arm_steps_loads(top, one, tmp_path):
-    old = tmp_path / "old"
-    shutil.copytree(top / "seed-0", old, ignore=shutil.ignore_patterns("checkpoints", "curve.parquet"))
-    training = pd.read_parquet(old / "training.parquet")
-    training.drop(columns="arm_agent_steps", errors="ignore").to_parquet(old / "training.parquet")
-    run = analysis.load_run(old)
-    assert run.curve.empty and list(run.curve.columns[: len(CONFIG_COLUMNS)]) == CONFIG_COLUMNS
-    pd.testing.assert_series_equal(
-        run.training.arm_agent_steps.astype(int), one.training.arm_agent_steps.astype(int), check_names=False
-    )
-    fig = analysis.plot_learning_curves(run.training, run.curve)
-    assert "no curve.parquet" in fig.axes[1].texts[0].get_text()
+def test_a_missing_table_is_named(top, tmp_path):
+    seed = tmp_path / "seed"
+    shutil.copytree(top / "seed-0", seed, ignore=shutil.ignore_patterns("checkpoints", "curve.parquet"))
+    with pytest.raises(FileNotFoundError, match=r"curve\.parquet: missing"):
+        analysis.load_run(seed)
 
 
 def test_multi_seed_run_stacks_every_seed(top, one):
@@ -87,7 +72,7 @@ def test_multi_seed_run_stacks_every_seed(top, one):
         assert set(frame.seed) == {0, 1} and set(frame.run) == {"tiny-multi-seed"}, name
         assert len(frame[frame.seed == 0]) == len(getattr(one, name)), name
     assert list(run.per_seed.seed) == [0, 0, 1, 1]  # the seeds' own, not the top config's seed
-    assert run.summary == json.loads((top / "summary.json").read_text())
+    assert run.summary == rundir.read_over_seeds(rundir.RunDir(top))
 
 
 def test_load_runs_tells_runs_apart(top):
@@ -99,21 +84,21 @@ def test_load_runs_tells_runs_apart(top):
 
 def test_winners_curse_agrees_with_the_summary(one):
     frame = analysis.winners_curse(one.matches)
-    for arm, summary in one.summary["arms"].items():
+    for arm, summary in one.summary.arms.items():
         rows = frame[frame.arm == arm]
-        if summary["agents"] == 1:
+        if summary.agents == 1:
             assert rows.empty
             continue
-        assert len(rows) == summary["agents"] and rows.chosen.sum() == 1
+        assert len(rows) == summary.agents and rows.chosen.sum() == 1
         chosen = rows[rows.chosen].iloc[0]
-        assert chosen.player == summary["best"]
-        assert chosen.selection_score == pytest.approx(summary["selection_score"])
-        assert chosen.held_out_score == pytest.approx(summary["held_out_score"])
+        assert chosen.player == summary.best
+        assert chosen.selection_score == pytest.approx(summary.selection_score)
+        assert chosen.held_out_score == pytest.approx(summary.held_out_score)
 
 
 def test_players_come_in_config_order(one):
-    order = list(dict.fromkeys(one.crossplay.player))
-    arms = [analysis._arm_of(p) for p in order]
+    order = list(dict.fromkeys(one.pairs.player))
+    arms = [analysis.arm_of(p) for p in order]
     assert arms == sorted(arms, key=["single", "independent", "swarm", "ladder"].index)
     assert order[-2:] == ["random", "heuristic"]
     assert order[1:4] == [f"independent/{i}" for i in range(3)]
@@ -121,14 +106,14 @@ def test_players_come_in_config_order(one):
 
 def test_tables_for_the_report(one, top):
     spend = analysis.spend_table(one).set_index("")
-    for arm, summary in one.summary["arms"].items():
-        assert spend.loc["spent agent_steps", arm] == f"{summary['spent']['agent_steps']:,.0f}"
+    for arm, summary in one.summary.arms.items():
+        assert spend.loc["spent agent_steps", arm] == f"{summary.spent['agent_steps']:,.0f}"
     assert len(analysis.ratings_table(one)) == len(one.ratings[one.ratings.fit == "held_out"])
     assert [line.split(":")[0] for line in analysis.verdict_lines(one)] == [
-        v["verdict"] for v in one.summary["verdicts"]
+        v.verdict for v in one.summary.verdicts
     ]
     multi = analysis.load_run(top)
-    assert analysis.verdict_lines(multi) == [v["verdict"] for v in multi.summary["verdicts"]]
+    assert analysis.verdict_lines(multi) == [v.verdict for v in multi.summary.verdicts]
     assert set(analysis.spend_table(multi).seed) == {0, 1}
 
 
@@ -138,14 +123,14 @@ def test_run_figures(one):
     assert len(own.get_lines()) >= len(pd.unique(one.training.agent))  # one line per agent
     ax = analysis.plot_ratings(one.ratings)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["single", "independent", "swarm", "ladder"]
-    ax = analysis.plot_crossplay(one.crossplay)
-    assert len(ax.get_yticklabels()) == one.crossplay.player.nunique()
+    ax = analysis.plot_crossplay(one.pairs)
+    assert len(ax.get_yticklabels()) == one.pairs.player.nunique()
     ax = analysis.plot_winners_curse(one.matches)
     assert ax.get_xlim() == ax.get_ylim()
 
 
-def test_sweep_cells_use_seeds_when_there_are_several():
-    frame = sweep_frame()
+def test_sweep_cells_use_seeds_when_there_are_several(sweep_frame):
+    frame = sweep_frame
     cells = analysis.sweep_cells(frame)
     assert len(cells) == 2 * 2 * 3
     several = cells[cells.n == 2]
@@ -162,8 +147,8 @@ def test_sweep_cells_use_seeds_when_there_are_several():
     assert (cells.significant == ((cells.gap_low > 0) | (cells.gap_high < 0))).all()
 
 
-def test_sweep_figures():
-    frame = sweep_frame()
+def test_sweep_figures(sweep_frame):
+    frame = sweep_frame
     cells = analysis.sweep_cells(frame)
     ax = analysis.plot_gap_vs_n(frame)
     assert len(ax.containers) == 4  # one line per arm and budget

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import subprocess
 import sys
 
@@ -12,14 +11,17 @@ import pytest
 import torch
 import yaml
 
-from swarm import config, experiment, rundir, seeds
+from swarm import config, experiment, seeds
+from swarm.evaluation import verdict
 from swarm.ledger import UNITS
-from tests.conftest import tiny_config
+from swarm.results import records, rundir
+from swarm.results.rundir import RunDir
+from swarm.weights import load_weights
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    cfg = config.parse(tiny_config())
+def run(tmp_path_factory, make_config):
+    cfg = config.parse(make_config())
     run_dir, summary = experiment.run(cfg, tmp_path_factory.mktemp("runs"))
     return cfg, run_dir, summary
 
@@ -70,8 +72,8 @@ def test_every_table_has_its_columns(run):
         "score",
         "chosen",
     ]
-    crossplay = pd.read_parquet(run_dir / "crossplay.parquet")
-    assert list(crossplay.columns) == ["player", "opponent", "games", "wins", "draws", "losses", "score"]
+    pairs = pd.read_parquet(RunDir(run_dir).pairs)
+    assert list(pairs.columns) == ["player", "opponent", "games", "wins", "draws", "losses", "score"]
     curve = pd.read_parquet(run_dir / "curve.parquet")
     assert list(curve.columns) == experiment.CURVE_COLUMNS
 
@@ -115,14 +117,14 @@ def test_round_robin_and_seats(run):
     selection = matches[matches.stage == "selection"]
     assert len(selection) == 2 * 6 * cfg.evaluation.selection_games  # two arms of 4 agents: 6 pairs each
     verdict = matches[matches.stage == "verdict"]
-    best = summary["arms"]["swarm"]["best"]
+    best = summary.arms["swarm"].best
     assert (
         (verdict.player_0 == best).sum()
         == (verdict.player_1 == best).sum()
         == cfg.evaluation.verdict_games // 2
     )
     scores = [_selection_score(selection, f"swarm/{i}") for i in range(4)]
-    assert summary["arms"]["swarm"]["selection_score"] == pytest.approx(max(scores))
+    assert summary.arms["swarm"].selection_score == pytest.approx(max(scores))
     assert best == f"swarm/{scores.index(max(scores))}"  # ties go to the lowest index
 
 
@@ -145,27 +147,41 @@ def test_budgets_are_equal_and_never_exceeded(run):
         agents = per_agent[per_agent.index.str.startswith(f"{arm.name}/")]
         assert len(agents) == arm.agents
         assert (agents <= share).all()
-        spent = summary["arms"][arm.name]["spent"]
+        spent = summary.arms[arm.name].spent
         assert set(spent) == set(UNITS)
         assert cfg.budget.total - cfg.ppo.rollout_steps <= spent["agent_steps"] <= cfg.budget.total
         assert spent["flops"] > 0 and spent["core_seconds"] > 0
-    spent = [summary["arms"][a.name]["spent"]["agent_steps"] for a in cfg.arms]
+    spent = [summary.arms[a.name].spent["agent_steps"] for a in cfg.arms]
     assert max(spent) - min(spent) <= cfg.ppo.rollout_steps
 
 
 def test_summary_has_a_verdict(run):
-    _, run_dir, summary = run
-    assert json.loads((run_dir / "summary.json").read_text()) == json.loads(
-        json.dumps(summary, default=float)
-    )
-    independent, swarm = summary["verdicts"]
-    assert (independent["arm"], swarm["arm"]) == ("independent", "swarm")
-    v = swarm
-    assert v["games"] == v["wins"] + v["draws"] + v["losses"] == 20
-    assert v["ci_low"] <= v["score"] <= v["ci_high"]
-    assert v["verdict"].startswith(("swarm best beats single", "single beats swarm best", "no significant"))
-    gap = v["rating_gap"]
-    assert gap["ci_low"] <= gap["estimate"] <= gap["ci_high"]
+    """summary.json is the summary returned, and each verdict is the one its verdict games imply."""
+    cfg, run_dir, summary = run
+    assert rundir.read_seed_summary(RunDir(run_dir)) == summary
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    assert [v.arm for v in summary.verdicts] == ["independent", "swarm"]
+    for v in summary.verdicts:
+        best, other = summary.arms[v.arm].best, summary.arms["single"].best
+        games = matches[(matches.stage == "verdict") & (matches.arm == v.arm)]
+        first = games[(games.player_0 == best) & (games.player_1 == other)].outcome
+        second = games[(games.player_1 == best) & (games.player_0 == other)].outcome
+        wins = int((first == "player_0").sum() + (second == "player_1").sum())
+        losses = int((first == "player_1").sum() + (second == "player_0").sum())
+        draws = len(first) + len(second) - wins - losses
+        r = v.record
+        assert (r.player, r.opponent, r.wins, r.draws, r.losses) == (best, other, wins, draws, losses)
+        assert r.games == cfg.evaluation.verdict_games == len(games)
+        low, high = verdict.wilson(wins + draws / 2, r.games, cfg.evaluation.confidence)
+        assert (r.score, r.ci_low, r.ci_high) == pytest.approx(((wins + draws / 2) / r.games, low, high))
+        if low > 0.5:  # significant, the arm's best ahead
+            expected = f"{v.arm} best beats single at 95%"
+        elif high < 0.5:  # significant, the single agent ahead
+            expected = f"single beats {v.arm} best at 95%"
+        else:
+            expected = f"no significant difference between {v.arm} best and single at 95%"
+        assert v.verdict == expected
+        assert v.rating_gap.ci_low <= v.rating_gap.estimate <= v.rating_gap.ci_high
 
 
 def test_ratings_cover_every_agent_and_ladder_member(run):
@@ -177,11 +193,11 @@ def test_ratings_cover_every_agent_and_ladder_member(run):
     assert held_out.loc["random", "rating"] == 0  # the anchor
     assert (held_out.ci_low <= held_out.rating).all() and (held_out.rating <= held_out.ci_high).all()
     assert set(held_out.arm) == {"single", "independent", "swarm", "ladder"}
-    assert set(held_out[held_out.chosen].index) == {a["best"] for a in summary["arms"].values()}
+    assert set(held_out[held_out.chosen].index) == {a.best for a in summary.arms.values()}
     assert set(rated.fit) == {"held_out", "all"}
     # every agent met every other agent and every ladder member on held-out seeds
-    crossplay = pd.read_parquet(run_dir / "crossplay.parquet")
-    met = crossplay.groupby("player").opponent.nunique()
+    pairs = pd.read_parquet(RunDir(run_dir).pairs)
+    met = pairs.groupby("player").opponent.nunique()
     players = len(agents) + len(cfg.evaluation.ladder)
     assert (met[agents] == players - 1).all()
 
@@ -189,19 +205,19 @@ def test_ratings_cover_every_agent_and_ladder_member(run):
 def test_winners_curse_and_oracle_are_reported(run):
     _, run_dir, summary = run
     matches = pd.read_parquet(run_dir / "matches.parquet")
-    swarm = summary["arms"]["swarm"]
+    swarm = summary.arms["swarm"]
     own = matches[(matches.stage == "crossplay") & (matches.arm == "swarm")]
-    assert swarm["held_out_score"] == pytest.approx(_selection_score(own, swarm["best"]))
-    assert swarm["winners_curse"] == pytest.approx(swarm["selection_score"] - swarm["held_out_score"])
+    assert swarm.held_out_score == pytest.approx(_selection_score(own, swarm.best))
+    assert swarm.winners_curse == pytest.approx(swarm.selection_score - swarm.held_out_score)
     rated = pd.read_parquet(run_dir / "ratings.parquet")
     members = rated[(rated.fit == "held_out") & (rated.arm == "swarm")]
-    assert swarm["oracle_best"] == members.loc[members.rating.idxmax(), "player"]
-    assert swarm["selection_loss"]["estimate"] >= 0
-    (gains,) = summary["gains"]
-    assert (gains["arm"], gains["control"], gains["baseline"]) == ("swarm", "independent", "single")
-    total = gains["selection_gain"]["estimate"] + gains["interaction_gain"]["estimate"]
-    assert total == pytest.approx(gains["total_gain"]["estimate"])
-    assert summary["arms"]["independent"]["selection_cost"]["agent_steps"] == int(
+    assert swarm.oracle_best == members.loc[members.rating.idxmax(), "player"]
+    assert swarm.selection_loss.estimate >= 0
+    (gains,) = summary.gains
+    assert (gains.arm, gains.control, gains.baseline) == ("swarm", "independent", "single")
+    total = gains.selection_gain.estimate + gains.interaction_gain.estimate
+    assert total == pytest.approx(gains.total_gain.estimate)
+    assert summary.arms["independent"].selection_cost["agent_steps"] == int(
         matches[(matches.stage == "selection") & (matches.arm == "independent")].length.sum()
     )
 
@@ -220,7 +236,8 @@ def test_config_and_weights_are_saved(run):
         "swarm-2.pt",
         "swarm-3.pt",
     ]
-    state = rundir.load_weights(weights[0])
+    assert weights[0] == RunDir(run_dir).weights("independent/0")
+    state = load_weights(weights[0])
     assert all(isinstance(t, torch.Tensor) for t in state.values())
     assert not list(run_dir.rglob("*.tmp"))  # atomic writes leave no temp files
 
@@ -238,11 +255,11 @@ def test_same_seed_same_run(run, tmp_path):
     )
 
 
-def test_cli_run_prints_the_verdict(tmp_path):
+def test_cli_run_prints_the_verdict(tmp_path, make_config):
     path = tmp_path / "tiny.yaml"
     path.write_text(
         yaml.safe_dump(
-            tiny_config(
+            make_config(
                 arms=[
                     {"name": "single", "agents": 1, "interaction": "self_play"},
                     {"name": "swarm", "agents": 2, "interaction": "population"},
@@ -274,8 +291,8 @@ def test_cli_run_prints_the_verdict(tmp_path):
     assert missing.returncode == 2 and "no summary.json" in missing.stderr
 
 
-def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
-    data = tiny_config(
+def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, make_config):
+    data = make_config(
         arms=[
             {"name": "single", "agents": 1, "interaction": "self_play"},
             {"name": "swarm", "agents": 2, "interaction": "population"},
@@ -288,15 +305,16 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
     assert list(frame.seed) == [3, 4]
     played = []
     for seed, row in zip([3, 4], frame.itertuples(), strict=True):
-        own = rundir.read_json(run_dir / f"seed-{seed}" / "summary.json")
-        assert own["seed"] == seed
-        assert row.rating_gap == own["verdicts"][0]["rating_gap"]["estimate"]
+        own = rundir.read_seed_summary(RunDir(run_dir).seed(seed))
+        assert own.seed == seed
+        assert row.rating_gap == own.verdicts[0].rating_gap.estimate
         played.append(set(pd.read_parquet(run_dir / f"seed-{seed}" / "matches.parquet").seed))
     assert played[0].isdisjoint(played[1])  # evaluation seeds differ between run seeds
-    (v,) = result["verdicts"]
-    assert v["seeds"] == 2 and "over 2 seeds" in v["verdict"]
-    assert v["rating_gap"]["estimate"] == pytest.approx(frame.rating_gap.mean())
-    assert 0 <= v["probability_of_improvement"]["estimate"] <= 1
+    assert isinstance(result, records.OverSeeds) and result == rundir.read_over_seeds(RunDir(run_dir))
+    (v,) = result.verdicts
+    assert v.seeds == 2 and "over 2 seeds" in v.verdict
+    assert v.rating_gap.estimate == pytest.approx(frame.rating_gap.mean())
+    assert 0 <= v.probability_of_improvement.estimate <= 1
     # re-running into the same directory skips the seeds that finished
     finished = (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns
     experiment.run(cfg, tmp_path, run_dir=run_dir)
@@ -314,13 +332,13 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path):
         again.drop(columns=["core_seconds", "cum_core_seconds"]),
         ledger.drop(columns=["core_seconds", "cum_core_seconds"]),
     )
-    assert rundir.read_json(run_dir / "summary.json")["verdicts"][0]["verdict"] == v["verdict"]
+    assert rundir.read_over_seeds(RunDir(run_dir)).verdicts[0].verdict == v.verdict
     noop = subprocess.run(resume, capture_output=True, text=True, timeout=300)
     assert noop.returncode == 0 and "nothing to resume" in noop.stdout
 
 
-def test_charged_selection_stays_inside_each_share(tmp_path):
-    data = tiny_config(
+def test_charged_selection_stays_inside_each_share(tmp_path, make_config):
+    data = make_config(
         arms=[
             {"name": "single", "agents": 1, "interaction": "self_play"},
             {"name": "swarm", "agents": 4, "interaction": "population"},
@@ -338,6 +356,6 @@ def test_charged_selection_stays_inside_each_share(tmp_path):
     share = cfg.budget.total // 4
     assert (training == share - reserve).all()
     assert (selection > 0).all() and (selection <= reserve).all()
-    assert summary["arms"]["swarm"]["spent"]["agent_steps"] == training.sum() + selection.sum()
-    assert summary["arms"]["swarm"]["selection_cost"]["agent_steps"] == selection.sum()
+    assert summary.arms["swarm"].spent["agent_steps"] == training.sum() + selection.sum()
+    assert summary.arms["swarm"].selection_cost["agent_steps"] == selection.sum()
     assert set(ledger[ledger.arm == "single"].stage) == {"training"}

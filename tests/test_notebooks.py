@@ -15,7 +15,8 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
-from tests.tiny_runs import multi_seed, sweep_frame
+from swarm.results import rundir
+from swarm.results.rundir import RunDir, SweepDir
 
 ANALYSIS = Path(__file__).resolve().parents[1] / "analysis"
 
@@ -57,16 +58,16 @@ def test_the_kernel_is_this_interpreter():
 
 
 @pytest.mark.parametrize("seed_dir", ["seed-0", "."], ids=["one-seed", "multi-seed"])
-def test_compare_runs_on_a_run(tmp_path_factory, seed_dir):
-    run = multi_seed(tmp_path_factory) / seed_dir
+def test_compare_runs_on_a_run(multi_seed_run, seed_dir):
+    run = multi_seed_run / seed_dir
     notebook = execute("compare", run=str(run.resolve()))
     assert images(notebook) == 4  # ratings, learning curves, cross-play, winner's curse
     printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
-    summary = json.loads((run / "summary.json").read_text())
-    assert all(v["verdict"] in printed for v in summary["verdicts"])
+    summary = rundir.read_summary(RunDir(run))
+    assert all(v.verdict in printed for v in summary.verdicts)
 
 
-def test_sweep_runs_on_a_sweep(tmp_path):
-    sweep_frame().to_parquet(tmp_path / "sweep.parquet", index=False)
+def test_sweep_runs_on_a_sweep(tmp_path, sweep_frame):
+    rundir.write_parquet(sweep_frame, rundir.start(SweepDir(tmp_path)).table)
     notebook = execute("sweep", sweep=str(tmp_path))
     assert images(notebook) == 2  # gap against N, verdict map

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 
 import pytest
 
 from swarm import report
-from tests.tiny_runs import multi_seed
+from swarm.results import rundir
+from swarm.results.rundir import RunDir
 
 FIGURES = ["learning_curves", "ratings", "crossplay", "winners_curse"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def reports(multi_seed_run):
     """Both kinds of run directory, each with its report written: seed-0 alone, and the two seeds."""
-    top = multi_seed(tmp_path_factory)
-    dirs = [top / "seed-0", top]
+    dirs = [multi_seed_run / "seed-0", multi_seed_run]
     return [(run_dir, report.write(run_dir)) for run_dir in dirs]
 
 
@@ -46,7 +45,7 @@ def test_html_embeds_every_figure_and_fetches_nothing(reports):
 
 def test_the_verdict_comes_before_the_ledger(reports):
     for run_dir, page in reports:
-        verdicts = [v["verdict"] for v in json.loads((run_dir / "summary.json").read_text())["verdicts"]]
+        verdicts = [v.verdict for v in rundir.read_summary(RunDir(run_dir)).verdicts]
         markdown, text = (run_dir / "report.md").read_text(), page.read_text()
         for line in verdicts:
             assert -1 < markdown.find(f"**{line}") < markdown.index("## Spend")
@@ -58,11 +57,12 @@ def test_the_ledger_shows_every_arms_spend(reports):
     for run_dir, _ in reports:
         markdown = (run_dir / "report.md").read_text()
         ledger = markdown[markdown.index("## Spend") : markdown.index("## Held-out ratings")]
-        for path in sorted(run_dir.glob("seed-*/summary.json")) or [run_dir / "summary.json"]:
-            for arm, a in json.loads(path.read_text())["arms"].items():
+        run = RunDir(run_dir)
+        for seed in [run.seed(s) for s in (0, 1) if run.seed(s).finished] or [run]:
+            for arm, a in rundir.read_seed_summary(seed).arms.items():
                 assert f" {arm} |" in ledger
-                assert f"| {a['spent']['agent_steps']:,.0f} |" in ledger
-                assert f"| {a['spent']['core_seconds']:,.1f} |" in ledger
+                assert f"| {a.spent['agent_steps']:,.0f} |" in ledger
+                assert f"| {a.spent['core_seconds']:,.1f} |" in ledger
 
 
 def test_multi_seed_report_has_the_per_seed_table(reports):

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -13,31 +14,48 @@ import pytest
 import torch
 import yaml
 
-from swarm import engine, report, rundir, sweep
+from swarm import engine, report, sweep
 from swarm.config import ConfigError
-from tests.conftest import tiny_config
+from swarm.engine import sweeps
+from swarm.evaluation import aggregate
+from swarm.results import rundir
+from swarm.results.rundir import SweepDir
+from swarm.weights import load_weights
 
 BUDGETS = Path(__file__).resolve().parent.parent / "budgets"
 
 
-def tiny_sweep(**overrides) -> dict:
-    """tiny_config as a sweep file: N in {1, 2} at B = 512, two seed runs at once on 2 CPUs."""
-    data = tiny_config(name="tiny-sweep")
-    del data["arms"]
-    data["budget"] = {"unit": "agent_steps"}
-    data["sweep"] = {"populations": [1, 2], "budgets": [512], "cpus_per_cell": 1}
-    data.update(overrides)
-    return data
+@pytest.fixture(scope="session")
+def tiny_sweep(make_config):
+    """`tiny_sweep(**overrides)`: the tiny config as a sweep file: N in {1, 2} at B = 512, two seed runs at
+    once on 2 CPUs."""
+
+    def make(**overrides) -> dict:
+        data = make_config(name="tiny-sweep")
+        del data["arms"]
+        data["budget"] = {"unit": "agent_steps"}
+        data["sweep"] = {"populations": [1, 2], "budgets": [512], "cpus_per_cell": 1}
+        data.update(overrides)
+        return data
+
+    return make
 
 
 @pytest.fixture(scope="module")
-def swept(tmp_path_factory):
+def swept(tmp_path_factory, tiny_sweep):
     grid = sweep.parse(tiny_sweep())
     out = tmp_path_factory.mktemp("sweeps")
-    return grid, out, sweep.run(grid, out)
+    return grid, out, sweeps.run(grid, out)
 
 
-def test_table_has_a_row_per_cell_seed_and_arm(swept):
+def test_the_sweep_module_needs_no_ray():
+    code = "import sys, swarm.sweep; print('ray' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
+
+
+def test_table_has_a_row_per_cell_seed_and_arm(swept, tiny_sweep):
     _, out, sweep_dir = swept
     assert sweep_dir == (out / "tiny-sweep").resolve()
     frame = pd.read_parquet(sweep_dir / "sweep.parquet")
@@ -48,11 +66,11 @@ def test_table_has_a_row_per_cell_seed_and_arm(swept):
     ]
     assert set(frame.arm) == {"swarm"} and set(frame.baseline) == {"single"}
     for row in frame.itertuples():
-        summary = rundir.read_json(sweep_dir / "cells" / row.cell / "summary.json")
-        assert row.verdict == summary["verdicts"][0]["verdict"]
-        assert row.best == summary["arms"]["swarm"]["best"]
+        summary = rundir.read_seed_summary(rundir.check(SweepDir(sweep_dir)).cell(row.cell))
+        assert row.verdict == summary.verdicts[0].verdict
+        assert row.best == summary.arms["swarm"].best
         for arm in ("single", "swarm"):  # equal budgets, spent exactly
-            assert summary["arms"][arm]["spent"]["agent_steps"] == 512
+            assert summary.arms[arm].spent["agent_steps"] == 512
     assert yaml.safe_load((sweep_dir / "sweep.yaml").read_text()) == sweep.parse(tiny_sweep()).model_dump(
         mode="json"
     )
@@ -77,11 +95,11 @@ def test_null_cell_is_two_independent_seeds_and_cells_share_their_baseline(swept
     _, _, sweep_dir = swept
 
     def weights(cell: str, agent: str) -> dict[str, torch.Tensor]:
-        return rundir.load_weights(sweep_dir / "cells" / cell / "checkpoints" / "final" / f"{agent}.pt")
+        return load_weights(SweepDir(sweep_dir).cell(cell).weights(agent))
 
-    single, twin = weights("N1-B512", "single-0"), weights("N1-B512", "swarm-0")
+    single, twin = weights("N1-B512", "single/0"), weights("N1-B512", "swarm/0")
     assert any(not torch.equal(single[k], twin[k]) for k in single)
-    other = weights("N2-B512", "single-0")
+    other = weights("N2-B512", "single/0")
     assert all(torch.equal(single[k], other[k]) for k in single)
 
 
@@ -91,7 +109,7 @@ def test_rerun_skips_finished_cells(swept, tmp_path):
     shutil.copytree(sweep_dir, copy)
     (copy / "cells" / "N2-B512" / "summary.json").unlink()
     kept = {p: p.stat().st_mtime_ns for p in (copy / "cells" / "N1-B512").rglob("*")}
-    assert sweep.run(grid, tmp_path) == copy.resolve()
+    assert sweeps.run(grid, tmp_path) == copy.resolve()
     assert {p: p.stat().st_mtime_ns for p in (copy / "cells" / "N1-B512").rglob("*")} == kept
     # the re-run cell is reproduced exactly, so the table is the uninterrupted sweep's
     pd.testing.assert_frame_equal(
@@ -99,7 +117,7 @@ def test_rerun_skips_finished_cells(swept, tmp_path):
     )
 
 
-def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypatch):
+def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypatch, tiny_sweep):
     _, out, sweep_dir = swept
 
     def no_ray(*_):
@@ -107,16 +125,16 @@ def test_finished_sweep_starts_no_ray_and_may_change_how_it_runs(swept, monkeypa
 
     monkeypatch.setattr(engine, "session", no_ray)
     rerun = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [512], "cpus_per_cell": 2}))
-    assert sweep.run(rerun, out) == sweep_dir
+    assert sweeps.run(rerun, out) == sweep_dir
     assert len(pd.read_parquet(sweep_dir / "sweep.parquet")) == 2
 
 
-def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch):
+def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch, tiny_sweep):
     _, out, _ = swept
     monkeypatch.setattr(engine, "session", lambda *_: pytest.fail("no compute before the check"))
     changed = sweep.parse(tiny_sweep(sweep={"populations": [1, 2], "budgets": [768]}))
     with pytest.raises(ConfigError, match=r"sweep\.budgets differ.*another name or --out"):
-        sweep.run(changed, out)
+        sweeps.run(changed, out)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +144,10 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch)
             {"sweep": {"populations": [1, 4], "budgets": [512]}},
             r"sweep\.budgets, sweep\.populations: cell N4-B512 gives each of its 4 agents 128 .*1024",
         ),
-        ({"arms": tiny_config()["arms"]}, r"arms: a sweep sets every cell's arms"),
+        (
+            {"arms": [{"name": "single", "agents": 1, "interaction": "self_play"}]},
+            r"arms: a sweep sets every cell's arms",
+        ),
         ({"budget": {"unit": "agent_steps", "total": 512}}, r"budget\.total: .*sweep\.budgets"),
         ({"sweep": {"populations": [0], "budgets": [512]}}, r"sweep\.populations\.0"),
         (
@@ -139,12 +160,12 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch)
         ({"seeds": [0, 1]}, r"seed or seeds"),
     ],
 )
-def test_bad_sweep_files_error_naming_the_field(overrides, match):
+def test_bad_sweep_files_error_naming_the_field(overrides, match, tiny_sweep):
     with pytest.raises(ConfigError, match=re.compile(match, re.DOTALL)):
         sweep.parse(tiny_sweep(**overrides))
 
 
-def test_missing_sweep_section_and_file(tmp_path):
+def test_missing_sweep_section_and_file(tmp_path, tiny_sweep):
     data = tiny_sweep()
     del data["sweep"]
     with pytest.raises(ConfigError, match="sweep: required field is missing"):
@@ -153,47 +174,41 @@ def test_missing_sweep_section_and_file(tmp_path):
         sweep.load(tmp_path / "absent.yaml")
 
 
-def test_seed_runs_and_table_over_seeds(tmp_path):
+def test_seed_runs_and_table_over_seeds(tmp_path, tiny_sweep, seed_summary):
     """With seeds, each cell's seeds are separate runs; the table has a row per seed, with the cell's
-    verdict over seeds, and holds only finished cells."""
+    verdict over seeds, and holds only finished cells. The seeds' summaries are a real one, restricted to
+    its swarm arm's verdict against single, as a cell's are."""
     data = tiny_sweep(seeds=[0, 1])
     del data["seed"]
     grid = sweep.parse(data)
-    cells = tmp_path / "cells"
+    directory = rundir.start(SweepDir(tmp_path))
+    swarm_only = tuple(v for v in seed_summary.verdicts if v.arm == "swarm")
     for cell, seeds_done in (("N1-B512", [0, 1]), ("N2-B512", [0])):
         for s in seeds_done:
-            rundir.write_json(_summary(s), cells / cell / f"seed-{s}" / "summary.json")
-    rundir.write_json(
-        {"verdicts": [{"arm": "swarm", "verdict": "over seeds"}]}, cells / "N1-B512" / "summary.json"
-    )
-    assert [(name, cell.seed, run_dir) for name, cell, run_dir in sweep.pending(grid, tmp_path)] == [
-        ("N2-B512", 1, cells / "N2-B512" / "seed-1")
+            run = rundir.start(directory.cell(cell).seed(s))
+            rundir.write_summary(replace(seed_summary, seed=s, verdicts=swarm_only), run)
+    over = aggregate.write(grid.cells["N1-B512"], directory.cell("N1-B512"))
+    assert [(name, cell.seed, run_dir) for name, cell, run_dir in sweep.pending(grid, directory)] == [
+        ("N2-B512", 1, directory.cell("N2-B512").seed(1).path)
     ]
-    frame = sweep.table(grid, tmp_path)
+    frame = sweep.table(grid, directory)
     assert list(frame.seed) == [0, 1] and set(frame.cell) == {"N1-B512"}
-    assert set(frame.verdict) == {"over seeds"}
+    assert list(frame.verdict) == [over.verdicts[0].verdict] * 2 and "over 2 seeds" in frame.verdict[0]
     # the last seed done: the cell's verdict over seeds, then the table with it
-    rundir.write_json(_summary(1), cells / "N2-B512" / "seed-1" / "summary.json")
+    rundir.write_summary(
+        replace(seed_summary, seed=1, verdicts=swarm_only), directory.cell("N2-B512").seed(1)
+    )
     lines = []
-    sweep.finish(grid, tmp_path, "N2-B512", grid.cells["N2-B512"], lines.append)
-    verdict = rundir.read_json(cells / "N2-B512" / "summary.json")["verdicts"][0]["verdict"]
+    sweep.finish(grid, directory, "N2-B512", grid.cells["N2-B512"], lines.append)
+    verdict = rundir.read_over_seeds(directory.cell("N2-B512")).verdicts[0].verdict
     assert lines == [f"cell N2-B512: {verdict}"] and "over 2 seeds" in verdict
-    frame = pd.read_parquet(tmp_path / "sweep.parquet")
+    frame = pd.read_parquet(directory.table)
     assert list(zip(frame.cell, frame.seed, strict=True)) == [
         ("N1-B512", 0),
         ("N1-B512", 1),
         ("N2-B512", 0),
         ("N2-B512", 1),
     ]
-
-
-def _summary(seed: int) -> dict:
-    """The fields of a seed's summary.json that the table reads."""
-    rating = {"estimate": 0.0, "ci_low": -10.0, "ci_high": 10.0}
-    verdict = {"arm": "swarm", "baseline": "single", "player": "swarm/0", "score": 0.5, "ci_low": 0.4}
-    verdict |= {"ci_high": 0.6, "rating_gap": rating, "verdict": f"seed {seed}"}
-    arms = {arm: {"best_rating": {"rating": 0.0}} for arm in ("single", "swarm")}
-    return {"seed": seed, "verdicts": [verdict], "arms": arms}
 
 
 @pytest.mark.parametrize("path", sorted(BUDGETS.glob("sweep-*.yaml")), ids=lambda p: p.name)
@@ -214,7 +229,7 @@ def test_sweep_report_draws_both_figures(swept):
     assert "verdict" in (sweep_dir / "report.md").read_text()
 
 
-def test_cli_sweep_on_a_finished_sweep_reports_without_training(swept, tmp_path):
+def test_cli_sweep_on_a_finished_sweep_reports_without_training(swept, tmp_path, tiny_sweep):
     _, out, _ = swept
     path = tmp_path / "tiny-sweep.yaml"
     path.write_text(yaml.safe_dump(tiny_sweep()))

@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from swarm import seeds
+from swarm.config import Experiment
 from swarm.evaluation import stats
+from swarm.results import rundir
+from swarm.results.records import Estimate, OverSeeds, OverSeedsVerdict, SeedSummary
 
 PER_SEED_COLUMNS = [
     "seed",
@@ -33,31 +37,33 @@ PER_SEED_COLUMNS = [
 ]
 
 
-def per_seed(summaries: list[dict]) -> pd.DataFrame:
-    """One row per seed and compared arm, from each seed's summary.json."""
+def per_seed(summaries: list[SeedSummary]) -> pd.DataFrame:
+    """One row per seed and compared arm, from each seed's summary."""
     rows = []
     for s in summaries:
-        for v in s["verdicts"]:
+        for v in s.verdicts:
             rows.append(
                 {
-                    "seed": s["seed"],
-                    "arm": v["arm"],
-                    "baseline": v["baseline"],
-                    "best": v["player"],
-                    "score": v["score"],
-                    "score_low": v["ci_low"],
-                    "score_high": v["ci_high"],
-                    "rating_gap": v["rating_gap"]["estimate"],
-                    "gap_low": v["rating_gap"]["ci_low"],
-                    "gap_high": v["rating_gap"]["ci_high"],
-                    "arm_rating": s["arms"][v["arm"]]["best_rating"]["rating"],
-                    "baseline_rating": s["arms"][v["baseline"]]["best_rating"]["rating"],
+                    "seed": s.seed,
+                    "arm": v.arm,
+                    "baseline": v.baseline,
+                    "best": v.record.player,
+                    "score": v.record.score,
+                    "score_low": v.record.ci_low,
+                    "score_high": v.record.ci_high,
+                    "rating_gap": v.rating_gap.estimate,
+                    "gap_low": v.rating_gap.ci_low,
+                    "gap_high": v.rating_gap.ci_high,
+                    "arm_rating": s.arms[v.arm].best_rating.rating,
+                    "baseline_rating": s.arms[v.baseline].best_rating.rating,
                 }
             )
     return pd.DataFrame(rows, columns=PER_SEED_COLUMNS)
 
 
-def over_seeds(frame: pd.DataFrame, confidence: float, samples: int, rng: np.random.Generator) -> list[dict]:
+def over_seeds(
+    frame: pd.DataFrame, confidence: float, samples: int, rng: np.random.Generator
+) -> tuple[OverSeedsVerdict, ...]:
     results = []
     for arm, rows in frame.groupby("arm", sort=False):
         gap = stats.mean_interval(rows.rating_gap.to_numpy(), confidence)
@@ -66,18 +72,35 @@ def over_seeds(frame: pd.DataFrame, confidence: float, samples: int, rng: np.ran
         poi = stats.probability_of_improvement(x, y)
         poi_low, poi_high = stats.poi_interval(x, y, confidence, samples, rng)
         results.append(
-            {
-                "arm": arm,
-                "baseline": rows.baseline.iloc[0],
-                "seeds": len(rows),
-                "rating_gap": dict(zip(("estimate", "ci_low", "ci_high"), gap, strict=True)),
-                "score": dict(zip(("estimate", "ci_low", "ci_high"), score, strict=True)),
-                "probability_of_improvement": {"estimate": poi, "ci_low": poi_low, "ci_high": poi_high},
-                "significant": bool(gap[1] > 0 or gap[2] < 0),
-                "verdict": line(arm, rows.baseline.iloc[0], len(rows), gap, poi, confidence),
-            }
+            OverSeedsVerdict(
+                arm=arm,
+                baseline=rows.baseline.iloc[0],
+                seeds=len(rows),
+                rating_gap=Estimate(*gap),
+                score=Estimate(*score),
+                probability_of_improvement=Estimate(poi, poi_low, poi_high),
+                significant=bool(gap[1] > 0 or gap[2] < 0),
+                verdict=line(arm, rows.baseline.iloc[0], len(rows), gap, poi, confidence),
+            )
         )
-    return results
+    return tuple(results)
+
+
+def write(config: Experiment, run: rundir.RunDir) -> OverSeeds:
+    """The verdict over seeds, from every finished seed-<s>/summary.json (a sweep calls it once a cell's
+    seeds, run as separate Ray tasks, are all done); writes per_seed.parquet and summary.json."""
+    frame = per_seed([rundir.read_seed_summary(run.seed(s)) for s in config.seeds])
+    ev = config.evaluation
+    result = OverSeeds(
+        name=config.name,
+        env=config.env,
+        seeds=tuple(config.seeds),
+        confidence=ev.confidence,
+        verdicts=over_seeds(frame, ev.confidence, ev.bootstrap, seeds.over_seeds_rng(config.seeds)),
+    )
+    rundir.write_parquet(frame, run.per_seed)
+    rundir.write_summary(result, run)
+    return result
 
 
 def line(
@@ -96,12 +119,12 @@ def line(
     return f"{interval}: not significant at {confidence:.0%}"
 
 
-def render(aggregate: dict, frame: pd.DataFrame, console: Console) -> None:
-    console.print(f"[bold]{aggregate['name']}: {len(aggregate['seeds'])} seeds[/bold]")
+def render(aggregate: OverSeeds, frame: pd.DataFrame, console: Console) -> None:
+    console.print(f"[bold]{aggregate.name}: {len(aggregate.seeds)} seeds[/bold]")
     for _, r in frame.iterrows():
         console.print(
             f"  seed {r.seed}: {r.best} vs {r.baseline} score {r.score:.3f}, "
             f"rating gap {r.rating_gap:+.0f} Elo [{r.gap_low:+.0f}, {r.gap_high:+.0f}]"
         )
-    for v in aggregate["verdicts"]:
-        console.print(f"[bold]verdict over seeds: {v['verdict']}[/bold]")
+    for v in aggregate.verdicts:
+        console.print(f"[bold]verdict over seeds: {v.verdict}[/bold]")

@@ -12,7 +12,6 @@ between seeds (the variance of its per-seed gaps less their game noise).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,8 @@ import pandas as pd
 
 from swarm.config import Experiment
 from swarm.evaluation import stats
+from swarm.results import rundir
+from swarm.results.records import OverSeeds
 
 POWER = 0.8
 ASSUMED_SEED_SPREADS = (0.0, 25.0, 50.0, 100.0)  # Elo, shown when no past run measured it
@@ -37,18 +38,17 @@ class Past:
 
 def read_past(run: Path) -> Past:
     """Draw rate of the verdict games and the spread of the per-seed gaps of a finished run."""
-    if not (run / "summary.json").is_file():
-        raise FileNotFoundError(f"{run}: no summary.json; give the directory of a finished swarm run")
-    dirs = sorted(run.glob("seed-*/")) or [run]
-    matches = pd.concat([pd.read_parquet(d / "matches.parquet") for d in dirs])
+    directory = rundir.open_run(run)
+    summary = rundir.read_summary(directory)
+    several = isinstance(summary, OverSeeds)
+    dirs = [directory.seed(s) for s in summary.seeds] if several else [directory]
+    matches = pd.concat([pd.read_parquet(d.matches) for d in dirs])
     verdict = matches[matches.stage == "verdict"]
     draw_rate = float((verdict.outcome == "draw").mean()) if len(verdict) else 0.0
-    per_seed = run / "per_seed.parquet"
-    if not per_seed.is_file():
+    if not several:
         return Past(draw_rate, None, 1)
-    frame = pd.read_parquet(per_seed)
-    confidence = json.loads((run / "summary.json").read_text())["confidence"]
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)  # per-seed gap intervals back to standard errors
+    frame = pd.read_parquet(directory.per_seed)
+    z = NormalDist().inv_cdf(0.5 + summary.confidence / 2)  # per-seed gap intervals back to standard errors
     spreads = []
     for _, rows in frame.groupby("arm"):
         if len(rows) < 2:
@@ -65,7 +65,22 @@ def detectable(game_se: float, seed_spread: float, seeds: int, confidence: float
     return stats.min_detectable_gap(se, confidence, POWER, dof=seeds - 1 if seeds > 1 else None)
 
 
-def plan(config: Experiment, past: Past | None = None) -> dict:
+@dataclass(frozen=True)
+class Design:
+    """What a design can detect: its noise per seed and the smallest detectable gap per seed spread."""
+
+    seeds: int
+    verdict_games: int
+    confidence: float
+    power: float
+    draw_rate: float
+    game_se: float  # Elo, one seed's verdict games
+    measured_spread: bool  # the spread between seeds came from a past run
+    past_seeds: int | None
+    detectable: dict[float, float]  # spread between seeds (Elo) -> smallest detectable gap (Elo)
+
+
+def plan(config: Experiment, past: Past | None = None) -> Design:
     ev = config.evaluation
     seeds = len(config.run_seeds)
     draw_rate = past.draw_rate if past else 0.0
@@ -75,35 +90,35 @@ def plan(config: Experiment, past: Past | None = None) -> dict:
         if past is not None and past.seed_spread is not None
         else list(ASSUMED_SEED_SPREADS)
     )
-    return {
-        "seeds": seeds,
-        "verdict_games": ev.verdict_games,
-        "confidence": ev.confidence,
-        "power": POWER,
-        "draw_rate": draw_rate,
-        "game_se": game_se,
-        "measured_spread": past is not None and past.seed_spread is not None,
-        "past_seeds": past.seeds if past else None,
-        "detectable": {spread: detectable(game_se, spread, seeds, ev.confidence) for spread in spreads},
-    }
+    return Design(
+        seeds=seeds,
+        verdict_games=ev.verdict_games,
+        confidence=ev.confidence,
+        power=POWER,
+        draw_rate=draw_rate,
+        game_se=game_se,
+        measured_spread=past is not None and past.seed_spread is not None,
+        past_seeds=past.seeds if past else None,
+        detectable={spread: detectable(game_se, spread, seeds, ev.confidence) for spread in spreads},
+    )
 
 
-def render(result: dict) -> list[str]:
+def render(result: Design) -> list[str]:
     lines = [
-        f"design: {result['seeds']} seed(s) x {result['verdict_games']} verdict games per seed "
-        f"(each arm's best vs the baseline), two-sided test at {result['confidence']:.0%}, "
-        f"power {result['power']:.0%}",
-        f"game noise per seed: {result['game_se']:.1f} Elo (1 SE, draw rate {result['draw_rate']:.2f})",
+        f"design: {result.seeds} seed(s) x {result.verdict_games} verdict games per seed "
+        f"(each arm's best vs the baseline), two-sided test at {result.confidence:.0%}, "
+        f"power {result.power:.0%}",
+        f"game noise per seed: {result.game_se:.1f} Elo (1 SE, draw rate {result.draw_rate:.2f})",
     ]
-    if result["measured_spread"]:
-        ((spread, gap),) = result["detectable"].items()
+    if result.measured_spread:
+        ((spread, gap),) = result.detectable.items()
         lines.append(
-            f"spread between seeds, measured on {result['past_seeds']} seeds of a past run: {spread:.1f} Elo"
+            f"spread between seeds, measured on {result.past_seeds} seeds of a past run: {spread:.1f} Elo"
         )
         lines.append(f"smallest detectable rating gap: {gap:.0f} Elo (score {_score(gap):.3f} vs 0.500)")
     else:
         lines.append("spread between seeds: not measured (pass --past RUN with a multi-seed run); assuming")
-        for spread, gap in result["detectable"].items():
+        for spread, gap in result.detectable.items():
             lines.append(
                 f"  {spread:5.0f} Elo between seeds -> smallest detectable gap {gap:5.0f} Elo "
                 f"(score {_score(gap):.3f} vs 0.500)"

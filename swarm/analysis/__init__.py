@@ -1,0 +1,47 @@
+"""Read run directories into tidy frames and draw them: what the report and the notebooks share.
+
+`load` reads run and sweep directories, `tables` derives the report's tables, `figures` draws. Nothing here
+imports torch or Ray, so a run copied to another machine can be analysed there.
+"""
+
+from swarm.analysis.figures import (
+    plot_crossplay,
+    plot_gap_vs_n,
+    plot_learning_curves,
+    plot_ratings,
+    plot_verdict_map,
+    plot_winners_curse,
+)
+from swarm.analysis.load import LADDER, TABLES, Run, arm_of, load_run, load_runs, load_sweep
+from swarm.analysis.tables import (
+    gain_lines,
+    ratings_table,
+    scores,
+    spend_table,
+    sweep_cells,
+    verdict_lines,
+    winners_curse,
+)
+
+__all__ = [
+    "LADDER",
+    "TABLES",
+    "Run",
+    "arm_of",
+    "gain_lines",
+    "load_run",
+    "load_runs",
+    "load_sweep",
+    "plot_crossplay",
+    "plot_gap_vs_n",
+    "plot_learning_curves",
+    "plot_ratings",
+    "plot_verdict_map",
+    "plot_winners_curse",
+    "ratings_table",
+    "scores",
+    "spend_table",
+    "sweep_cells",
+    "verdict_lines",
+    "winners_curse",
+]

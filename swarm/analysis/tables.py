@@ -1,0 +1,128 @@
+"""Tables from loaded runs: scores, the winner's curse, the verdict and gain lines, spend and ratings side
+by side, and a sweep's cells: what the report prints and the notebooks show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from swarm.analysis.load import LADDER, Run
+from swarm.evaluation import stats
+from swarm.results import text
+
+SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; seat 1 scores 1 minus it
+
+
+def scores(matches: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Each player's mean score (1 win, 0.5 draw, 0 loss) and games, from either seat, within `by` groups."""
+    seat0 = matches.outcome.map(SEAT_0_SCORE)
+    keep = list(by)
+    long = pd.concat(
+        [
+            matches[keep].assign(player=matches.player_0, score=seat0),
+            matches[keep].assign(player=matches.player_1, score=1 - seat0),
+        ]
+    )
+    return long.groupby([*keep, "player"], sort=False).score.agg(score="mean", games="count").reset_index()
+
+
+def winners_curse(matches: pd.DataFrame) -> pd.DataFrame:
+    """Every agent of every multi-agent arm: its selection score, its held-out score against its own arm
+    (cross-play on fresh seeds), and whether it was chosen (top selection score, ties to the lowest index)."""
+    by = [c for c in ("run", "seed") if c in matches.columns] + ["arm"]
+    selection = scores(matches[matches.stage == "selection"], by)
+    own = matches[(matches.stage == "crossplay") & (matches.arm != "")]
+    frame = selection.merge(scores(own, by), on=[*by, "player"], suffixes=("_selection", "_held_out"))
+    frame = frame.rename(columns={"score_selection": "selection_score", "score_held_out": "held_out_score"})
+    ranked = frame.assign(index=frame.player.str.split("/").str[1].astype(int), top=-frame.selection_score)
+    first = ranked.sort_values([*by, "top", "index"]).groupby(by, sort=False).head(1)
+    frame["chosen"] = frame.index.isin(first.index)
+    return frame
+
+
+def verdict_lines(run: Run) -> list[str]:
+    """The verdicts: over seeds for a multi-seed run, else each arm's best against the baseline's."""
+    if run.multi_seed:
+        return [v.verdict for v in run.summary.verdicts]
+    return [
+        f"{v.verdict}: {v.record.player} vs {v.record.opponent} {text.record(v)}"
+        for v in run.summary.verdicts
+    ]
+
+
+def gain_lines(run: Run) -> list[str]:
+    """A one-seed run's gain over the baseline split in two: from selection (best of N isolated agents vs the
+    baseline) and from interaction (the interacting arm's best vs that control's best)."""
+    return [] if run.multi_seed else text.gains(run.summary)
+
+
+def spend_table(run: Run) -> pd.DataFrame:
+    """The ledger side by side per arm, one block per seed: budget, spend in every unit, selection cost."""
+    blocks = []
+    for (_, seed), summary in run.seed_summaries.items():
+        arms = summary.arms.values()
+        rows = {
+            "agents x interaction": [f"{a.agents} x {a.interaction}" for a in arms],
+            "budget (agent_steps)": [f"{a.budget.total:,}" for a in arms],
+            "spent agent_steps": [f"{a.spent['agent_steps']:,.0f}" for a in arms],
+            "spent GFLOPs": [f"{a.spent['flops'] / 1e9:,.1f}" for a in arms],
+            "spent core-seconds": [f"{a.spent['core_seconds']:,.1f}" for a in arms],
+            "selection games' agent_steps": [text.selection_cost(a) for a in arms],
+            "best agent": [a.best for a in arms],
+            "best's selection score": [text.maybe(a.selection_score) for a in arms],
+            "best's held-out score, same opponents": [text.maybe(a.held_out_score) for a in arms],
+        }
+        block = pd.DataFrame(rows, index=list(summary.arms)).T.rename_axis("").reset_index()
+        blocks.append(block.assign(seed=seed)[["seed", *block.columns]] if run.multi_seed else block)
+    return pd.concat(blocks, ignore_index=True)
+
+
+def ratings_table(run: Run) -> pd.DataFrame:
+    """Held-out ratings, strongest first: every player for one seed; the chosen and the ladder per seed."""
+    held = run.ratings[run.ratings.fit == "held_out"]
+    if run.multi_seed:
+        held = held[held.chosen | (held.arm == LADDER)]
+    held = held.sort_values(["seed", "rating"], ascending=[True, False])
+    confidence = run.summary.confidence
+    table = pd.DataFrame(
+        {
+            "seed": held.seed,
+            "player": held.player + np.where(held.chosen, " (best)", ""),
+            "rating": held.rating.map("{:+.0f}".format),
+            f"{confidence:.0%} interval": [
+                f"[{lo:+.0f}, {hi:+.0f}]" for lo, hi in zip(held.ci_low, held.ci_high, strict=True)
+            ],
+            "games": held.games.map("{:,}".format),
+            "score": held.score.map("{:.3f}".format),
+        }
+    )
+    return (
+        table.reset_index(drop=True) if run.multi_seed else table.drop(columns="seed").reset_index(drop=True)
+    )
+
+
+def sweep_cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per compared arm, budget and N: the mean rating gap over the cell's seeds with its Student-t
+    interval over seeds, or with one seed the cell's own interval (over games)."""
+    rows = []
+    for (arm, budget, n), cell in frame.groupby(["arm", "budget", "n"], sort=True):
+        gaps = cell.rating_gap.to_numpy(float)
+        if len(gaps) > 1:
+            _, low, high = stats.mean_interval(gaps, confidence)
+        else:
+            low, high = cell.gap_low.iloc[0], cell.gap_high.iloc[0]
+        rows.append(
+            {
+                "arm": arm,
+                "budget": budget,
+                "n": n,
+                "seeds": len(gaps),
+                "gap": gaps.mean(),
+                "gap_low": float(low),
+                "gap_high": float(high),
+                "significant": bool(low > 0 or high < 0),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,217 @@
+"""What a seed and a multi-seed run produce, as types: summary.json is written and read through them only.
+
+A seed's `SeedSummary` holds each arm's spend, chosen best, winner's curse and oracle best, every held-out
+rating, the gains from selection and from interaction, and each arm's verdict against the baseline. A
+multi-seed run's `OverSeeds` holds the verdict over seeds per arm. `to_json` gives the mapping summary.json
+holds, `from_json` reads it back: the round trip is exact, so every reader sees the schema the writer used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from swarm.evaluation.verdict import HeadToHead
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A held-out rating (Elo, random = 0) with its interval."""
+
+    rating: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An estimate (a rating gap, a mean score, a probability) with its interval."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class PlayerRating:
+    """One row of the held-out ratings: a player's rating, interval, games and mean score."""
+
+    player: str
+    rating: float
+    ci_low: float
+    ci_high: float
+    games: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    unit: str
+    total: int
+
+
+@dataclass(frozen=True)
+class Training:
+    """An arm's training wall seconds and the Ray nodes its hosts ran on."""
+
+    wall_seconds: float
+    nodes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm of one seed: spend in every unit, the chosen best, and what selection cost and gained."""
+
+    agents: int
+    interaction: str
+    budget: Budget
+    spent: dict[str, float]  # unit -> training spend (and charged selection games)
+    training: Training | None
+    selection_cost: dict[str, int]  # agent_steps and flops of the selection games
+    selection_charged: bool
+    best: str
+    best_rating: Interval
+    selection_score: float | None
+    held_out_score: float | None  # the best's score against its own arm on fresh seeds
+    winners_curse: float | None  # selection score less held-out score
+    oracle_best: str  # the top held-out rating: what a perfect selector would have chosen
+    oracle_rating: Interval
+    selection_loss: Estimate  # oracle best's rating less the chosen best's
+
+    @classmethod
+    def from_json(cls, data: dict) -> ArmSummary:
+        training = data["training"]
+        return cls(
+            **{
+                **_estimates(data, "selection_loss"),
+                "budget": Budget(**data["budget"]),
+                "training": training and Training(training["wall_seconds"], (*training["nodes"],)),
+                "best_rating": Interval(**data["best_rating"]),
+                "oracle_rating": Interval(**data["oracle_rating"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Gains:
+    """An interacting arm's gain over the baseline, split into selection and interaction."""
+
+    arm: str
+    control: str  # the self_play arm of the same N: the best-of-N lottery without interaction
+    baseline: str
+    selection_gain: Estimate
+    interaction_gain: Estimate
+    total_gain: Estimate
+
+    @classmethod
+    def from_json(cls, data: dict) -> Gains:
+        return cls(**_estimates(data, "selection_gain", "interaction_gain", "total_gain"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One arm's best against the baseline's in the held-out verdict games of one seed. In JSON the
+    head-to-head record's fields sit beside `arm` and `baseline`."""
+
+    arm: str
+    baseline: str
+    record: HeadToHead
+    rating_gap: Estimate
+    verdict: str
+
+    def to_json(self) -> dict:
+        return {
+            "arm": self.arm,
+            "baseline": self.baseline,
+            **asdict(self.record),
+            "rating_gap": asdict(self.rating_gap),
+            "verdict": self.verdict,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Verdict:
+        record = HeadToHead(**{k: data[k] for k in HeadToHead.__dataclass_fields__})
+        return cls(data["arm"], data["baseline"], record, Estimate(**data["rating_gap"]), data["verdict"])
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """summary.json of one seed."""
+
+    name: str
+    env: str
+    seed: int
+    baseline: str
+    confidence: float
+    arms: dict[str, ArmSummary]
+    ladder: dict[str, Interval]
+    ratings: tuple[PlayerRating, ...]  # strongest first
+    gains: tuple[Gains, ...]
+    verdicts: tuple[Verdict, ...]  # one per arm but the baseline, in config order
+    wall_seconds: float
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "verdicts": [v.to_json() for v in self.verdicts]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> SeedSummary:
+        return cls(
+            **{
+                **data,
+                "arms": {name: ArmSummary.from_json(arm) for name, arm in data["arms"].items()},
+                "ladder": {name: Interval(**r) for name, r in data["ladder"].items()},
+                "ratings": tuple(PlayerRating(**r) for r in data["ratings"]),
+                "gains": tuple(Gains.from_json(g) for g in data["gains"]),
+                "verdicts": tuple(Verdict.from_json(v) for v in data["verdicts"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class OverSeedsVerdict:
+    """One arm's verdict over seeds: mean rating gap and score with intervals over seeds, and the probability
+    that its best is rated above the baseline's."""
+
+    arm: str
+    baseline: str
+    seeds: int
+    rating_gap: Estimate
+    score: Estimate
+    probability_of_improvement: Estimate
+    significant: bool
+    verdict: str
+
+    @classmethod
+    def from_json(cls, data: dict) -> OverSeedsVerdict:
+        return cls(**_estimates(data, "rating_gap", "score", "probability_of_improvement"))
+
+
+@dataclass(frozen=True)
+class OverSeeds:
+    """summary.json of a multi-seed run, beside its seed-<s>/ directories."""
+
+    name: str
+    env: str
+    seeds: tuple[int, ...]
+    confidence: float
+    verdicts: tuple[OverSeedsVerdict, ...]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> OverSeeds:
+        verdicts = tuple(OverSeedsVerdict.from_json(v) for v in data["verdicts"])
+        return cls(data["name"], data["env"], (*data["seeds"],), data["confidence"], verdicts)
+
+
+Summary = SeedSummary | OverSeeds
+
+
+def _estimates(data: dict, *keys: str) -> dict:
+    """`data` with the mappings under `keys` read as Estimates."""
+    return {**data, **{k: Estimate(**data[k]) for k in keys}}
+
+
+def summary_from_json(data: dict) -> Summary:
+    """A seed's summary, or the one over seeds (which names its seeds)."""
+    return OverSeeds.from_json(data) if "seeds" in data else SeedSummary.from_json(data)
