@@ -6,6 +6,8 @@ shares are deterministic, differ by at most one, and add up to the total exactly
 
 from __future__ import annotations
 
+UNITS = ("agent_steps", "flops", "core_seconds")  # what a spend is recorded in; agent_steps binds
+
 
 def split(total: int, agents: int) -> list[int]:
     if agents < 1:

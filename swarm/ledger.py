@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-UNITS = ("agent_steps", "flops", "core_seconds")
+from swarm.budget import UNITS
 
 
 class BudgetExceeded(RuntimeError):

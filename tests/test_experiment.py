@@ -12,8 +12,8 @@ import torch
 import yaml
 
 from swarm import config, experiment, seeds
+from swarm.budget import UNITS
 from swarm.evaluation import verdict
-from swarm.ledger import UNITS
 from swarm.results import records, rundir
 from swarm.results.rundir import RunDir
 from swarm.weights import load_weights
@@ -212,11 +212,19 @@ def test_winners_curse_and_oracle_are_reported(run):
     rated = pd.read_parquet(run_dir / "ratings.parquet")
     members = rated[(rated.fit == "held_out") & (rated.arm == "swarm")]
     assert swarm.oracle_best == members.loc[members.rating.idxmax(), "player"]
-    assert swarm.selection_loss.estimate >= 0
+    # every gap is read off the held-out fit between the right two players, not just any two
+    rating = rated[rated.fit == "held_out"].set_index("player").rating
+    assert swarm.selection_loss.estimate == pytest.approx(rating[swarm.oracle_best] - rating[swarm.best])
     (gains,) = summary.gains
     assert (gains.arm, gains.control, gains.baseline) == ("swarm", "independent", "single")
-    total = gains.selection_gain.estimate + gains.interaction_gain.estimate
-    assert total == pytest.approx(gains.total_gain.estimate)
+    best = {arm: summary.arms[arm].best for arm in ("single", "independent", "swarm")}
+    for gap, (a, b) in [
+        (gains.selection_gain, ("independent", "single")),
+        (gains.interaction_gain, ("swarm", "independent")),
+        (gains.total_gain, ("swarm", "single")),
+    ]:
+        assert gap.estimate == pytest.approx(rating[best[a]] - rating[best[b]])
+        assert gap.ci_low <= gap.estimate <= gap.ci_high
     assert summary.arms["independent"].selection_cost["agent_steps"] == int(
         matches[(matches.stage == "selection") & (matches.arm == "independent")].length.sum()
     )

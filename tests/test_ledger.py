@@ -1,6 +1,7 @@
 import pytest
 
-from swarm.ledger import UNITS, BudgetExceeded, Ledger
+from swarm.budget import UNITS
+from swarm.ledger import BudgetExceeded, Ledger
 
 
 def test_charges_accumulate_in_every_unit():

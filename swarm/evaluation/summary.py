@@ -13,10 +13,10 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
+from swarm.budget import UNITS
 from swarm.config import Experiment
 from swarm.evaluation import ratings, verdict
 from swarm.evaluation.evaluate import Evaluation, player_scores
-from swarm.ledger import UNITS
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,

@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from swarm import rundir
 from swarm.config import ConfigError
 from swarm.interaction import Key, Record
+from swarm.results import rundir
 from swarm.training.agent import AgentState, Weights
 from swarm.training.arm import Point, State, wanted
+from swarm.weights import load_weights, save_weights
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def kept_path(directory: Path, arm: str, key: Key) -> Path:
 def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -> None:
     """Write the weights in `kept` (those taken since the last save), then the arm's state naming them."""
     for key, weights in kept.items():
-        rundir.save_weights(weights, kept_path(directory, arm, key))
+        save_weights(weights, kept_path(directory, arm, key))
     core = state.core
     payload = {
         "round": core.round,
@@ -97,7 +98,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
         wall_seconds=payload["wall_seconds"],
         finished=payload["finished"],
     )
-    kept = {key: _arrays(rundir.load_weights(kept_path(directory, arm, key))) for key in sorted(wanted(core))}
+    kept = {key: _arrays(load_weights(kept_path(directory, arm, key))) for key in sorted(wanted(core))}
     return state, kept
 
 
