@@ -115,10 +115,11 @@ def test_another_format_is_refused_with_the_fix(multi_seed_run, tmp_path, conten
         analysis.load_run(old)
     with pytest.raises(rundir.FormatError, match=expected):
         rundir.start(RunDir(old))
-    done = subprocess.run(
-        [sys.executable, "-m", "swarm", "report", str(old)], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 2 and says in done.stderr and str(old) in done.stderr
+    for command in ("report", "resume"):
+        done = subprocess.run(
+            [sys.executable, "-m", "swarm", command, str(old)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2 and says in done.stderr and str(old) in done.stderr, command
 
 
 def _json(data: dict) -> dict:
