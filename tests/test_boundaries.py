@@ -159,3 +159,16 @@ def test_a_forbidden_import_is_caught_even_through_another_module(tmp_path, wher
     target = copy / where
     target.write_text(target.read_text() + f"\n\ndef _added():\n    {line}\n")
     assert any(v.startswith(promise) for v in violations(copy)), violations(copy)
+
+
+def test_test_files_share_helpers_only_through_conftest_fixtures():
+    """No test file imports another (conftest included): shared helpers are fixtures, so each file reads on
+    its own and a helper has one home."""
+    tests = Path(__file__).resolve().parent
+    importing = {
+        path.name: sorted(
+            name for name in imports(path, {})[0] if name == "tests" or name.startswith("tests.")
+        )
+        for path in tests.glob("*.py")
+    }
+    assert {name: found for name, found in importing.items() if found} == {}

@@ -6,7 +6,6 @@ from swarm import config, envs
 from swarm.envs.connect_four import ConnectFourGames
 from swarm.players import RandomPlayer
 from swarm.training.agent import Agent, opponent
-from tests.conftest import tiny_config
 
 # A full board with no line of four: columns alternate colours bottom-up, and each row reads x x o o x x o.
 DRAW = [5, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 1, 3, 3, 3, 3, 3, 3]
@@ -97,9 +96,9 @@ def test_factory_picks_native_where_registered(spec):
         envs.games(tictactoe, 2, "native")
 
 
-def test_native_backend_for_a_game_without_one_is_refused_at_the_door():
+def test_native_backend_for_a_game_without_one_is_refused_at_the_door(make_config):
     with pytest.raises(config.ConfigError, match=r"env_backend: native.*set env_backend: auto or pettingzoo"):
-        config.parse(tiny_config(env="classic/tictactoe-v3", env_backend="native"))
+        config.parse(make_config(env="classic/tictactoe-v3", env_backend="native"))
 
 
 @pytest.fixture
@@ -111,10 +110,10 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def test_a_training_round_is_the_same_on_either_backend(spec, one_thread):
+def test_a_training_round_is_the_same_on_either_backend(spec, one_thread, make_config):
     results = {}
     for backend in ("native", "pettingzoo"):
-        cfg = config.Experiment.model_validate(tiny_config(env_backend=backend))
+        cfg = config.Experiment.model_validate(make_config(env_backend=backend))
         agent = Agent(spec, cfg, arm=0, index=0)
         rival = opponent(spec, cfg, agent.net.weights())
         report = agent.train_round(0, [RandomPlayer(), rival], np.arange(8) % 2, target=256)

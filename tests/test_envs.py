@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 
 from swarm import envs
-from tests.conftest import CONNECT_FOUR
 
 
 def test_describes_connect_four(spec):
-    assert spec == envs.EnvSpec(CONNECT_FOUR, obs_dim=6 * 7 * 2, actions=7)
+    assert spec == envs.EnvSpec("classic/connect_four-v3", obs_dim=6 * 7 * 2, actions=7)
 
 
 def test_module_path_builds_the_same_game():
@@ -18,7 +17,7 @@ def test_module_path_builds_the_same_game():
 
 def test_games_mirror_pettingzoo_move_by_move(spec, rng):
     games = envs.Games(spec, 3)
-    reference = [envs.make(CONNECT_FOUR) for _ in range(3)]
+    reference = [envs.make(spec.env_id) for _ in range(3)]
     for i in range(3):
         games.reset(i, seed=i)
         reference[i].reset(seed=i)

@@ -12,7 +12,6 @@ import torch
 from swarm import config, engine, envs, seeds
 from swarm.evaluation import evaluate, ratings, summary
 from swarm.training.agent import network
-from tests.conftest import tiny_config
 
 
 def identical(cfg: config.Experiment) -> dict[str, engine.Weights]:
@@ -42,10 +41,10 @@ def test_held_out_schedule_covers_every_pairing_on_fresh_seeds(tiny):
         assert abs(firsts.count(firsts[0]) - (len(firsts) - firsts.count(firsts[0]))) <= 1
 
 
-def test_winners_curse_is_detected_not_reported_as_skill():
+def test_winners_curse_is_detected_not_reported_as_skill(make_config):
     """The best of 16 equally strong agents wins its selection games by luck alone: its selection score is
     above 1/2, its held-out score against the same agents is not, and no rating says it is stronger."""
-    data = tiny_config(
+    data = make_config(
         arms=[
             {"name": "single", "agents": 1, "interaction": "self_play"},
             {"name": "swarm", "agents": 16, "interaction": "population"},
@@ -67,13 +66,13 @@ def test_winners_curse_is_detected_not_reported_as_skill():
     rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
     nothing = {arm: {"agent_steps": 0, "flops": 0, "core_seconds": 0.0} for arm in ("single", "swarm")}
     result = summary.build(cfg, nothing, evaluation, rated, nothing, 0.0)
-    swarm = result["arms"]["swarm"]
+    swarm = result.arms["swarm"]
     # Selection: the max of 16 means of 60 fair games, about 0.5 + 1.8 SE = 0.61 (0.58-0.65 over six seeds).
-    assert swarm["selection_score"] > 0.55
-    assert abs(swarm["held_out_score"] - 0.5) < 0.06  # 600 fresh games against the same 15: 3 SE
-    assert swarm["winners_curse"] > 0.03
-    gap = result["verdicts"][0]["rating_gap"]
-    assert gap["ci_low"] < 0 < gap["ci_high"]  # chosen vs an identical single agent: no difference
+    assert swarm.selection_score > 0.55
+    assert abs(swarm.held_out_score - 0.5) < 0.06  # 600 fresh games against the same 15: 3 SE
+    assert swarm.winners_curse > 0.03
+    gap = result.verdicts[0].rating_gap
+    assert gap.ci_low < 0 < gap.ci_high  # chosen vs an identical single agent: no difference
 
 
 @pytest.mark.parametrize("stage", ["verdict", "crossplay", "ladder"])
