@@ -240,6 +240,11 @@ class Experiment(Strict):
     baseline: str | None = Field(
         None, description="Arm every other arm is judged against (default: the first arm)."
     )
+    learner: str = Field(
+        "ppo",
+        description="How every agent learns from its games: a learner of swarm.training.learners.LEARNERS "
+        "(ppo, set in the ppo block).",
+    )
     ppo: PPO = PPO()
     network: Network = Network()
     opponents: Opponents = Opponents()
@@ -284,6 +289,15 @@ class Experiment(Strict):
                     f"use interaction: {' or '.join(fitting)} for {arm.agents}"
                 )
         return self
+
+    @field_validator("learner")
+    @classmethod
+    def _known_learner(cls, name: str) -> str:
+        from swarm.training.learners import LEARNERS  # imports torch; only once the fields parse
+
+        if name not in LEARNERS:
+            raise ValueError(f"unknown learner {name!r}; pick one of {', '.join(LEARNERS)}")
+        return name
 
     @model_validator(mode="after")
     def _backend_exists(self) -> Experiment:

@@ -24,7 +24,7 @@ from swarm.envs import EnvSpec
 from swarm.interaction import Record
 from swarm.players import Player
 from swarm.players.network import ActorCritic
-from swarm.training import ppo
+from swarm.training.learners import LEARNERS
 from swarm.training.shards import GameState, Part, Shards, merge
 
 Weights = dict[str, np.ndarray]
@@ -66,8 +66,8 @@ class Agent:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seeds.init_seed(config.seed, arm, index))
             self.net = network(spec, config)
-        # fused: one kernel for all parameters, a third of the for-each step's time on CPU
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.ppo.lr, eps=1e-5, fused=True)
+        self.learner = LEARNERS[config.learner]
+        self.optimizer = self.learner.optimizer(self.net, config.ppo)
         self.shards = Shards(spec, config, arm, index, 0, processes)
 
     def train_round(
@@ -94,7 +94,7 @@ class Agent:
             remote, remote_seconds = elsewhere()
             parts |= remote
         batch, played = merge(parts)
-        learned = ppo.update(self.net, self.optimizer, batch, self.config.ppo, generator)
+        learned = self.learner.update(self.net, self.optimizer, batch, self.config.ppo, generator)
         flops = played.flops + learned.pop("update_flops")
         metrics = {
             **learned,

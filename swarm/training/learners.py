@@ -1,8 +1,8 @@
 """Learners by name: what turns a round's transitions into new weights. The registry, one home.
 
 A learner brings the optimizer it steps and its update, both reading the budget file's block of its name
-(`ppo:` for PPO). An agent takes its arm's learner from here; the learner itself is plain torch (no Ray, no
-files), so it is tested in a plain process.
+(`ppo:` for PPO). Every agent takes the budget file's `learner` from here; a learner is plain torch (no
+Ray, no files), so it is tested in a plain process.
 """
 
 from __future__ import annotations
