@@ -39,9 +39,8 @@ class Arm(Strict):
     agents: int = Field(..., ge=1, le=4096, description="Population size N; each agent gets total/N.")
     interaction: str = Field(
         ...,
-        description="Who plays whom while training, a mode of swarm.interaction.MODES. self_play: an agent "
-        "plays its current self and its own snapshots (for N > 1, N isolated seeds). population: an agent "
-        "plays the other members' current weights and snapshots, drawn uniformly.",
+        description="Who plays whom while training. "
+        + " ".join(f"{name}: {mode.description}." for name, mode in interaction.MODES.items()),
     )
     rollout_workers: int = Field(
         1,

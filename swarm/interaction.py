@@ -13,6 +13,9 @@ its snapshot taken at the start of that round.
 - self_play: the agent's current self with probability `latest_share`, else one of its own snapshots,
   uniformly (for N > 1 the agents never meet: N independent seeds).
 - population: uniformly over the other members' current weights and all their snapshots.
+
+A new mode is a draw function and a `Mode` entry here; the config and the engine know modes only through
+`MODES` and what each declares.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Mode:
     draw: Draw  # each agent's `per_round` opponents, drawn in agent order
     meets_others: bool  # whether an agent plays other members of its arm
     min_agents: int
+    description: str
 
 
 def draw_self_play(population: Population, settings: Settings, rng: np.random.Generator) -> list[list[Key]]:
@@ -99,8 +103,18 @@ def draw_population(population: Population, settings: Settings, rng: np.random.G
 
 
 MODES: dict[str, Mode] = {
-    "self_play": Mode(draw_self_play, meets_others=False, min_agents=1),
-    "population": Mode(draw_population, meets_others=True, min_agents=2),
+    "self_play": Mode(
+        draw_self_play,
+        meets_others=False,
+        min_agents=1,
+        description="an agent plays its current self and its own snapshots (for N > 1, N isolated seeds)",
+    ),
+    "population": Mode(
+        draw_population,
+        meets_others=True,
+        min_agents=2,
+        description="an agent plays the other members' current weights and snapshots, drawn uniformly",
+    ),
 }
 
 

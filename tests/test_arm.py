@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from swarm import budget, config
+from swarm import budget, config, interaction
 from swarm.interaction import CURRENT, Key, Record
 from swarm.ledger import Ledger
 from swarm.training import arm as core
@@ -51,7 +53,12 @@ def test_an_arm_spends_exactly_every_share_and_never_more(uneven, a):
     if a:  # 513, 513, 512, 512: two agents play a last round of one agent-step, alone
         assert {i: p.target for i, p in plans[-1].agents.items()} == {0: 1, 1: 1}
     assert state.round == len(plans) and core.plan(uneven, a, state, ledger) is None
-    assert all(0 <= p.progress < 1 for plan in plans for p in plan.agents.values())
+    shares = budget.split(2050, uneven.arms[a].agents)
+    for plan in plans:  # the share spent before the round, for the learning rate's annealing
+        for i, p in plan.agents.items():
+            assert (
+                p.progress == pytest.approx(min(plan.round * 256, shares[i]) / shares[i]) and p.progress < 1
+            )
 
 
 def test_pools_keep_the_last_pool_size_snapshots_every_snapshot_every_rounds(make_config):
@@ -114,6 +121,22 @@ def test_results_add_up_per_agent_and_opponent(make_config):
                 expected[i, key] = expected.get((i, key), 0) + 1
     assert {k: r.games for k, r in state.results.items()} == expected
     assert all(r.score == r.games for r in state.results.values())
+
+
+def test_modes_see_the_results_so_far(make_config, monkeypatch):
+    seen = []
+
+    def spy(population, settings, rng):
+        seen.append(dict(population.results))
+        return interaction.draw_self_play(population, settings, rng)
+
+    monkeypatch.setitem(interaction.MODES, "self_play", replace(interaction.MODES["self_play"], draw=spy))
+    plans, _, _, _ = drive(config.parse(make_config()), 0)
+    assert seen[0] == {} and len(seen) == len(plans)
+    for r, results in enumerate(seen):  # one game against each opponent of every earlier round
+        assert sum(record.games for record in results.values()) == sum(
+            len(p.agents[0].opponents) for p in plans[:r]
+        )
 
 
 def test_charged_selection_reserve_is_held_back(make_config):

@@ -46,12 +46,9 @@ class CurvePoint:
 
 
 class ArmTraining:
-    """One arm's training, advanced a round at a time by the driver, on its own placement group.
-
-    The driver holds every agent's latest state (weights in the object store, optimizer states in memory),
-    so a host that dies mid-round is restored and replays that round, and the arm is checkpointed to `store`
-    every `checkpoint_every` rounds without asking the hosts; a store with a checkpoint resumes from it.
-    """
+    """One arm's training on its own placement group, a round at a time. The driver holds every agent's
+    latest state, so a host that dies mid-round is restored and replays that round, and the arm is
+    checkpointed to `store` without asking the hosts; a store with a checkpoint resumes from it."""
 
     def __init__(
         self, config: Experiment, arm: int, laid: placement.Layout, ledger: Ledger, store: Path | None
@@ -165,8 +162,16 @@ class ArmTraining:
         """Training is over: checkpoint it as finished, and fetch what evaluation needs before closing."""
         self.finished_at = time.perf_counter()
         self.save()
-        self.final_weights, self.final_curve = self.weights(), self.curve_points()
+        self.final_weights = dict(zip(self.ids, self.current(), strict=True))
+        curve = zip(self.state.curve, ray.get([self.kept[p.key] for p in self.state.curve]), strict=True)
+        self.final_curve = [
+            CurvePoint(self.ids[p.agent], self.name, p.agent_steps, p.arm_agent_steps, w) for p, w in curve
+        ]
         self.nodes = ray.get([actor.node.remote() for actor in self.placed.hosts + self.placed.workers])
+
+    def current(self) -> list[Weights]:
+        """Every agent's current weights, by index."""
+        return ray.get([self.agents[i].weights for i in range(len(self.ids))])
 
     def save(self) -> None:
         """Checkpoint the arm as of its last finished round (no-op without a store or mid-absorb)."""
@@ -174,11 +179,11 @@ class ArmTraining:
             return
         keys = sorted(core.wanted(self.state) - self.written)  # pool and curve weights are written once
         kept = dict(zip(keys, ray.get([self.kept[key] for key in keys]), strict=True))
-        weights = ray.get([self.agents[i].weights for i in range(len(self.ids))])
         state = checkpoint.ArmState(
             core=self.state,
             agents=[
-                AgentState(w, self.agents[i].optimizer, self.agents[i].games) for i, w in enumerate(weights)
+                AgentState(w, self.agents[i].optimizer, self.agents[i].games)
+                for i, w in enumerate(self.current())
             ],
             charges=[row for row in self.ledger.rows if row["arm"] == self.name],
             rows=self.rows,
@@ -187,17 +192,6 @@ class ArmTraining:
         )
         checkpoint.save(self.store, self.name, state, kept)
         self.written |= set(keys)
-
-    def weights(self) -> dict[str, Weights]:
-        weights = ray.get([self.agents[i].weights for i in range(len(self.ids))])
-        return dict(zip(self.ids, weights, strict=True))
-
-    def curve_points(self) -> list[CurvePoint]:
-        weights = ray.get([self.kept[p.key] for p in self.state.curve])
-        return [
-            CurvePoint(self.ids[p.agent], self.name, p.agent_steps, p.arm_agent_steps, w)
-            for p, w in zip(self.state.curve, weights, strict=True)
-        ]
 
 
 @dataclass

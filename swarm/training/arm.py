@@ -13,7 +13,7 @@ replayed after a fault or from a checkpoint is the same round.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from swarm import budget, interaction, seeds
 from swarm.config import Experiment
@@ -71,15 +71,6 @@ class Plan:
     snapshots: tuple[Key, ...]  # current weights kept, before the round, as the snapshots that joined
     curve: tuple[Point, ...]  # learning-curve points due at the round's end, of the weights it ends with
 
-    @property
-    def needed(self) -> set[Key]:
-        """Every opponent the round's games need."""
-        return {key for plan in self.agents.values() for key in plan.opponents}
-
-
-def ids(config: Experiment, arm: int) -> list[str]:
-    return config.arms[arm].agent_ids
-
 
 def training_share(config: Experiment, arm: int, ledger: Ledger, agent: str) -> int:
     """What an agent may spend on training: its share less its charged selection reserve."""
@@ -99,7 +90,7 @@ def start(config: Experiment, arm: int, ledger: Ledger) -> State:
 
 def plan(config: Experiment, arm: int, state: State, ledger: Ledger) -> Plan | None:
     """The next round's plan; None once every agent has spent its training share."""
-    names, reserve = ids(config, arm), config.selection_reserve(config.arms[arm])
+    names, reserve = config.arms[arm].agent_ids, config.selection_reserve(config.arms[arm])
     left = [ledger.remaining(a) - reserve for a in names]
     targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
     if not any(targets):
@@ -134,7 +125,7 @@ def absorb(
     config: Experiment, arm: int, state: State, plan: Plan, reports: Mapping[int, RoundReport], ledger: Ledger
 ) -> tuple[State, list[dict]]:
     """Charge the round's reports to the ledger; the next state and the round's training rows."""
-    names, name = ids(config, arm), config.arms[arm].name
+    names, name = config.arms[arm].agent_ids, config.arms[arm].name
     if sorted(reports) != sorted(plan.agents):
         raise ValueError(
             f"round {plan.round} of arm {name!r}: reports of {sorted(reports)}, planned {plan.agents}"
@@ -164,7 +155,7 @@ def absorb(
         )
         for key, record in zip(plan.agents[i].opponents, report.records, strict=True):
             results[i, key] = results.get((i, key), Record()) + record
-    after = State(plan.round + 1, plan.pools, state.curve, state.next_point, results)
+    after = replace(state, round=plan.round + 1, pools=plan.pools, results=results)
     return _with_points(config, arm, after, ledger, plan.curve), rows
 
 
@@ -186,7 +177,7 @@ def _due(
     `curve_points` even steps of its training share (the initial weights count as step 0)."""
     points = config.evaluation.curve_points
     due = []
-    for i, agent in enumerate(ids(config, arm)):
+    for i, agent in enumerate(config.arms[arm].agent_ids):
         share = training_share(config, arm, ledger, agent)
         if points and after[i] * points >= state.next_point[i] * share:
             due.append(Point(i, after[i], arm_spent, round_))
@@ -195,8 +186,12 @@ def _due(
 
 def _with_points(config: Experiment, arm: int, state: State, ledger: Ledger, due: tuple[Point, ...]) -> State:
     """The state with the points `due` on its curve and each such agent's next point moved past them."""
-    points, next_point, names = config.evaluation.curve_points, list(state.next_point), ids(config, arm)
+    points, next_point, names = (
+        config.evaluation.curve_points,
+        list(state.next_point),
+        config.arms[arm].agent_ids,
+    )
     for point in due:
         share = training_share(config, arm, ledger, names[point.agent])
         next_point[point.agent] = int(point.agent_steps * points // share) + 1
-    return State(state.round, state.pools, (*state.curve, *due), tuple(next_point), state.results)
+    return replace(state, curve=(*state.curve, *due), next_point=tuple(next_point))
