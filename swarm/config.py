@@ -21,6 +21,13 @@ class ConfigError(ValueError):
     """A budget file that cannot be run; the message names the field and the fix."""
 
 
+def known_mode(mode: str) -> str:
+    """`mode` if it is an interaction mode of the registry, else a ValueError naming the modes."""
+    if mode not in interaction.MODES:
+        raise ValueError(f"unknown interaction mode {mode!r}; pick one of {', '.join(interaction.MODES)}")
+    return mode
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,12 +59,7 @@ class Arm(Strict):
         "plays on min(this, CPUs per agent) of them. Results depend on this number, never on the CPUs.",
     )
 
-    @field_validator("interaction")
-    @classmethod
-    def _known_mode(cls, mode: str) -> str:
-        if mode not in interaction.MODES:
-            raise ValueError(f"unknown interaction mode {mode!r}; pick one of {', '.join(interaction.MODES)}")
-        return mode
+    _known_mode = field_validator("interaction")(lambda mode: known_mode(mode))
 
     @property
     def agent_ids(self) -> list[str]:

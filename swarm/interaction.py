@@ -37,17 +37,17 @@ class Key(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Record:
+class Tally:
     """Games an agent finished against one opponent, and its scores in them summed (1 win, 0.5 draw)."""
 
     games: int = 0
     score: float = 0.0
 
-    def __add__(self, other: Record) -> Record:
-        return Record(self.games + other.games, self.score + other.score)
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.games + other.games, self.score + other.score)
 
 
-Results = Mapping[tuple[int, Key], Record]  # (agent, opponent) -> the agent's record against it so far
+Results = Mapping[tuple[int, Key], Tally]  # (agent, opponent) -> its tally against it so far
 
 
 @dataclass(frozen=True)

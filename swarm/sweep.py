@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import Field, ValidationError, create_model
+from pydantic import Field, ValidationError, create_model, field_validator
 
 from swarm import budget, config
 from swarm.config import ConfigError, Experiment, Strict
@@ -45,11 +45,13 @@ class Grid(Strict):
         min_length=1,
         description="Budgets B per arm, in budget.unit: the single agent gets all of B in every cell.",
     )
-    interaction: Literal["self_play", "population"] = Field(
+    interaction: str = Field(
         "population",
-        description="How a cell's N agents train: population (against each other) or self_play (N isolated "
-        "seeds, the best-of-N lottery). N = 1 cells use self_play: population play needs two agents.",
+        description="How a cell's N agents train, a mode of swarm.interaction.MODES: population (against "
+        "each other) or self_play (N isolated seeds, the best-of-N lottery). N = 1 cells use self_play, as "
+        "the baseline does.",
     )
+    _known_mode = field_validator("interaction")(lambda mode: config.known_mode(mode))
     cpus_per_cell: int | None = Field(
         None,
         ge=1,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from swarm import budget, config, interaction
-from swarm.interaction import CURRENT, Key, Record
+from swarm.interaction import CURRENT, Key, Tally
 from swarm.ledger import Ledger
 from swarm.training import arm as core
 from swarm.training.agent import RoundReport
@@ -21,7 +21,7 @@ def ledger_of(cfg: config.Experiment, a: int) -> Ledger:
 def report(plan: core.AgentPlan) -> RoundReport:
     """What a host would report: the planned agent-steps, one game won against each opponent."""
     return RoundReport(
-        plan.target, 10 * plan.target, 0.0, {"score": 1.0}, [Record(1, 1.0)] * len(plan.opponents)
+        plan.target, 10 * plan.target, 0.0, {"score": 1.0}, [Tally(1, 1.0)] * len(plan.opponents)
     )
 
 
@@ -155,7 +155,7 @@ def test_a_report_of_other_than_the_plan_is_refused(make_config):
     ledger = ledger_of(cfg, 0)
     state = core.start(cfg, 0, ledger)
     plan = core.plan(cfg, 0, state, ledger)
-    short = RoundReport(255, 0, 0.0, {}, [Record()] * len(plan.agents[0].opponents))
+    short = RoundReport(255, 0, 0.0, {}, [Tally()] * len(plan.agents[0].opponents))
     with pytest.raises(ValueError, match="spent 255 agent_steps, planned 256"):
         core.absorb(cfg, 0, state, plan, {0: short}, ledger)
     with pytest.raises(ValueError, match="reports of"):

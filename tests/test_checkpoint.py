@@ -15,7 +15,7 @@ import torch
 import yaml
 
 from swarm import config, engine
-from swarm.interaction import CURRENT, Key, Record
+from swarm.interaction import CURRENT, Key, Tally
 from swarm.training import arm, checkpoint
 from swarm.training.agent import AgentState
 
@@ -32,7 +32,7 @@ def test_round_trip_loads_with_weights_only(tmp_path):
         pools=((0, 2),),
         curve=(arm.Point(0, 0, 0, 0), arm.Point(0, 512, 512, 2)),
         next_point=(2,),
-        results={(0, Key(0, CURRENT)): Record(5, 2.5), (0, Key(0, 2)): Record(1, 1.0)},
+        results={(0, Key(0, CURRENT)): Tally(5, 2.5), (0, Key(0, 2)): Tally(1, 1.0)},
     )
     state = checkpoint.ArmState(
         core=core,

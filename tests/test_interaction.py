@@ -64,4 +64,4 @@ def test_population_needs_two():
 
 
 def test_records_add_up():
-    assert interaction.Record(2, 1.5) + interaction.Record(1, 0.5) == interaction.Record(3, 2.0)
+    assert interaction.Tally(2, 1.5) + interaction.Tally(1, 0.5) == interaction.Tally(3, 2.0)

@@ -10,9 +10,4 @@ from swarm.engine.play import play_games, play_local
 from swarm.engine.session import session
 from swarm.training.agent import Weights
 
-__all__ = ["CurvePoint", "Trained", "Weights", "agent_id", "play_games", "play_local", "session", "train"]
-
-
-def agent_id(arm: str, index: int) -> str:
-    """Kept while swarm.evaluation.evaluate imports it; `config.Arm.agent_ids` is the home of agent ids."""
-    return f"{arm}/{index}"
+__all__ = ["CurvePoint", "Trained", "Weights", "play_games", "play_local", "session", "train"]

@@ -17,6 +17,7 @@ from swarm.budget import UNITS
 from swarm.config import Experiment
 from swarm.evaluation import ratings, verdict
 from swarm.evaluation.evaluate import Evaluation, player_scores
+from swarm.interaction import MODES
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,
@@ -108,18 +109,15 @@ def build(
 def gains(config: Experiment, best: dict[str, str], rated: ratings.Ratings) -> tuple[Gains, ...]:
     """Split each interacting arm's gain over the baseline in two: selection (the best of N isolated agents,
     the `independent` control, vs the baseline) and interaction (the interacting arm's best vs that control's
-    best). Needs a self_play arm of the same N beside each population arm."""
+    best). Needs, beside each arm whose mode meets other members, an arm of the same N whose mode does not."""
     confidence, baseline = config.evaluation.confidence, config.baseline_arm.name
+    meets = {arm.name: MODES[arm.interaction].meets_others for arm in config.arms}
     rows = []
     for arm in config.arms:
-        if arm.interaction != "population":
+        if not meets[arm.name]:
             continue
         control = next(
-            (
-                c
-                for c in config.arms
-                if c.interaction == "self_play" and c.agents == arm.agents and c.name != baseline
-            ),
+            (c for c in config.arms if not meets[c.name] and c.agents == arm.agents and c.name != baseline),
             None,
         )
         if control is None or arm.name == baseline:

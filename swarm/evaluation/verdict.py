@@ -7,26 +7,11 @@ point when every game is won. The verdict is significant when the interval exclu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from statistics import NormalDist
 
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class HeadToHead:
-    player: str
-    opponent: str
-    wins: int
-    draws: int
-    losses: int
-    games: int
-    score: float
-    ci_low: float
-    ci_high: float
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from swarm.results.records import HeadToHead
 
 
 def wilson(score_sum: float, games: int, confidence: float) -> tuple[float, float]:

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from swarm.evaluation.verdict import HeadToHead
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """A pair's record over some games, from `player`'s side, with its score's Wilson interval."""
+
+    player: str
+    opponent: str
+    wins: int
+    draws: int
+    losses: int
+    games: int
+    score: float
+    ci_low: float
+    ci_high: float
 
 
 @dataclass(frozen=True)

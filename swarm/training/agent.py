@@ -21,7 +21,7 @@ import torch
 from swarm import seeds
 from swarm.config import Experiment
 from swarm.envs import EnvSpec
-from swarm.interaction import Record
+from swarm.interaction import Tally
 from swarm.players import Player
 from swarm.players.network import ActorCritic
 from swarm.training.learners import LEARNERS
@@ -36,7 +36,7 @@ class RoundReport:
     flops: int
     core_seconds: float
     metrics: dict[str, float]
-    records: list[Record]  # how it did against each of the round's opponents, in their order
+    tallies: list[Tally]  # how it did against each of the round's opponents, in their order
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,7 @@ class Agent:
             "game_length": played.game_length,
             "seconds": time.perf_counter() - wall,
         }
-        records = [
-            Record(int(g), float(s))
-            for g, s in zip(played.opponent_games, played.opponent_score, strict=True)
+        tallies = [
+            Tally(int(g), float(s)) for g, s in zip(played.opponent_games, played.opponent_score, strict=True)
         ]
-        return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics, records)
+        return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics, tallies)

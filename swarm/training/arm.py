@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from swarm import budget, interaction, seeds
 from swarm.config import Experiment
-from swarm.interaction import Key, Record
+from swarm.interaction import Key, Tally
 from swarm.ledger import Ledger
 from swarm.training.agent import RoundReport
 
@@ -45,7 +45,7 @@ class State:
     pools: tuple[tuple[int, ...], ...]  # each agent's snapshot rounds, oldest first
     curve: tuple[Point, ...]
     next_point: tuple[int, ...]  # each agent's next learning-curve point, counted in `curve_points`
-    results: Mapping[tuple[int, Key], Record] = field(default_factory=dict)  # (agent, opponent) -> its record
+    results: Mapping[tuple[int, Key], Tally] = field(default_factory=dict)  # (agent, opponent) -> its tally
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,8 @@ def absorb(
                 **report.metrics,
             }
         )
-        for key, record in zip(plan.agents[i].opponents, report.records, strict=True):
-            results[i, key] = results.get((i, key), Record()) + record
+        for key, tally in zip(plan.agents[i].opponents, report.tallies, strict=True):
+            results[i, key] = results.get((i, key), Tally()) + tally
     after = replace(state, round=plan.round + 1, pools=plan.pools, results=results)
     return _with_points(config, arm, after, ledger, plan.curve), rows
 

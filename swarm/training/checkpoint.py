@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from swarm.config import ConfigError
-from swarm.interaction import Key, Record
+from swarm.interaction import Key, Tally
 from swarm.results import rundir
 from swarm.training.agent import AgentState, Weights
 from swarm.training.arm import Point, State, wanted
@@ -76,7 +76,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
         pools=tuple(tuple(pool) for pool in payload["pools"]),
         curve=tuple(Point(*point) for point in payload["curve"]),
         next_point=tuple(payload["next_point"]),
-        results={(i, Key(m, v)): Record(games, score) for i, m, v, games, score in payload["results"]},
+        results={(i, Key(m, v)): Tally(games, score) for i, m, v, games, score in payload["results"]},
     )
     agents = [
         AgentState(_arrays(w), optimizer, [_arrays(g) for g in games])
