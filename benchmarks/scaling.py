@@ -28,14 +28,14 @@ Read it as: two cores train 1.9x as fast as one; Ray's 3-4 s start and 1.4 s sto
 T(c). The training rounds took about 50 core-seconds on one core and 46 on two (likely the cost of three
 hosts time-sharing one core), and a fifth to a third of the cores goes outside them (the driver, Ray, hosts
 starting, weights through the object store). At --fraction 0.01 those fixed costs weigh more: 1.58x, 79%.
-Beyond 3 CPUs expect less, not measured here: the single arm trains on one host unless its rollout_workers
-(--rollout-workers) let it spread its games, and even then its PPO update stays on that host.
+Beyond 3 CPUs expect less, not measured here: the single arm trains on one host unless its shards
+(--shards) let it spread its games, and even then its PPO update stays on that host.
 
 The single arm on rollout workers (2026-11-24 00:17-00:24 UTC, load average 0.6-1.5, so rougher figures;
 --one-after-another, each arm on all c CPUs in turn; times are the single arm's training wall time):
   budgets/default.yaml x 0.065 (native Connect Four, update-bound: 65% of a round is the PPO update)
     K = 1 (one shard):   1 CPU 15.5 s, 2 CPUs 16.3 s (the second CPU idle)
-    K = 2, --rollout-workers 2: 1 CPU 19.2 s (two shards of 64 games on one process), 2 CPUs 15.7 s
+    K = 2, --shards 2: 1 CPU 19.2 s (two shards of 64 games on one process), 2 CPUs 15.7 s
   the same file with env_backend: pettingzoo, x 0.02 (playing dominates a round)
     K = 1: 1 CPU 13.5 s, 2 CPUs 12.4 s;  K = 2: 1 CPU 14.9 s, 2 CPUs 9.6 s (1.41x K = 1 on 1 CPU)
 """
@@ -56,7 +56,7 @@ QUIET_LOAD = 0.5  # 1-minute load average above which the timings are suspect
 
 def scaled(args: argparse.Namespace, cpus: int) -> config.Experiment:
     """The budget file with its budget times --fraction, at least one batch per agent, on `cpus` CPUs, and
-    the --one-after-another and --rollout-workers changes; parsed again so it is validated like any file."""
+    the --one-after-another and --shards changes; parsed again so it is validated like any file."""
     cfg = config.load(args.file)
     smallest = max(arm.agents for arm in cfg.arms) * cfg.ppo.rollout_steps
     data = cfg.model_dump()
@@ -64,8 +64,8 @@ def scaled(args: argparse.Namespace, cpus: int) -> config.Experiment:
     data["resources"]["cpus"] = cpus
     data["resources"]["arms_in_parallel"] &= not args.one_after_another
     for arm in data["arms"]:
-        if arm["agents"] == 1 and args.rollout_workers:
-            arm["rollout_workers"] = args.rollout_workers
+        if arm["agents"] == 1 and args.shards:
+            arm["shards"] = args.shards
     return config.parse(data, source=args.file)
 
 
@@ -96,7 +96,7 @@ def measure(args: argparse.Namespace, cpus: int) -> dict[str, float]:
     command = [sys.executable, __file__, args.file, f"--fraction={args.fraction}", f"--child={cpus}"]
     command += [f"--address={args.address}"] if args.address else []
     command += ["--one-after-another"] if args.one_after_another else []
-    command += [f"--rollout-workers={args.rollout_workers}"] if args.rollout_workers else []
+    command += [f"--shards={args.shards}"] if args.shards else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n  ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
@@ -145,9 +145,7 @@ def main() -> None:
         action="store_true",
         help="resources.arms_in_parallel: false (each arm on all c)",
     )
-    parser.add_argument(
-        "--rollout-workers", type=int, help="rollout_workers of every single-agent arm (its shards of games)"
-    )
+    parser.add_argument("--shards", type=int, help="shards of every single-agent arm (its shards of games)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: one run, JSON on stdout
     args = parser.parse_args()
     if args.child:
@@ -157,7 +155,7 @@ def main() -> None:
     counts = sorted({int(c) for c in args.cpus.split(",")}) if args.cpus else default_cpus()
     load = os.getloadavg()
     cfg = scaled(args, counts[0])
-    layout = ", ".join(f"{a.name} {a.agents} agent(s) in {a.rollout_workers} shard(s)" for a in cfg.arms)
+    layout = ", ".join(f"{a.name} {a.agents} agent(s) in {a.shards} shard(s)" for a in cfg.arms)
     side = "side by side" if cfg.resources.arms_in_parallel else "one after another"
     print(
         f"{args.file} x {args.fraction}: {cfg.env}, {len(cfg.arms)} arms x {cfg.budget.total:,} "

@@ -272,7 +272,7 @@ def on_ray(cfg: config.Experiment) -> OnRay:
     rows = pd.DataFrame(trained.rows)
     first, overhead = {}, {}
     for arm in cfg.arms:
-        hosts = placement.layout(cpus, len(cfg.arms), arm.agents, arm.rollout_workers).hosts
+        hosts = placement.layout(cpus, len(cfg.arms), arm.agents, arm.shards).hosts
         mine = rows[rows.arm == arm.name]
         host = mine.agent.str.split("/").str[1].astype(int) % hosts
         busiest = mine.groupby([mine["round"], host])["seconds"].sum().groupby(level=0).max()

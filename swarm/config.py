@@ -21,6 +21,9 @@ class ConfigError(ValueError):
     """A budget file that cannot be run; the message names the field and the fix."""
 
 
+RENAMED = {"rollout_workers": "shards"}  # old field -> its name now, for a clear error on an old file
+
+
 def known_mode(mode: str) -> str:
     """`mode` if it is an interaction mode of the registry, else a ValueError naming the modes."""
     if mode not in interaction.MODES:
@@ -49,7 +52,7 @@ class Arm(Strict):
         description="Who plays whom while training. "
         + " ".join(f"{name}: {mode.description}." for name, mode in interaction.MODES.items()),
     )
-    rollout_workers: int = Field(
+    shards: int = Field(
         1,
         ge=1,
         le=1024,
@@ -276,11 +279,11 @@ class Experiment(Strict):
                 "every opponent needs a game slot; lower opponents.per_round or raise ppo.envs"
             )
         for arm in self.arms:
-            if arm.rollout_workers > min(self.ppo.envs, self.ppo.rollout_steps):
+            if arm.shards > min(self.ppo.envs, self.ppo.rollout_steps):
                 raise ValueError(
-                    f"arm {arm.name!r}: rollout_workers ({arm.rollout_workers}) exceeds ppo.envs "
-                    f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every worker needs "
-                    "a game slot and a part of each batch; lower rollout_workers or raise ppo.envs"
+                    f"arm {arm.name!r}: shards ({arm.shards}) exceeds ppo.envs "
+                    f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every shard needs "
+                    "a game slot and a part of each batch; lower shards or raise ppo.envs"
                 )
             needed = interaction.MODES[arm.interaction].min_agents
             if arm.agents < needed:
@@ -397,7 +400,10 @@ def explain(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        if error["type"] == "extra_forbidden":
+        renamed = RENAMED.get(str(error["loc"][-1])) if error["loc"] else None
+        if error["type"] == "extra_forbidden" and renamed:
+            lines.append(f"  {field}: renamed to {renamed}; use {renamed} instead")
+        elif error["type"] == "extra_forbidden":
             lines.append(
                 f"  {field}: unknown field; remove it or fix its spelling (see `swarm validate --help`)"
             )

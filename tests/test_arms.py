@@ -68,7 +68,7 @@ def with_workers(make_config) -> config.Experiment:
     """The tiny run, arms one after another on 2 CPUs, the single agent's games in 2 shards: it plays on
     its host and a rollout worker."""
     data = make_config(resources={"cpus": 2, "arms_in_parallel": False})
-    data["arms"][0]["rollout_workers"] = 2
+    data["arms"][0]["shards"] = 2
     return config.parse(data)
 
 

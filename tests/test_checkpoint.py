@@ -54,7 +54,7 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert set(loaded_kept) == {Key(0, 0), Key(0, 2)}
     assert checkpoint.load(tmp_path, "missing") is None
     with pytest.raises(
-        config.ConfigError, match=r"saved each agent's games in 2 shard\(s\), but its rollout_workers is 3"
+        config.ConfigError, match=r"saved each agent's games in 2 shard\(s\), but its shards is 3"
     ):
         checkpoint.load(tmp_path, "a", shards=3)
 
@@ -73,7 +73,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
     data = make_config(checkpoint_every=every)
     if workers:
         data["resources"] = {"cpus": 2, "arms_in_parallel": False}
-        data["arms"][0]["rollout_workers"] = 2
+        data["arms"][0]["shards"] = 2
     cfg = config.parse(data)
     reference = uninterrupted(cfg)
     finished = []
@@ -86,7 +86,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
     with engine.session(None, 2) as cpus:
         with pytest.raises(KeyboardInterrupt):
             engine.train(cfg, cpus, interrupt, store=tmp_path)
-        saved = {arm.name: checkpoint.load(tmp_path, arm.name, arm.rollout_workers) for arm in cfg.arms}
+        saved = {arm.name: checkpoint.load(tmp_path, arm.name, arm.shards) for arm in cfg.arms}
         assert any(s is not None and not s[0].finished for s in saved.values())
         resumed = engine.train(cfg, cpus, store=tmp_path)
 

@@ -108,3 +108,10 @@ def test_every_field_is_documented(capsys):
     out = capsys.readouterr().out
     assert "budget.total" in out and "arms[].interaction" in out and "ppo.clip" in out
     assert all(description for _, description in config.describe_fields())
+
+
+def test_a_renamed_field_names_its_new_name(make_config):
+    data = make_config()
+    data["arms"][0]["rollout_workers"] = 2
+    with pytest.raises(config.ConfigError, match=r"arms\.0\.rollout_workers: renamed to shards; use shards"):
+        config.parse(data)

@@ -24,8 +24,8 @@ def test_an_arm_with_idle_cpus_is_told_what_to_change_and_no_other(make_config):
     cfg = config.parse(make_config())  # 8 games and batches of 256 an agent
     single, swarm = cfg.arms[0], cfg.arms[2]  # 1 and 4 agents, one shard each
     advice = idle(cfg, single, 2, Layout(1, 1.0, 0))
-    assert advice and "leaves 1 of its 2 CPUs idle" in advice and "rollout_workers to 2" in advice
-    assert "rollout_workers to 8" in idle(cfg, single, 16, Layout(1, 1.0, 0))  # no more shards than games
+    assert advice and "leaves 1 of its 2 CPUs idle" in advice and "shards to 2" in advice
+    assert "shards to 8" in idle(cfg, single, 16, Layout(1, 1.0, 0))  # no more shards than games
     assert idle(cfg, swarm, 5, Layout(4, 1.0, 0)) is None  # 5 CPUs over 4 agents: one process each at most
-    assert idle(cfg, single.model_copy(update={"rollout_workers": 2}), 2, Layout(1, 1.0, 1)) is None
+    assert idle(cfg, single.model_copy(update={"shards": 2}), 2, Layout(1, 1.0, 1)) is None
     assert idle(cfg, single, 0, Layout(1, 0.0, 0)) is None  # a fraction of a CPU

@@ -30,7 +30,7 @@ def test_shards_split_the_slots_in_runs_and_seat_them_as_one_agent(spec, make_co
 
 def sharded(make_config, shards: int) -> config.Experiment:
     data = make_config()
-    data["arms"][0]["rollout_workers"] = shards
+    data["arms"][0]["shards"] = shards
     return config.parse(data)
 
 
@@ -55,7 +55,7 @@ def train(spec, cfg: config.Experiment, processes: int, targets: list[int]) -> t
 
         report = agent.train_round(round_, opponents, slot_opponent, target, 0.0, elsewhere)
         metrics = {k: v for k, v in report.metrics.items() if k != "seconds"}
-        reports.append((report.agent_steps, report.flops, metrics, report.records))
+        reports.append((report.agent_steps, report.flops, metrics, report.tallies))
     return reports, agent.net.weights()
 
 
@@ -102,6 +102,6 @@ def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec, make_config):
 
 def test_more_workers_than_games_is_refused_at_the_door(make_config):
     data = make_config()
-    data["arms"][0]["rollout_workers"] = 9
-    with pytest.raises(config.ConfigError, match=r"rollout_workers \(9\) exceeds ppo.envs \(8\)"):
+    data["arms"][0]["shards"] = 9
+    with pytest.raises(config.ConfigError, match=r"shards \(9\) exceeds ppo.envs \(8\)"):
         config.parse(data)

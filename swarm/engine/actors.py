@@ -109,7 +109,7 @@ class Host:
         self.worker_instances: list[str | None] = [None] * len(workers)
         self.spec = describe(config.env)
         self.processes = 1 + len(workers)
-        self.shards = config.arms[arm].rollout_workers
+        self.shards = config.arms[arm].shards
         self.agents = {i: Agent(self.spec, config, arm, i, self.processes) for i in members}
         # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
         self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}

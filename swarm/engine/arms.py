@@ -56,7 +56,7 @@ class ArmTraining:
         self.config, self.arm, self.ledger, self.store = config, arm, ledger, store
         spec = config.arms[arm]
         self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
-        saved = None if store is None else checkpoint.load(store, self.name, spec.rollout_workers)
+        saved = None if store is None else checkpoint.load(store, self.name, spec.shards)
         done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
         self.placed = placement.Placed(None, [], []) if done else placement.place(config, arm, laid)
         got = ray.get([host.states.remote() for host in self.placed.hosts])
@@ -229,7 +229,7 @@ def train(
         arms = []
         for a in wave:
             spec = config.arms[a]
-            laid = placement.layout(cpus, len(wave), spec.agents, spec.rollout_workers)
+            laid = placement.layout(cpus, len(wave), spec.agents, spec.shards)
             if advice := placement.idle(config, spec, int(cpus / len(wave)), laid):
                 log.warning(advice)
             arms.append(ArmTraining(config, a, laid, ledger, store))

@@ -51,11 +51,11 @@ def layout(cpus: int, arms: int, agents: int, shards: int) -> Layout:
 def idle(config: Experiment, arm: Arm, cpus: int, laid: Layout) -> str | None:
     """What to change where an arm on `cpus` whole CPUs could play its agents' games on more processes."""
     best = min(cpus // laid.hosts, config.ppo.envs, config.ppo.rollout_steps)
-    if arm.rollout_workers >= best:
+    if arm.shards >= best:
         return None
     return (
         f"arm {arm.name!r} leaves {cpus - laid.hosts * (1 + laid.workers)} of its {cpus} CPUs idle: its "
-        f"agents' games are in {arm.rollout_workers} shard(s); set its rollout_workers to {best} to play "
+        f"agents' games are in {arm.shards} shard(s); set its shards to {best} to play "
         f"them on {best} processes each (results depend on it)"
     )
 

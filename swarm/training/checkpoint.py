@@ -66,7 +66,7 @@ def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -
 
 def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key, Weights]] | None:
     """The arm's last checkpoint and the pool and curve weights it names; None if it has none. `shards`:
-    the arm's rollout_workers now, which must be what its games were saved in."""
+    the arm's shards now, which must be what its games were saved in."""
     path = directory / f"{arm}.pt"
     if not path.is_file():
         return None
@@ -87,7 +87,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
     saved = len(agents[0].games)
     if any(len(a.games) != shards for a in agents):
         raise ConfigError(
-            f"{path}: arm {arm!r} saved each agent's games in {saved} shard(s), but its rollout_workers is "
+            f"{path}: arm {arm!r} saved each agent's games in {saved} shard(s), but its shards is "
             f"{shards} now; set it back to {saved} to resume this run"
         )
     state = ArmState(

@@ -1,7 +1,7 @@
 """An agent's games in a fixed number of shards, so its rollouts can run on several processes and come out
 the same on any number of them.
 
-An agent with K shards (`arms[].rollout_workers`) splits its `ppo.envs` game slots into K runs of
+An agent with K shards (`arms[].shards`) splits its `ppo.envs` game slots into K runs of
 consecutive slots, its buffer (`ppo.rollout_steps`) and each round's target into K parts (the first shards
 take one more where K does not divide them), and plays shard k with RNGs of its own
 (`seeds.agent_rngs(..., shard=k)`). What a shard plays therefore depends on the shard alone, never on the
@@ -41,7 +41,7 @@ class Shards:
 
     def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int, process: int, processes: int):
         self.config, self.arm, self.index = config, arm, index
-        self.count = config.arms[arm].rollout_workers
+        self.count = config.arms[arm].shards
         bounds = np.cumsum([0, *budget.split(config.ppo.envs, self.count)])
         capacity = budget.split(config.ppo.rollout_steps, self.count)
         self.slots = {k: slice(bounds[k], bounds[k + 1]) for k in owned(self.count, processes, process)}
