@@ -233,7 +233,7 @@ def one_agent(cfg: config.Experiment, seconds: float) -> float:
     ppo.rollout_steps (rollouts + PPO updates), in this process, no Ray."""
     torch.set_num_threads(1)
     spec = envs.describe(cfg.env)
-    agent = Agent(spec, cfg, arm=0, index=0)
+    agent = Agent(spec, cfg, arm_index=0, index=0)
     slots = np.zeros(cfg.ppo.envs, np.int64)
     rounds = itertools.count()
 
@@ -410,7 +410,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     say how long a round takes without the profiler."""
     torch.set_num_threads(1)
     spec = envs.describe(cfg.env)
-    agent = Agent(spec, cfg, arm=0, index=0)
+    agent = Agent(spec, cfg, arm_index=0, index=0)
     slots, steps = np.zeros(cfg.ppo.envs, np.int64), cfg.ppo.rollout_steps
     frozen = opponent(spec, cfg, agent.net.weights())
     start, timed = time.perf_counter(), 5

@@ -57,15 +57,41 @@ def run(
 def run_seed(
     config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None, say: Say = lambda _: None
 ) -> records.SeedSummary:
+    """One seed, step by step; each step writes its tables as soon as they are final."""
     started = time.time()
     run = rundir.start(RunDir(run_dir))
     rundir.write_yaml(rundir.resolved_config(config), run.config)
+    trained = train(config, run, cpus, on_round)
+    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
+    evaluation, spend = judge(config, run, trained)
+    rated = rate(config, run, evaluation)
+    training = {
+        arm: records.Training(trained.wall_seconds[arm], tuple(sorted(set(trained.nodes[arm]))))
+        for arm in trained.wall_seconds
+    }
+    spent = trained.ledger.totals_by_arm()
+    result = summary.build(
+        config, spent, evaluation, rated, selection_cost(spend), time.time() - started, training
+    )
+    rundir.write_summary(result, run)
+    return result
+
+
+def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) -> engine.Trained:
+    """Every arm trained on Ray, checkpointed into the run; the final weights and training rows written."""
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
     trained = engine.train(config, cpus, progress, store=run.train_checkpoints)
     for agent, weights in trained.weights.items():
         save_weights(weights, run.weights(agent))
     rundir.write_parquet(pd.DataFrame(trained.rows), run.training)
-    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
+    return trained
+
+
+def judge(
+    config: Experiment, run: RunDir, trained: engine.Trained
+) -> tuple[evaluate.Evaluation, pd.DataFrame]:
+    """Selection, held-out and learning-curve games; then the ledger, with the selection games charged where
+    the file asks (their spend is returned either way)."""
     evaluation = evaluate.run(config, lambda games: engine.play_games(config, games, trained.weights))
     curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)
@@ -74,7 +100,12 @@ def run_seed(
     if config.evaluation.charge_selection:
         charge_selection(trained.ledger, spend)
     rundir.write_parquet(trained.ledger.frame(), run.ledger)
+    return evaluation, spend
 
+
+def rate(config: Experiment, run: RunDir, evaluation: evaluate.Evaluation) -> ratings.Ratings:
+    """Ratings on the held-out games (what judges) and on every game (what shows selection's inflation);
+    each pair's held-out record. Returns the held-out fit."""
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     ev = config.evaluation
     rated = ratings.fit_matches(
@@ -85,16 +116,7 @@ def run_seed(
     )
     rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run.ratings)
     rundir.write_parquet(ratings.crossplay(held_out), run.pairs)
-    spent = trained.ledger.totals_by_arm()
-    training = {
-        arm: records.Training(trained.wall_seconds[arm], tuple(sorted(set(trained.nodes[arm]))))
-        for arm in trained.wall_seconds
-    }
-    result = summary.build(
-        config, spent, evaluation, rated, selection_cost(spend), time.time() - started, training
-    )
-    rundir.write_summary(result, run)
-    return result
+    return rated
 
 
 def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -34,23 +34,23 @@ def _sequence(run_seed: int, purpose: int, *keys: int) -> np.random.SeedSequence
     return np.random.SeedSequence([run_seed, purpose, *keys])
 
 
-def init_seed(run_seed: int, arm: int, agent: int) -> int:
+def init_seed(run_seed: int, arm_index: int, agent: int) -> int:
     """Seed of an agent's initial weights."""
-    return int(_sequence(run_seed, 0, arm, agent).generate_state(1)[0])
+    return int(_sequence(run_seed, 0, arm_index, agent).generate_state(1)[0])
 
 
-def round_rng(run_seed: int, arm: int, round_: int) -> np.random.Generator:
+def round_rng(run_seed: int, arm_index: int, round_: int) -> np.random.Generator:
     """The round's matchmaking RNG, shared by all agents of the arm and drawn from in agent order."""
-    return np.random.default_rng(_sequence(run_seed, 1, arm, round_))
+    return np.random.default_rng(_sequence(run_seed, 1, arm_index, round_))
 
 
 def agent_rngs(
-    run_seed: int, arm: int, agent: int, round_: int, shard: int = 0
+    run_seed: int, arm_index: int, agent: int, round_: int, shard: int = 0
 ) -> tuple[np.random.Generator, torch.Generator]:
     """An agent's RNGs for one round's shard of its games (`swarm.training.shards`): game seeds (numpy)
     and action sampling (torch; shard 0's then draws the update's minibatches). Shard 0's are those an
     agent with a single shard always had."""
-    sequence = _sequence(run_seed, 2, arm, agent, round_, *([shard] if shard else []))
+    sequence = _sequence(run_seed, 2, arm_index, agent, round_, *([shard] if shard else []))
     generator = torch.Generator().manual_seed(int(sequence.generate_state(1, np.uint64)[0] >> 1))
     return np.random.default_rng(sequence), generator
 

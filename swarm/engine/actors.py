@@ -53,11 +53,11 @@ class RolloutWorker:
     `processes` (the host is process 0). Ray restarts it if its process dies; the host then hands it its
     shards' games as the round started and has it play them again (`Host.gather`)."""
 
-    def __init__(self, config: Experiment, arm: int, members: list[int], process: int, processes: int):
+    def __init__(self, config: Experiment, arm_index: int, members: list[int], process: int, processes: int):
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
         self.config, self.spec = config, describe(config.env)
-        self.shards = {i: Shards(self.spec, config, arm, i, process, processes) for i in members}
+        self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
 
     def node(self) -> str:
@@ -102,15 +102,15 @@ class Host:
     then restores its agents from their last round and replays that round (`ArmTraining.poll`).
     """
 
-    def __init__(self, config: Experiment, arm: int, members: list[int], workers: list[str]):
+    def __init__(self, config: Experiment, arm_index: int, members: list[int], workers: list[str]):
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted host is a new instance, with fresh agents
         self.config, self.workers = config, [ray.get_actor(name) for name in workers]
         self.worker_instances: list[str | None] = [None] * len(workers)
         self.spec = describe(config.env)
         self.processes = 1 + len(workers)
-        self.shards = config.arms[arm].shards
-        self.agents = {i: Agent(self.spec, config, arm, i, self.processes) for i in members}
+        self.shards = config.arms[arm_index].shards
+        self.agents = {i: Agent(self.spec, config, arm_index, i, self.processes) for i in members}
         # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
         self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}
         self.stale: set[tuple[int, int]] = set()

@@ -51,14 +51,14 @@ class ArmTraining:
     checkpointed to `store` without asking the hosts; a store with a checkpoint resumes from it."""
 
     def __init__(
-        self, config: Experiment, arm: int, laid: placement.Layout, ledger: Ledger, store: Path | None
+        self, config: Experiment, arm_index: int, laid: placement.Layout, ledger: Ledger, store: Path | None
     ):
-        self.config, self.arm, self.ledger, self.store = config, arm, ledger, store
-        spec = config.arms[arm]
+        self.config, self.arm_index, self.ledger, self.store = config, arm_index, ledger, store
+        spec = config.arms[arm_index]
         self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
         saved = None if store is None else checkpoint.load(store, self.name, spec.shards)
         done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
-        self.placed = placement.Placed(None, [], []) if done else placement.place(config, arm, laid)
+        self.placed = placement.Placed(None, [], []) if done else placement.place(config, arm_index, laid)
         got = ray.get([host.states.remote() for host in self.placed.hosts])
         self.instances = [instance for instance, _ in got]  # each host as the driver last heard from it
         states = {i: s for _, part in got for i, s in part.items()}
@@ -71,7 +71,7 @@ class ArmTraining:
         self.results: dict[int, dict[int, Played]] = {}
         self.consistent, self.finished_at = True, None  # consistent: no round half absorbed
         if saved is None:
-            self.state = core.start(config, arm, ledger)
+            self.state = core.start(config, arm_index, ledger)
             self.kept = {p.key: self.agents[p.agent].weights for p in self.state.curve}
         else:
             self.resume(*saved)
@@ -100,7 +100,7 @@ class ArmTraining:
 
     def launch(self) -> bool:
         """Start the next round on every host; False once every agent has spent its share."""
-        self.plan = core.plan(self.config, self.arm, self.state, self.ledger)
+        self.plan = core.plan(self.config, self.arm_index, self.state, self.ledger)
         if self.plan is None:
             return False
         for key in self.plan.snapshots:
@@ -143,7 +143,9 @@ class ArmTraining:
         played = {i: p for part in self.results.values() for i, p in part.items()}
         self.results = {}
         reports = {i: p.report for i, p in played.items()}
-        self.state, rows = core.absorb(self.config, self.arm, self.state, self.plan, reports, self.ledger)
+        self.state, rows = core.absorb(
+            self.config, self.arm_index, self.state, self.plan, reports, self.ledger
+        )
         self.rows += rows
         for i in sorted(played):
             state = played[i].state
@@ -226,51 +228,51 @@ def train(
     waves = [list(range(len(config.arms)))] if parallel else [[a] for a in range(len(config.arms))]
     done: list[ArmTraining] = []
     for wave in waves:
-        arms = []
+        trainings = []
         for a in wave:
             spec = config.arms[a]
             laid = placement.layout(cpus, len(wave), spec.agents, spec.shards)
             if advice := placement.idle(config, spec, int(cpus / len(wave)), laid):
                 log.warning(advice)
-            arms.append(ArmTraining(config, a, laid, ledger, store))
+            trainings.append(ArmTraining(config, a, laid, ledger, store))
         try:
-            _advance(arms, config.checkpoint_every, ledger, on_round)
+            _advance(trainings, config.checkpoint_every, ledger, on_round)
         except KeyboardInterrupt:
-            for arm in arms:
-                arm.save()
+            for training in trainings:
+                training.save()
             raise
         finally:
-            for arm in arms:
-                arm.placed.close()
-        done += arms
+            for training in trainings:
+                training.placed.close()
+        done += trainings
     return Trained(
         ledger,
-        [row for arm in done for row in arm.rows],
-        {agent: w for arm in done for agent, w in arm.final_weights.items()},
-        [c for arm in done for c in arm.final_curve],
-        {arm.name: arm.wall_seconds for arm in done},
-        {arm.name: arm.nodes for arm in done},
+        [row for training in done for row in training.rows],
+        {agent: w for training in done for agent, w in training.final_weights.items()},
+        [c for training in done for c in training.final_curve],
+        {training.name: training.wall_seconds for training in done},
+        {training.name: training.nodes for training in done},
     )
 
 
 def _advance(
-    arms: list[ArmTraining], every: int, ledger: Ledger, on_round: Callable[[str, float], None] | None
+    trainings: list[ArmTraining], every: int, ledger: Ledger, on_round: Callable[[str, float], None] | None
 ) -> None:
     """Run rounds until every arm has spent its share; each arm advances as soon as its round is in."""
-    running = [arm for arm in arms if arm.launch()]
-    for arm in arms:
-        if arm not in running:
-            arm.finish()
+    running = [training for training in trainings if training.launch()]
+    for training in trainings:
+        if training not in running:
+            training.finish()
     while running:
-        ray.wait([ref for arm in running for ref in arm.in_flight()], num_returns=1)
-        for arm in list(running):
-            if not arm.poll():
+        ray.wait([ref for training in running for ref in training.in_flight()], num_returns=1)
+        for training in list(running):
+            if not training.poll():
                 continue
-            arm.absorb()
+            training.absorb()
             if on_round is not None:
-                on_round(arm.name, sum(ledger.spent[a]["agent_steps"] for a in arm.ids))
-            if arm.state.round % every == 0:
-                arm.save()  # before the next round takes its snapshots
-            if not arm.launch():
-                running.remove(arm)
-                arm.finish()
+                on_round(training.name, sum(ledger.spent[a]["agent_steps"] for a in training.ids))
+            if training.state.round % every == 0:
+                training.save()  # before the next round takes its snapshots
+            if not training.launch():
+                running.remove(training)
+                training.finish()

@@ -90,9 +90,9 @@ class Placed:
             remove_placement_group(self.group)
 
 
-def place(config: Experiment, arm: int, laid: Layout) -> Placed:
+def place(config: Experiment, arm_index: int, laid: Layout) -> Placed:
     """Reserve the arm's bundles (the hosts', then each host's workers') and start its actors on them."""
-    name, agents = config.arms[arm].name, config.arms[arm].agents
+    name, agents = config.arms[arm_index].name, config.arms[arm_index].agents
     group = reserve(
         name, [{"CPU": laid.cpus_per_host}] * laid.hosts + [{"CPU": 1}] * (laid.hosts * laid.workers)
     )
@@ -108,9 +108,9 @@ def place(config: Experiment, arm: int, laid: Layout) -> Placed:
         workers += [
             RolloutWorker.options(
                 name=worker, scheduling_strategy=bundle(laid.hosts + h * laid.workers + w)
-            ).remote(config, arm, members, w + 1, laid.workers + 1)
+            ).remote(config, arm_index, members, w + 1, laid.workers + 1)
             for w, worker in enumerate(mine)
         ]
         host = Host.options(num_cpus=laid.cpus_per_host, scheduling_strategy=bundle(h))
-        hosts.append(host.remote(config, arm, members, mine))
+        hosts.append(host.remote(config, arm_index, members, mine))
     return Placed(group, hosts, workers)

@@ -61,14 +61,14 @@ def opponent(spec: EnvSpec, config: Experiment, weights: Weights) -> ActorCritic
 class Agent:
     """`processes`: how many processes play the agent's shards; this one plays those of process 0."""
 
-    def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int, processes: int = 1):
-        self.config, self.arm, self.index = config, arm, index
+    def __init__(self, spec: EnvSpec, config: Experiment, arm_index: int, index: int, processes: int = 1):
+        self.config, self.arm_index, self.index = config, arm_index, index
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seeds.init_seed(config.seed, arm, index))
+            torch.manual_seed(seeds.init_seed(config.seed, arm_index, index))
             self.net = network(spec, config)
         self.learner = LEARNERS[config.learner]
         self.optimizer = self.learner.optimizer(self.net, config.ppo)
-        self.shards = Shards(spec, config, arm, index, 0, processes)
+        self.shards = Shards(spec, config, arm_index, index, 0, processes)
 
     def train_round(
         self,

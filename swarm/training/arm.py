@@ -72,25 +72,27 @@ class Plan:
     curve: tuple[Point, ...]  # learning-curve points due at the round's end, of the weights it ends with
 
 
-def training_share(config: Experiment, arm: int, ledger: Ledger, agent: str) -> int:
+def training_share(config: Experiment, arm_index: int, ledger: Ledger, agent: str) -> int:
     """What an agent may spend on training: its share less its charged selection reserve."""
-    return ledger.shares[agent] - config.selection_reserve(config.arms[arm])
+    return ledger.shares[agent] - config.selection_reserve(config.arms[arm_index])
 
 
 def spent(ledger: Ledger, agent: str) -> int:
     return ledger.shares[agent] - ledger.remaining(agent)
 
 
-def start(config: Experiment, arm: int, ledger: Ledger) -> State:
+def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
     """The state before round 0: empty pools and every agent's initial weights as its step-0 curve point."""
-    size = config.arms[arm].agents
+    size = config.arms[arm_index].agents
     state = State(0, ((),) * size, (), (0,) * size)
-    return _with_points(config, arm, state, ledger, _due(config, arm, state, ledger, [0] * size, 0))
+    return _with_points(
+        config, arm_index, state, ledger, _due(config, arm_index, state, ledger, [0] * size, 0)
+    )
 
 
-def plan(config: Experiment, arm: int, state: State, ledger: Ledger) -> Plan | None:
+def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Plan | None:
     """The next round's plan; None once every agent has spent its training share."""
-    names, reserve = config.arms[arm].agent_ids, config.selection_reserve(config.arms[arm])
+    names, reserve = config.arms[arm_index].agent_ids, config.selection_reserve(config.arms[arm_index])
     left = [ledger.remaining(a) - reserve for a in names]
     targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
     if not any(targets):
@@ -104,28 +106,33 @@ def plan(config: Experiment, arm: int, state: State, ledger: Ledger) -> Plan | N
         config.ppo.envs, config.opponents.per_round, config.opponents.latest_share
     )
     drawn = interaction.pairings(
-        config.arms[arm].interaction,
+        config.arms[arm_index].interaction,
         interaction.Population(pools, state.results),
         settings,
-        seeds.round_rng(config.seed, arm, state.round),
+        seeds.round_rng(config.seed, arm_index, state.round),
     )
     agents = {}
     for i, slots in enumerate(drawn):
         if targets[i]:
             keys = tuple(sorted(set(slots)))
-            progress = 1 - left[i] / training_share(config, arm, ledger, names[i])
+            progress = 1 - left[i] / training_share(config, arm_index, ledger, names[i])
             agents[i] = AgentPlan(targets[i], progress, keys, tuple(keys.index(key) for key in slots))
     arm_spent = sum(spent(ledger, a) for a in names) + sum(targets)
     after = [spent(ledger, a) + targets[i] for i, a in enumerate(names)]
-    due = _due(config, arm, state, ledger, after, arm_spent, state.round + 1)
+    due = _due(config, arm_index, state, ledger, after, arm_spent, state.round + 1)
     return Plan(state.round, agents, pools, snapshots, due)
 
 
 def absorb(
-    config: Experiment, arm: int, state: State, plan: Plan, reports: Mapping[int, RoundReport], ledger: Ledger
+    config: Experiment,
+    arm_index: int,
+    state: State,
+    plan: Plan,
+    reports: Mapping[int, RoundReport],
+    ledger: Ledger,
 ) -> tuple[State, list[dict]]:
     """Charge the round's reports to the ledger; the next state and the round's training rows."""
-    names, name = config.arms[arm].agent_ids, config.arms[arm].name
+    names, name = config.arms[arm_index].agent_ids, config.arms[arm_index].name
     if sorted(reports) != sorted(plan.agents):
         raise ValueError(
             f"round {plan.round} of arm {name!r}: reports of {sorted(reports)}, planned {plan.agents}"
@@ -156,7 +163,7 @@ def absorb(
         for key, tally in zip(plan.agents[i].opponents, report.tallies, strict=True):
             results[i, key] = results.get((i, key), Tally()) + tally
     after = replace(state, round=plan.round + 1, pools=plan.pools, results=results)
-    return _with_points(config, arm, after, ledger, plan.curve), rows
+    return _with_points(config, arm_index, after, ledger, plan.curve), rows
 
 
 def wanted(state: State) -> set[Key]:
@@ -166,7 +173,7 @@ def wanted(state: State) -> set[Key]:
 
 def _due(
     config: Experiment,
-    arm: int,
+    arm_index: int,
     state: State,
     ledger: Ledger,
     after: list[int],
@@ -177,21 +184,23 @@ def _due(
     `curve_points` even steps of its training share (the initial weights count as step 0)."""
     points = config.evaluation.curve_points
     due = []
-    for i, agent in enumerate(config.arms[arm].agent_ids):
-        share = training_share(config, arm, ledger, agent)
+    for i, agent in enumerate(config.arms[arm_index].agent_ids):
+        share = training_share(config, arm_index, ledger, agent)
         if points and after[i] * points >= state.next_point[i] * share:
             due.append(Point(i, after[i], arm_spent, round_))
     return tuple(due)
 
 
-def _with_points(config: Experiment, arm: int, state: State, ledger: Ledger, due: tuple[Point, ...]) -> State:
+def _with_points(
+    config: Experiment, arm_index: int, state: State, ledger: Ledger, due: tuple[Point, ...]
+) -> State:
     """The state with the points `due` on its curve and each such agent's next point moved past them."""
     points, next_point, names = (
         config.evaluation.curve_points,
         list(state.next_point),
-        config.arms[arm].agent_ids,
+        config.arms[arm_index].agent_ids,
     )
     for point in due:
-        share = training_share(config, arm, ledger, names[point.agent])
+        share = training_share(config, arm_index, ledger, names[point.agent])
         next_point[point.agent] = int(point.agent_steps * points // share) + 1
     return replace(state, curve=(*state.curve, *due), next_point=tuple(next_point))

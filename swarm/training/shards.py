@@ -39,9 +39,11 @@ def owned(shards: int, processes: int, process: int) -> list[int]:
 class Shards:
     """The shards of one agent's games that one process plays, their games kept from round to round."""
 
-    def __init__(self, spec: EnvSpec, config: Experiment, arm: int, index: int, process: int, processes: int):
-        self.config, self.arm, self.index = config, arm, index
-        self.count = config.arms[arm].shards
+    def __init__(
+        self, spec: EnvSpec, config: Experiment, arm_index: int, index: int, process: int, processes: int
+    ):
+        self.config, self.arm_index, self.index = config, arm_index, index
+        self.count = config.arms[arm_index].shards
         bounds = np.cumsum([0, *budget.split(config.ppo.envs, self.count)])
         capacity = budget.split(config.ppo.rollout_steps, self.count)
         self.slots = {k: slice(bounds[k], bounds[k + 1]) for k in owned(self.count, processes, process)}
@@ -64,7 +66,7 @@ class Shards:
         targets = budget.split(target, self.count)
         parts, generator_0 = {}, None
         for k, games in self.games.items():
-            np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm, self.index, round_, k)
+            np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm_index, self.index, round_, k)
 
             def game_seeds(n: int, rng: np.random.Generator = np_rng) -> np.ndarray:
                 return seeds.game_seeds(self.config.seed, "training", rng.integers(2**32, size=n))
