@@ -109,7 +109,7 @@ class Gains:
     """An interacting arm's gain over the baseline, split into selection and interaction."""
 
     arm: str
-    control: str  # the self_play arm of the same N: the best-of-N lottery without interaction
+    control: str  # an arm of the same N whose members never meet: the best-of-N lottery alone
     baseline: str
     selection_gain: Estimate
     interaction_gain: Estimate
