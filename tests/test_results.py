@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from swarm import analysis
+from swarm.cli import main
 from swarm.results import records, rundir
 from swarm.results.rundir import RunDir, SweepDir
 
@@ -103,7 +104,7 @@ def test_new_directories_carry_the_format(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "says"), [(None, "has no format file"), ("0\n", "is in format 0")])
-def test_another_format_is_refused_with_the_fix(multi_seed_run, tmp_path, content, says):
+def test_another_format_is_refused_with_the_fix(multi_seed_run, tmp_path, content, says, capsys):
     old = tmp_path / "old"
     shutil.copytree(multi_seed_run / "seed-0", old, ignore=shutil.ignore_patterns("checkpoints"))
     if content is None:
@@ -116,10 +117,9 @@ def test_another_format_is_refused_with_the_fix(multi_seed_run, tmp_path, conten
     with pytest.raises(rundir.FormatError, match=expected):
         rundir.start(RunDir(old))
     for command in ("report", "resume"):
-        done = subprocess.run(
-            [sys.executable, "-m", "swarm", command, str(old)], capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 2 and says in done.stderr and str(old) in done.stderr, command
+        assert main([command, str(old)]) == 2, command
+        stderr = capsys.readouterr().err
+        assert says in stderr and str(old) in stderr, command
 
 
 def _json(data: dict) -> dict:
