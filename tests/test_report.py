@@ -71,3 +71,31 @@ def test_multi_seed_report_has_the_per_seed_table(reports):
     assert "2 seeds (0, 1)" in markdown
     per_seed = markdown[markdown.index("Per seed") : markdown.index("## Spend")]
     assert len(re.findall(r"^\| [01] \| (independent|swarm) \|", per_seed, flags=re.M)) == 4
+
+
+def test_a_run_of_single_agent_arms_reports_without_selection(tmp_path, make_config):
+    """Two identical single-agent arms (the null design: no arm chooses a best, so no selection games):
+    the run, its report and its tables go through; the winner's curse says why it is empty, and the verdict
+    names each arm as itself."""
+    from swarm import analysis, config, experiment
+
+    data = make_config(
+        arms=[
+            {"name": "a", "agents": 1, "interaction": "self_play"},
+            {"name": "b", "agents": 1, "interaction": "self_play"},
+        ]
+    )
+    data["evaluation"] |= {"ladder": ["random", "heuristic"], "curve_points": 2}
+    run_dir, summary = experiment.run(config.parse(data), tmp_path)
+    page = report.write(run_dir)
+    assert page.is_file() and RunDir(run_dir).figure("winners_curse").read_bytes().startswith(PNG)
+    run = analysis.load_run(run_dir)
+    assert analysis.winners_curse(run.matches).empty and (run.matches.stage != "selection").all()
+    (verdict,) = summary.verdicts
+    assert (
+        verdict.verdict.endswith("at 95%")
+        and " b " in f" {verdict.verdict} "
+        and " a " in f" {verdict.verdict} "
+    )
+    assert "best" not in verdict.verdict
+    assert summary.gains == () and [a.best for a in summary.arms.values()] == ["a/0", "b/0"]

@@ -52,7 +52,7 @@ def test_wilson_of_no_games_says_nothing():
 def test_an_all_draw_record_is_even_and_not_significant():
     result = verdict.head_to_head(games([("a", "b", "draw")] * 40), "a", "b", 0.95)
     assert result.score == 0.5 and result.ci_low < 0.5 < result.ci_high
-    assert verdict.line(result, "swarm", "single", 0.95).startswith("no significant difference")
+    assert verdict.line(result, "swarm best", "single", 0.95).startswith("no significant difference")
 
 
 @pytest.mark.parametrize(
@@ -67,15 +67,20 @@ def test_an_all_draw_record_is_even_and_not_significant():
 )
 def test_the_line_names_the_winner_only_when_the_interval_excludes_one_half(low, high, expected):
     result = verdict.HeadToHead("swarm/0", "single/0", 0, 0, 0, 0, (low + high) / 2, low, high)
-    assert verdict.line(result, "swarm", "single", 0.95) == expected
+    assert verdict.line(result, "swarm best", "single", 0.95) == expected
+
+
+def test_an_arm_of_one_agent_is_named_as_itself_and_any_other_by_its_best():
+    assert verdict.label("single", 1) == "single" and verdict.label("b", 1) == "b"
+    assert verdict.label("swarm", 16) == "swarm best"
 
 
 def test_the_verdict_flips_sign_with_the_record():
     """Sixty games won 40-20 name a winner; the same games with the seats' outcomes swapped name the other."""
     won = games([("a", "b", "player_0")] * 20 + [("b", "a", "player_1")] * 20 + [("a", "b", "player_1")] * 20)
     lost = won.assign(outcome=won.outcome.map({"player_0": "player_1", "player_1": "player_0"}))
-    assert verdict.line(verdict.head_to_head(won, "a", "b", 0.95), "a", "b", 0.95) == "a best beats b at 95%"
-    assert verdict.line(verdict.head_to_head(lost, "a", "b", 0.95), "a", "b", 0.95) == "b beats a best at 95%"
+    assert verdict.line(verdict.head_to_head(won, "a", "b", 0.95), "a", "b", 0.95) == "a beats b at 95%"
+    assert verdict.line(verdict.head_to_head(lost, "a", "b", 0.95), "a", "b", 0.95) == "b beats a at 95%"
 
 
 def test_under_equal_strength_the_verdict_errs_about_five_percent_of_the_time():

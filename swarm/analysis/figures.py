@@ -21,6 +21,7 @@ from swarm.analysis.load import LADDER, arm_of
 from swarm.analysis.tables import sweep_cells, winners_curse
 
 LINESTYLES = ["-", "--", ":", "-."]
+NO_SELECTION = "no arm chose a best: every arm has one agent, so no selection games were played"
 
 
 def plot_learning_curves(
@@ -152,6 +153,10 @@ def plot_winners_curse(matches: pd.DataFrame, ax: Axes | None = None) -> Axes:
     if ax is None:
         ax = plt.subplots(figsize=(6, 6), layout="constrained")[1]
     frame = winners_curse(matches)
+    if frame.empty:
+        ax.text(0.5, 0.5, NO_SELECTION, ha="center", va="center", wrap=True, transform=ax.transAxes)
+        ax.set(title="winner's curse", xticks=[], yticks=[])
+        return ax
     palette = _palette(matches[matches.stage == "selection"])
     sns.scatterplot(
         data=frame, x="selection_score", y="held_out_score", hue="arm", palette=palette, alpha=0.7, ax=ax

@@ -17,7 +17,7 @@ SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; se
 
 def scores(matches: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Each player's mean score (1 win, 0.5 draw, 0 loss) and games, from either seat, within `by` groups."""
-    seat0 = matches.outcome.map(SEAT_0_SCORE)
+    seat0 = matches.outcome.map(SEAT_0_SCORE).astype(float)  # float even with no games at all
     keep = list(by)
     long = pd.concat(
         [

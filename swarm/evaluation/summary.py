@@ -137,7 +137,7 @@ def gains(config: Experiment, best: dict[str, str], rated: ratings.Ratings) -> t
 
 def verdicts(config: Experiment, evaluation: Evaluation, rated: ratings.Ratings) -> tuple[Verdict, ...]:
     confidence, baseline = config.evaluation.confidence, config.baseline_arm
-    label = "single" if baseline.agents == 1 else f"{baseline.name} best"
+    against = verdict.label(baseline.name, baseline.agents)
     matches = evaluation.matches
     rows = []
     for arm in config.arms:
@@ -152,7 +152,7 @@ def verdicts(config: Experiment, evaluation: Evaluation, rated: ratings.Ratings)
                 baseline=baseline.name,
                 record=result,
                 rating_gap=_gap(rated, best, other, confidence),
-                verdict=verdict.line(result, arm.name, label, confidence),
+                verdict=verdict.line(result, verdict.label(arm.name, arm.agents), against, confidence),
             )
         )
     return tuple(rows)

@@ -47,11 +47,17 @@ def head_to_head(matches: pd.DataFrame, player: str, opponent: str, confidence: 
     )
 
 
-def line(result: HeadToHead, arm: str, baseline: str, confidence: float) -> str:
-    """`<arm> best beats <baseline>`, `<baseline> beats <arm> best`, or `no significant difference`."""
+def line(result: HeadToHead, player: str, opponent: str, confidence: float) -> str:
+    """`<player> beats <opponent>`, `<opponent> beats <player>`, or `no significant difference`; each side
+    named as `label` names it."""
     level = f"at {confidence:.0%}"
     if result.ci_low > 0.5:
-        return f"{arm} best beats {baseline} {level}"
+        return f"{player} beats {opponent} {level}"
     if result.ci_high < 0.5:
-        return f"{baseline} beats {arm} best {level}"
-    return f"no significant difference between {arm} best and {baseline} {level}"
+        return f"{opponent} beats {player} {level}"
+    return f"no significant difference between {player} and {opponent} {level}"
+
+
+def label(arm: str, agents: int) -> str:
+    """How a verdict names an arm's chosen agent: `<arm> best`, or the arm's name where it has one agent."""
+    return arm if agents == 1 else f"{arm} best"
