@@ -283,6 +283,7 @@ def test_cli_run_prints_the_verdict(tmp_path, make_config):
     )
     assert done.returncode == 0, done.stderr
     assert "verdict:" in done.stdout
+    assert "these verdicts compare these trained agents" in done.stdout.replace("\n", " ")
     assert "run directory:" in done.stdout
     (run_dir,) = (tmp_path / "runs").glob("tiny-*")
     assert (run_dir / "summary.json").is_file()

@@ -99,3 +99,11 @@ def test_a_run_of_single_agent_arms_reports_without_selection(tmp_path, make_con
     )
     assert "best" not in verdict.verdict
     assert summary.gains == () and [a.best for a in summary.arms.values()] == ["a/0", "b/0"]
+
+
+def test_a_one_seed_report_says_its_verdict_is_about_these_agents(reports):
+    from swarm.results.text import ONE_SEED
+
+    (one, _), (several, _) = reports
+    assert f"**{ONE_SEED}**" in (one / "report.md").read_text()
+    assert ONE_SEED not in (several / "report.md").read_text()

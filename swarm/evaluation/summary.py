@@ -202,3 +202,5 @@ def render(summary: SeedSummary, console: Console) -> None:
     for v in summary.verdicts:
         console.print(f"{v.record.player} vs {v.record.opponent}: {text.record(v)}")
         console.print(f"[bold]verdict: {v.verdict}[/bold]")
+    if summary.verdicts:
+        console.print(text.ONE_SEED)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from swarm.results.records import ArmSummary, Estimate, Interval, SeedSummary, Verdict
 
+ONE_SEED = (
+    "one seed: these verdicts compare these trained agents, not the ways of training them; for a claim "
+    "about the methods, run several seeds (budgets/multi-seed.yaml)"
+)
+
 
 def maybe(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
