@@ -251,7 +251,7 @@ class Round:
         self.generator, self.seeds = generator, seeds
         self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
         self.count, self.flops = 0, 0
-        self.finished, self.score_sum, self.length_sum = 0, 0.0, 0
+        self.length_sum = 0
         self.opponent_games = np.zeros(len(opponents), np.int64)
         self.opponent_score = np.zeros(len(opponents))
 
@@ -302,11 +302,9 @@ class Round:
         seat, rows = slots.learner_seat[finished], np.arange(len(finished))
         returns = slots.returns[finished]
         scores = score(returns[rows, seat], returns[rows, 1 - seat])
-        self.score_sum += float(scores.sum())
         np.add.at(self.opponent_games, self.slot_opponent[finished], 1)
         np.add.at(self.opponent_score, self.slot_opponent[finished], scores)
         self.length_sum += int(self.games.length[finished].sum())
-        self.finished += len(finished)
         slots.returns[finished] = 0
         slots.learner_seat[finished] = 1 - seat
         slots.start(finished, self.seeds(len(finished)))
@@ -321,11 +319,13 @@ class Round:
         self.flops += forward_flops(self.learner.critic_sizes, self.count + len(open_))
 
     def stats(self) -> RolloutStats:
+        finished = int(self.opponent_games.sum())
         return RolloutStats(
             flops=self.flops,
-            games=self.finished,
-            score=self.score_sum / self.finished if self.finished else float("nan"),
-            game_length=self.length_sum / self.finished if self.finished else float("nan"),
+            games=finished,
+            # scores are halves, so the per-opponent sums add up exactly: the same mean as one running sum
+            score=float(self.opponent_score.sum()) / finished if finished else float("nan"),
+            game_length=self.length_sum / finished if finished else float("nan"),
             opponent_games=self.opponent_games,
             opponent_score=self.opponent_score,
         )
