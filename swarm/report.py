@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from swarm import analysis
 from swarm.results import rundir
 from swarm.results.rundir import Directory
+from swarm.results.text import ONE_SEED
 
 DPI = 110
 
@@ -91,7 +92,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
             Table(_per_seed(run.per_seed)),
         ]
     else:
-        report += [Text(line) for line in analysis.gain_lines(run)]
+        report += [Text(ONE_SEED, strong=True), *(Text(line) for line in analysis.gain_lines(run))]
     report += [
         Heading(2, "Spend"),
         Text(

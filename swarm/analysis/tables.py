@@ -43,15 +43,13 @@ def winners_curse(matches: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_lines(run: Run) -> list[str]:
-    """The verdicts: over seeds for a multi-seed run, else each arm's best against the baseline's, with what
-    one seed can and cannot say."""
+    """The verdicts: over seeds for a multi-seed run, else each arm's best against the baseline's."""
     if run.multi_seed:
         return [v.verdict for v in run.summary.verdicts]
-    lines = [
+    return [
         f"{v.verdict}: {v.record.player} vs {v.record.opponent} {text.record(v)}"
         for v in run.summary.verdicts
     ]
-    return [*lines, text.ONE_SEED] if lines else lines
 
 
 def gain_lines(run: Run) -> list[str]:
