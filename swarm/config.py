@@ -244,6 +244,12 @@ class Experiment(Strict):
     baseline: str | None = Field(
         None, description="Arm every other arm is judged against (default: the first arm)."
     )
+    primary: str | None = Field(
+        None,
+        description="The arm whose contrast with the baseline is the primary endpoint, tested at "
+        "evaluation.confidence; the other arms' contrasts are Holm-corrected among themselves (default: the "
+        "first arm after the baseline).",
+    )
     learner: str = Field(
         "ppo",
         description="How every agent learns from its games: a learner of swarm.training.learners.LEARNERS "
@@ -273,6 +279,11 @@ class Experiment(Strict):
             raise ValueError(f"arm names must be unique, got {names}")
         if self.baseline is not None and self.baseline not in names:
             raise ValueError(f"baseline {self.baseline!r} is not an arm; pick one of {names}")
+        if self.primary is not None and self.primary not in set(names) - {self.baseline_arm.name}:
+            others = [n for n in names if n != self.baseline_arm.name]
+            raise ValueError(
+                f"primary {self.primary!r} is not an arm other than the baseline; pick one of {others}"
+            )
         if self.opponents.per_round > self.ppo.envs:
             raise ValueError(
                 f"opponents.per_round ({self.opponents.per_round}) exceeds ppo.envs ({self.ppo.envs}): "
@@ -332,6 +343,19 @@ class Experiment(Strict):
     @property
     def baseline_arm(self) -> Arm:
         return next(arm for arm in self.arms if arm.name == (self.baseline or self.arms[0].name))
+
+    @staticmethod
+    def same_procedure(a: Arm, b: Arm) -> bool:
+        """Whether two arms train alike: everything but their names and how their games are sharded."""
+        return a.model_dump(exclude={"name", "shards"}) == b.model_dump(exclude={"name", "shards"})
+
+    @property
+    def primary_arm(self) -> Arm:
+        """The arm of the primary contrast: the file's `primary`, else the first arm after the baseline."""
+        baseline = self.baseline_arm.name
+        return next(
+            arm for arm in self.arms if arm.name == (self.primary or arm.name) and arm.name != baseline
+        )
 
 
 def read_mapping(path: str | Path, kind: str) -> dict:

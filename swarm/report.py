@@ -20,9 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from swarm import analysis
-from swarm.results import rundir
+from swarm.results import rundir, text
 from swarm.results.rundir import Directory
-from swarm.results.text import ONE_SEED
 
 DPI = 110
 
@@ -85,14 +84,21 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         ),
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
+        Text(run.summary.correction),
     ]
     if run.multi_seed:
         report += [
-            Text("Per seed: each arm's best against the baseline's, in held-out games and in rating (Elo)."),
+            Text(
+                "Per seed: each arm's best against the baseline's in the held-out verdict games, as a score "
+                "and as the Elo gap that score implies (the primary endpoint, tested over seeds), beside the "
+                "two bests' held-out ratings."
+            ),
             Table(_per_seed(run.per_seed)),
+            *(Text(line) for line in analysis.gain_lines(run)),
+            *(Text(line, strong=True) for line in text.null_check(run.summary)),
         ]
     else:
-        report += [Text(ONE_SEED, strong=True), *(Text(line) for line in analysis.gain_lines(run))]
+        report += [Text(run.summary.scope, strong=True), *(Text(line) for line in analysis.gain_lines(run))]
     report += [
         Heading(2, "Spend"),
         Text(
@@ -171,8 +177,10 @@ def write_sweep(sweep_dir: str | Path) -> Path:
         ),
         Heading(2, "Cells"),
         Text(
-            "Mean rating gap (Elo) of the best of N over the single agent, with its interval (over seeds "
-            "when a cell has several, else over games), and the cell's verdict."
+            "Mean head-to-head gap (Elo) of the best of N over the single agent, with its interval (over "
+            "seeds when a cell has several, else over games) and the cell's own verdict. The map's cells are "
+            "one family of tests: the last column is the cell's p-value after Holm's correction over all of "
+            "them, and only a cell under 1 - confidence there may be called significant."
         ),
         Table(_cells(cells, frame)),
         Heading(2, "Figures"),
@@ -184,7 +192,8 @@ def write_sweep(sweep_dir: str | Path) -> Path:
         ),
         picture(
             "verdict_map",
-            "Rating gap over (N, budget); outlined cells are significant at 95%.",
+            "Head-to-head gap over (N, budget); outlined cells are significant at 95% after Holm's "
+            "correction over the map's cells.",
             (6 * len(arms), 4.5),
             lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
         ),
@@ -205,6 +214,7 @@ def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
                 for g, lo, hi in zip(cells.gap, cells.gap_low, cells.gap_high, strict=True)
             ],
             "verdict": [verdicts[a, b, n] for a, b, n in zip(cells.arm, cells.budget, cells.n, strict=True)],
+            "Holm-adjusted p": cells.adjusted_p.map("{:.3f}".format),
         }
     )
 
@@ -220,7 +230,7 @@ def _per_seed(frame: pd.DataFrame) -> pd.DataFrame:
                 f"{s:.3f} [{lo:.3f}, {hi:.3f}]"
                 for s, lo, hi in zip(frame.score, frame.score_low, frame.score_high, strict=True)
             ],
-            "rating gap (Elo)": [
+            "head-to-head gap (Elo)": [
                 f"{g:+.0f} [{lo:+.0f}, {hi:+.0f}]"
                 for g, lo, hi in zip(frame.rating_gap, frame.gap_low, frame.gap_high, strict=True)
             ],

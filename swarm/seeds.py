@@ -26,6 +26,11 @@ def game_seeds(run_seed: int, stage: str, indices: np.ndarray) -> np.ndarray:
     return ((run_seed * 8 + STAGES.index(stage)) << 32) | indices
 
 
+def coin(game_seed_: int) -> int:
+    """A fair 0 or 1 fixed by a game seed (hashed: a seed's low bits are its index, not random)."""
+    return int(_sequence(game_seed_ >> 32, 6, game_seed_ & 0xFFFFFFFF).generate_state(1)[0] & 1)
+
+
 def stage_of(seed: int) -> str:
     return STAGES[(seed >> 32) % 8]
 

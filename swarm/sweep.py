@@ -113,7 +113,7 @@ Sweep = create_model(
     **{
         key: (field.annotation, field)
         for key, field in Experiment.model_fields.items()
-        if key not in {*SweepFields.model_fields, "arms", "baseline"}
+        if key not in {*SweepFields.model_fields, "arms", "baseline", "primary"}
     },
 )
 
@@ -137,7 +137,7 @@ def load(path: str | Path) -> Sweep:
 
 
 def parse(data: dict, source: str = "sweep") -> Sweep:
-    for key in ("arms", "baseline"):
+    for key in ("arms", "baseline", "primary"):
         if key in data:
             raise ConfigError(
                 f"{source}: {key}: a sweep sets every cell's arms itself (single, the baseline, and swarm "

@@ -16,6 +16,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from swarm import config, envs
+from swarm.evaluation import significance
 
 CONNECT_FOUR = "classic/connect_four-v3"
 
@@ -127,6 +128,7 @@ def sweep_frame() -> pd.DataFrame:
             for n in (2, 4, 8):
                 for seed in range(3 if n == 2 else 1):
                     gap = rng.normal(-40.0 * np.log2(n), 20)
+                    score = 1 / (1 + 10 ** (-gap / 400))
                     rows.append(
                         {
                             "n": n,
@@ -134,13 +136,16 @@ def sweep_frame() -> pd.DataFrame:
                             "seed": seed,
                             "arm": arm,
                             "baseline": "single",
+                            "primary": True,
                             "best": f"{arm}/0",
-                            "score": 0.5,
-                            "score_low": 0.4,
-                            "score_high": 0.6,
+                            "games": 400,
+                            "score": score,
+                            "score_low": score - 0.05,
+                            "score_high": score + 0.05,
                             "rating_gap": gap,
                             "gap_low": gap - 60,
                             "gap_high": gap + 60,
+                            "p_value": significance.score_p_value(score, 400),
                             "arm_rating": 100 + gap,
                             "baseline_rating": 100.0,
                             "verdict": "no significant difference",

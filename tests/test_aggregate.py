@@ -24,7 +24,7 @@ def varied(
         arm: replace(summary.arms[arm], best_rating=replace(summary.arms[arm].best_rating, rating=rating))
         for arm, rating in (("swarm", arm_rating), ("single", baseline_rating))
     }
-    verdict = replace(v, record=record, rating_gap=Estimate(gap, gap - 30, gap + 30))
+    verdict = replace(v, primary=True, record=record, rating_gap=Estimate(gap, gap - 30, gap + 30))
     return replace(summary, seed=seed, arms=arms, verdicts=(verdict,))
 
 

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from swarm import analysis
-from swarm.evaluation import stats
+from swarm.evaluation import significance, stats
 from swarm.results import rundir
 
 CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]
@@ -144,7 +144,12 @@ def test_sweep_cells_use_seeds_when_there_are_several(sweep_frame):
     single = cells[cells.n == 8].iloc[0]
     own = frame[(frame.arm == single.arm) & (frame.budget == single.budget) & (frame.n == 8)].iloc[0]
     assert (single.gap_low, single.gap_high) == (own.gap_low, own.gap_high)
-    assert (cells.significant == ((cells.gap_low > 0) | (cells.gap_high < 0))).all()
+    assert (single.p_value, cells.seeds.sum()) == (own.p_value, 2 * 2 * 3 + 2 * 2 * 2)
+    # the map is one family: Holm's adjusted p is never below the cell's own, and decides significance
+    assert (cells.adjusted_p >= cells.p_value).all()
+    assert (cells.significant == (cells.adjusted_p < 0.05)).all()
+    for _, rows in cells.groupby("arm"):
+        assert list(rows.adjusted_p) == pytest.approx(significance.holm(list(rows.p_value)))
 
 
 def test_sweep_figures(sweep_frame):

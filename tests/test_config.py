@@ -21,6 +21,8 @@ def test_shipped_budget_files_are_valid(path):
 def test_defaults_fill_in(make_config):
     cfg = config.parse(make_config(ppo={"rollout_steps": 256}))
     assert cfg.ppo.epochs == 4 and cfg.baseline_arm.name == "single"
+    assert cfg.primary_arm.name == cfg.arms[1].name  # the first arm after the baseline
+    assert config.parse(make_config(primary="swarm")).primary_arm.name == "swarm"
 
 
 MISSING = object()  # a field to remove
@@ -49,6 +51,8 @@ def broken(data: dict, **changes) -> dict:
         (dict(arms__1__interaction="league"), "arms.1.interaction", "pick one of self_play, population"),
         (dict(arms__0__interaction="population"), "population play needs at least 2 agents", "self_play"),
         (dict(baseline="nobody"), "baseline", "pick one of"),
+        (dict(primary="nobody"), "primary 'nobody' is not an arm other than the baseline", "pick one of"),
+        (dict(primary="single"), "primary 'single' is not an arm other than the baseline", "pick one of"),
         (dict(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
         (dict(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
         (dict(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),

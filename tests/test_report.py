@@ -73,32 +73,40 @@ def test_multi_seed_report_has_the_per_seed_table(reports):
     assert len(re.findall(r"^\| [01] \| (independent|swarm) \|", per_seed, flags=re.M)) == 4
 
 
-def test_a_run_of_single_agent_arms_reports_without_selection(tmp_path, make_config):
-    """Two identical single-agent arms (the null design: no arm chooses a best, so no selection games):
-    the run, its report and its tables go through; the winner's curse says why it is empty, and the verdict
-    names each arm as itself."""
+def test_a_null_check_of_single_agent_arms_reports_without_selection(tmp_path, make_config):
+    """Two identical single-agent arms over two seeds (budgets/null-check.yaml's design: no arm chooses a
+    best, so no selection games): the run, both kinds of report and the tables go through; the winner's
+    curse says why it is empty, each arm is named as itself, and the null check counts the one-seed verdicts
+    that told the identical procedures apart."""
     from swarm import analysis, config, experiment
 
     data = make_config(
         arms=[
             {"name": "a", "agents": 1, "interaction": "self_play"},
             {"name": "b", "agents": 1, "interaction": "self_play"},
-        ]
+        ],
+        seeds=[0, 1],
     )
+    del data["seed"]
     data["evaluation"] |= {"ladder": ["random", "heuristic"], "curve_points": 2}
-    run_dir, summary = experiment.run(config.parse(data), tmp_path)
-    page = report.write(run_dir)
-    assert page.is_file() and RunDir(run_dir).figure("winners_curse").read_bytes().startswith(PNG)
+    run_dir, over_seeds = experiment.run(config.parse(data), tmp_path)
+    for directory in (run_dir, run_dir / "seed-0"):
+        assert report.write(directory).is_file()
+    seed_dir = RunDir(run_dir / "seed-0")
+    assert seed_dir.figure("winners_curse").read_bytes().startswith(PNG)
     run = analysis.load_run(run_dir)
     assert analysis.winners_curse(run.matches).empty and (run.matches.stage != "selection").all()
+    summary = rundir.read_seed_summary(seed_dir)
     (verdict,) = summary.verdicts
+    assert verdict.primary and verdict.verdict.endswith("at 95%")
     assert (
-        verdict.verdict.endswith("at 95%")
-        and " b " in f" {verdict.verdict} "
-        and " a " in f" {verdict.verdict} "
+        " b " in f" {verdict.verdict} " and " a " in f" {verdict.verdict} " and "best" not in verdict.verdict
     )
-    assert "best" not in verdict.verdict
     assert summary.gains == () and [a.best for a in summary.arms.values()] == ["a/0", "b/0"]
+    check = over_seeds.null_check
+    named = sum(rundir.read_seed_summary(RunDir(run_dir).seed(s)).verdicts[0].p_value < 0.05 for s in (0, 1))
+    assert check.arms == ("a", "b") and check.seeds == 2 and check.named_winner == named
+    assert "null check: a and b train identically" in (run_dir / "report.md").read_text()
 
 
 def test_a_one_seed_report_says_its_verdict_is_about_these_agents(reports):

@@ -148,6 +148,7 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch,
             {"arms": [{"name": "single", "agents": 1, "interaction": "self_play"}]},
             r"arms: a sweep sets every cell's arms",
         ),
+        ({"primary": "swarm"}, r"primary: a sweep sets every cell's arms"),
         ({"budget": {"unit": "agent_steps", "total": 512}}, r"budget\.total: .*sweep\.budgets"),
         ({"sweep": {"populations": [0], "budgets": [512]}}, r"sweep\.populations\.0"),
         (
@@ -182,12 +183,13 @@ def test_seed_runs_and_table_over_seeds(tmp_path, tiny_sweep, seed_summary):
     del data["seed"]
     grid = sweep.parse(data)
     directory = rundir.start(SweepDir(tmp_path))
-    swarm_only = tuple(v for v in seed_summary.verdicts if v.arm == "swarm")
+    swarm_only = tuple(replace(v, primary=True) for v in seed_summary.verdicts if v.arm == "swarm")
     for cell, seeds_done in (("N1-B512", [0, 1]), ("N2-B512", [0])):
         for s in seeds_done:
             run = rundir.start(directory.cell(cell).seed(s))
             rundir.write_summary(replace(seed_summary, seed=s, verdicts=swarm_only), run)
     over = aggregate.write(grid.cells["N1-B512"], directory.cell("N1-B512"))
+    assert over.null_check.arms == ("single", "swarm")  # N = 1: the same procedure, seeded apart
     assert [(name, cell.seed, run_dir) for name, cell, run_dir in sweep.pending(grid, directory)] == [
         ("N2-B512", 1, directory.cell("N2-B512").seed(1).path)
     ]
@@ -202,6 +204,7 @@ def test_seed_runs_and_table_over_seeds(tmp_path, tiny_sweep, seed_summary):
     sweep.finish(grid, directory, "N2-B512", grid.cells["N2-B512"], lines.append)
     verdict = rundir.read_over_seeds(directory.cell("N2-B512")).verdicts[0].verdict
     assert lines == [f"cell N2-B512: {verdict}"] and "over 2 seeds" in verdict
+    assert rundir.read_over_seeds(directory.cell("N2-B512")).null_check is None
     frame = pd.read_parquet(directory.table)
     assert list(zip(frame.cell, frame.seed, strict=True)) == [
         ("N1-B512", 0),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from swarm.evaluation import verdict
+from swarm.evaluation import significance, verdict
 
 
 def games(record: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -49,25 +49,39 @@ def test_wilson_of_no_games_says_nothing():
     assert verdict.wilson(0, 0, 0.95) == (0.0, 1.0)
 
 
+def judged(result: verdict.HeadToHead, player: str = "swarm best", opponent: str = "single") -> str:
+    """The line of a primary contrast at 95%, from the record's score test."""
+    p = significance.score_p_value(result.score, result.games)
+    return verdict.line(result, player, opponent, p, 0.95, "at 95%")
+
+
 def test_an_all_draw_record_is_even_and_not_significant():
     result = verdict.head_to_head(games([("a", "b", "draw")] * 40), "a", "b", 0.95)
     assert result.score == 0.5 and result.ci_low < 0.5 < result.ci_high
-    assert verdict.line(result, "swarm best", "single", 0.95).startswith("no significant difference")
+    assert judged(result).startswith("no significant difference")
+
+
+@pytest.mark.parametrize("wins", range(0, 101))
+def test_the_score_test_rejects_exactly_when_wilson_excludes_one_half(wins):
+    """Wilson's interval is the inversion of the score test, so the line (read off the p-value) and the
+    interval shown beside it never disagree."""
+    low, high = verdict.wilson(wins, 100, 0.95)
+    p = significance.score_p_value(wins / 100, 100)
+    assert (p < 0.05) == (low > 0.5 or high < 0.5)
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "expected"),
+    ("score", "p", "expected"),
     [
-        (0.51, 0.70, "swarm best beats single at 95%"),
-        (0.30, 0.49, "single beats swarm best at 95%"),
-        (0.45, 0.55, "no significant difference between swarm best and single at 95%"),
-        (0.50, 0.60, "no significant difference between swarm best and single at 95%"),  # touches 1/2
-        (0.40, 0.50, "no significant difference between swarm best and single at 95%"),
+        (0.6, 0.01, "swarm best beats single at 95%"),
+        (0.4, 0.01, "single beats swarm best at 95%"),
+        (0.6, 0.05, "no significant difference between swarm best and single at 95%"),  # not under alpha
+        (0.6, 0.20, "no significant difference between swarm best and single at 95%"),
     ],
 )
-def test_the_line_names_the_winner_only_when_the_interval_excludes_one_half(low, high, expected):
-    result = verdict.HeadToHead("swarm/0", "single/0", 0, 0, 0, 0, (low + high) / 2, low, high)
-    assert verdict.line(result, "swarm best", "single", 0.95) == expected
+def test_the_line_names_the_winner_only_when_p_is_under_alpha(score, p, expected):
+    result = verdict.HeadToHead("swarm/0", "single/0", 0, 0, 0, 100, score, 0.0, 1.0)
+    assert verdict.line(result, "swarm best", "single", p, 0.95, "at 95%") == expected
 
 
 def test_an_arm_of_one_agent_is_named_as_itself_and_any_other_by_its_best():
@@ -79,8 +93,8 @@ def test_the_verdict_flips_sign_with_the_record():
     """Sixty games won 40-20 name a winner; the same games with the seats' outcomes swapped name the other."""
     won = games([("a", "b", "player_0")] * 20 + [("b", "a", "player_1")] * 20 + [("a", "b", "player_1")] * 20)
     lost = won.assign(outcome=won.outcome.map({"player_0": "player_1", "player_1": "player_0"}))
-    assert verdict.line(verdict.head_to_head(won, "a", "b", 0.95), "a", "b", 0.95) == "a beats b at 95%"
-    assert verdict.line(verdict.head_to_head(lost, "a", "b", 0.95), "a", "b", 0.95) == "b beats a at 95%"
+    assert judged(verdict.head_to_head(won, "a", "b", 0.95), "a", "b") == "a beats b at 95%"
+    assert judged(verdict.head_to_head(lost, "a", "b", 0.95), "a", "b") == "b beats a at 95%"
 
 
 def test_under_equal_strength_the_verdict_errs_about_five_percent_of_the_time():

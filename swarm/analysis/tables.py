@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from swarm.analysis.load import LADDER, Run
-from swarm.evaluation import stats
+from swarm.evaluation import significance, stats
 from swarm.results import text
 
 SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; seat 1 scores 1 minus it
@@ -53,9 +53,9 @@ def verdict_lines(run: Run) -> list[str]:
 
 
 def gain_lines(run: Run) -> list[str]:
-    """A one-seed run's gain over the baseline split in two: from selection (best of N isolated agents vs the
-    baseline) and from interaction (the interacting arm's best vs that control's best)."""
-    return [] if run.multi_seed else text.gains(run.summary)
+    """The gain over the baseline split in two: from selection (best of N isolated agents vs the baseline)
+    and from interaction (the interacting arm's best vs that control's best); over seeds, the latter."""
+    return text.gains_over_seeds(run.summary) if run.multi_seed else text.gains(run.summary)
 
 
 def spend_table(run: Run) -> pd.DataFrame:
@@ -104,15 +104,17 @@ def ratings_table(run: Run) -> pd.DataFrame:
 
 
 def sweep_cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """One row per compared arm, budget and N: the mean rating gap over the cell's seeds with its Student-t
-    interval over seeds, or with one seed the cell's own interval (over games)."""
+    """One row per compared arm, budget and N: the mean head-to-head gap over the cell's seeds with its
+    Student-t interval and t-test, or with one seed the cell's own (over games). A map's cells are one
+    family: a cell is significant when its Holm-adjusted p, over all the arm's cells, is under alpha."""
     rows = []
     for (arm, budget, n), cell in frame.groupby(["arm", "budget", "n"], sort=True):
         gaps = cell.rating_gap.to_numpy(float)
         if len(gaps) > 1:
             _, low, high = stats.mean_interval(gaps, confidence)
+            p = significance.t_p_value(gaps)
         else:
-            low, high = cell.gap_low.iloc[0], cell.gap_high.iloc[0]
+            low, high, p = cell.gap_low.iloc[0], cell.gap_high.iloc[0], cell.p_value.iloc[0]
         rows.append(
             {
                 "arm": arm,
@@ -122,7 +124,12 @@ def sweep_cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
                 "gap": gaps.mean(),
                 "gap_low": float(low),
                 "gap_high": float(high),
-                "significant": bool(low > 0 or high < 0),
+                "p_value": float(p),
             }
         )
-    return pd.DataFrame(rows)
+    cells = pd.DataFrame(
+        rows, columns=["arm", "budget", "n", "seeds", "gap", "gap_low", "gap_high", "p_value"]
+    )
+    cells["adjusted_p"] = cells.groupby("arm").p_value.transform(lambda p: significance.holm(p.tolist()))
+    cells["significant"] = [significance.significant(p, confidence) for p in cells.adjusted_p]
+    return cells

@@ -20,6 +20,7 @@ import pandas as pd
 
 from swarm import seeds
 from swarm.config import Experiment
+from swarm.interaction import MODES
 from swarm.training.rollout import score
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
@@ -36,11 +37,15 @@ class Game:
 
 
 def pairing(run_seed: int, stage: str, arm: str, a: str, b: str, games: int, start: int) -> list[Game]:
-    """`games` games of a against b, seats alternating, on seeds start, start+1, ... of the stage."""
-    return [
-        Game(stage, arm, seeds.game_seed(run_seed, stage, start + k), *((a, b) if k % 2 == 0 else (b, a)))
-        for k in range(games)
-    ]
+    """`games` games of a against b on seeds start, start+1, ... of the stage, seats alternating. With an odd
+    count the last game's first seat goes to a or b by a fair coin drawn from its seed, so neither side is
+    favoured by the order it is listed in (Connect Four's first mover wins more often)."""
+    schedule = []
+    for k in range(games):
+        seed = seeds.game_seed(run_seed, stage, start + k)
+        first = k % 2 if k < games - 1 or games % 2 == 0 else seeds.coin(seed)
+        schedule.append(Game(stage, arm, seed, *((a, b) if first == 0 else (b, a))))
+    return schedule
 
 
 def round_robin(
@@ -103,9 +108,32 @@ def selection_schedule(config: Experiment) -> list[Game]:
     return schedule
 
 
+def controls(config: Experiment) -> dict[str, str]:
+    """Each arm whose members meet, mapped to its control: the first other arm of the same N whose members
+    never meet (the best-of-N lottery alone), the baseline excepted. The gain over the baseline splits in two
+    through it: from selection (control vs baseline) and from interaction (arm vs control)."""
+    meets = {arm.name: MODES[arm.interaction].meets_others for arm in config.arms}
+    baseline = config.baseline_arm.name
+    found = {}
+    for arm in config.arms:
+        if meets[arm.name] and arm.name != baseline:
+            control = next(
+                (
+                    c
+                    for c in config.arms
+                    if not meets[c.name] and c.agents == arm.agents and c.name != baseline
+                ),
+                None,
+            )
+            if control is not None:
+                found[arm.name] = control.name
+    return found
+
+
 def held_out_schedule(config: Experiment, best: dict[str, str]) -> list[Game]:
-    """Fresh-seed games that judge: each best vs the baseline's best (verdict), every agent vs every other
-    agent of every arm (cross-play), and every agent and ladder member vs every ladder member (ladder)."""
+    """Fresh-seed games that judge: each best vs the baseline's best, and each interacting arm's best vs its
+    control's best (verdict), every agent vs every other agent of every arm (cross-play), and every agent
+    and ladder member vs every ladder member (ladder)."""
     ev, seed, baseline = config.evaluation, config.seed, config.baseline_arm.name
     verdict: list[Game] = []
     for arm in config.arms:
@@ -113,6 +141,8 @@ def held_out_schedule(config: Experiment, best: dict[str, str]) -> list[Game]:
             verdict += pairing(
                 seed, "verdict", arm.name, best[arm.name], best[baseline], ev.verdict_games, len(verdict)
             )
+    for arm, control in controls(config).items():
+        verdict += pairing(seed, "verdict", arm, best[arm], best[control], ev.verdict_games, len(verdict))
     agents = arm_agents(config)
     arm_of = {agent: arm for arm, players in agents.items() for agent in players}
     everyone = [agent for players in agents.values() for agent in players]

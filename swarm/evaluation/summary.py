@@ -2,8 +2,9 @@
 
 Per arm: spend in every unit (with what selection games cost beside it), the chosen best and its held-out
 rating, its selection score next to its held-out score against the same agents (the winner's curse), and the
-oracle best (the agent with the top held-out rating: what a perfect selector would have chosen). Then every
-agent's and ladder member's rating, the gains from selection and from interaction, and the verdicts.
+split-half oracle best with the selection loss (`swarm.evaluation.oracle`). Then every agent's and ladder
+member's rating, the gains from selection and from interaction, and the verdicts: the primary contrast at
+the file's level, the others Holm-corrected (`swarm.evaluation.significance`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from rich.table import Table
 
 from swarm.budget import UNITS
 from swarm.config import Experiment
-from swarm.evaluation import ratings, verdict
+from swarm.evaluation import evaluate, oracle, ratings, significance, verdict
 from swarm.evaluation.evaluate import Evaluation, player_scores
-from swarm.interaction import MODES
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,
     Budget,
     Estimate,
     Gains,
+    HeadToHead,
     Interval,
     PlayerRating,
     SeedSummary,
@@ -64,14 +65,18 @@ def build(
     """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on."""
     confidence = config.evaluation.confidence
     matches = evaluation.matches
-    table = rated.table.set_index("player")
     arms = {}
+    selection = matches[matches.stage == "selection"]
     for arm in config.arms:
         best = evaluation.best[arm.name]
-        members = [p for p in table.index if p.startswith(f"{arm.name}/")]
-        oracle = max(members, key=lambda p: (table.loc[p, "rating"], -members.index(p)))
+        oracle_best, loss = oracle.split_half(
+            matches, arm.name, arm.agent_ids, best, config.evaluation.crossplay_games, confidence
+        )
         selection_score = evaluation.selection_scores[arm.name].get(best)
         held_out = held_out_score(matches, arm.name, best)
+        curse = oracle.winners_curse(
+            selection[selection.arm == arm.name], matches, arm.name, best, confidence
+        )
         arms[arm.name] = ArmSummary(
             agents=arm.agents,
             interaction=arm.interaction,
@@ -84,10 +89,10 @@ def build(
             best_rating=_interval(rated, best),
             selection_score=selection_score,
             held_out_score=held_out,
-            winners_curse=None if held_out is None else selection_score - held_out,
-            oracle_best=oracle,
-            oracle_rating=_interval(rated, oracle),
-            selection_loss=_gap(rated, oracle, best, confidence),
+            winners_curse=curse,
+            oracle_best=oracle_best,
+            oracle_rating=_interval(rated, oracle_best),
+            selection_loss=loss,
         )
     return SeedSummary(
         name=config.name,
@@ -100,59 +105,83 @@ def build(
         ratings=tuple(
             PlayerRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
         ),
-        gains=gains(config, evaluation.best, rated),
-        verdicts=verdicts(config, evaluation, rated),
+        gains=gains(config, evaluation),
+        verdicts=verdicts(config, evaluation),
+        correction=significance.correction(config.primary_arm.name, len(config.arms) - 2),
+        scope=text.ONE_SEED,
         wall_seconds=wall_seconds,
     )
 
 
-def gains(config: Experiment, best: dict[str, str], rated: ratings.Ratings) -> tuple[Gains, ...]:
-    """Split each interacting arm's gain over the baseline in two: selection (the best of N isolated agents,
-    the `independent` control, vs the baseline) and interaction (the interacting arm's best vs that control's
-    best). Needs, beside each arm whose mode meets other members, an arm of the same N whose mode does not."""
+def gains(config: Experiment, evaluation: Evaluation) -> tuple[Gains, ...]:
+    """Split each interacting arm's gain over the baseline in two, all from held-out head-to-head games:
+    selection (its control's best, the best of N isolated agents, vs the baseline's best) and interaction
+    (the arm's best vs the control's best, in games of their own), beside the total (the arm's verdict)."""
     confidence, baseline = config.evaluation.confidence, config.baseline_arm.name
-    meets = {arm.name: MODES[arm.interaction].meets_others for arm in config.arms}
+    verdict_games = evaluation.matches[evaluation.matches.stage == "verdict"]
+    best = evaluation.best
+
+    def record(arm: str, a: str, b: str) -> HeadToHead:
+        return verdict.head_to_head(verdict_games[verdict_games.arm == arm], best[a], best[b], confidence)
+
     rows = []
-    for arm in config.arms:
-        if not meets[arm.name]:
-            continue
-        control = next(
-            (c for c in config.arms if not meets[c.name] and c.agents == arm.agents and c.name != baseline),
-            None,
-        )
-        if control is None or arm.name == baseline:
-            continue
+    for arm, control in evaluate.controls(config).items():
+        interaction = record(arm, arm, control)
         rows.append(
             Gains(
-                arm=arm.name,
-                control=control.name,
+                arm=arm,
+                control=control,
                 baseline=baseline,
-                selection_gain=_gap(rated, best[control.name], best[baseline], confidence),
-                interaction_gain=_gap(rated, best[arm.name], best[control.name], confidence),
-                total_gain=_gap(rated, best[arm.name], best[baseline], confidence),
+                selection_gain=_elo(record(control, control, baseline)),
+                interaction_gain=_elo(interaction),
+                total_gain=_elo(record(arm, arm, baseline)),
+                interaction_record=interaction,
             )
         )
     return tuple(rows)
 
 
-def verdicts(config: Experiment, evaluation: Evaluation, rated: ratings.Ratings) -> tuple[Verdict, ...]:
-    confidence, baseline = config.evaluation.confidence, config.baseline_arm
+def _elo(r: HeadToHead) -> Estimate:
+    """A head-to-head record's Elo gap (`significance.game_gap`) with Wilson's interval on the Elo scale."""
+    return Estimate(
+        significance.game_gap(r.wins, r.draws, r.losses),
+        significance.elo(r.ci_low),
+        significance.elo(r.ci_high),
+    )
+
+
+def verdicts(config: Experiment, evaluation: Evaluation) -> tuple[Verdict, ...]:
+    """Each arm's best against the baseline's in the verdict games: the primary contrast judged at the file's
+    level, the others Holm-adjusted among themselves (`swarm.evaluation.significance`)."""
+    confidence, baseline, primary = config.evaluation.confidence, config.baseline_arm, config.primary_arm.name
     against = verdict.label(baseline.name, baseline.agents)
     matches = evaluation.matches
+    records = {}
+    for arm in config.arms:
+        if arm.name != baseline.name:
+            held_out = matches[(matches.stage == "verdict") & (matches.arm == arm.name)]
+            other = evaluation.best[baseline.name]
+            records[arm.name] = verdict.head_to_head(held_out, evaluation.best[arm.name], other, confidence)
+    p_values = {name: significance.score_p_value(r.score, r.games) for name, r in records.items()}
+    judged = significance.adjust(p_values, primary)
     rows = []
     for arm in config.arms:
         if arm.name == baseline.name:
             continue
-        best, other = evaluation.best[arm.name], evaluation.best[baseline.name]
-        held_out = matches[(matches.stage == "verdict") & (matches.arm == arm.name)]
-        result = verdict.head_to_head(held_out, best, other, confidence)
+        r = records[arm.name]
+        held = f"at {confidence:.0%}" + ("" if arm.name == primary else " after Holm's correction")
         rows.append(
             Verdict(
                 arm=arm.name,
                 baseline=baseline.name,
-                record=result,
-                rating_gap=_gap(rated, best, other, confidence),
-                verdict=verdict.line(result, verdict.label(arm.name, arm.agents), against, confidence),
+                primary=arm.name == primary,
+                record=r,
+                rating_gap=_elo(r),
+                p_value=p_values[arm.name],
+                adjusted_p=judged[arm.name],
+                verdict=verdict.line(
+                    r, verdict.label(arm.name, arm.agents), against, judged[arm.name], confidence, held
+                ),
             )
         )
     return tuple(rows)
@@ -203,4 +232,5 @@ def render(summary: SeedSummary, console: Console) -> None:
         console.print(f"{v.record.player} vs {v.record.opponent}: {text.record(v)}")
         console.print(f"[bold]verdict: {v.verdict}[/bold]")
     if summary.verdicts:
-        console.print(text.ONE_SEED)
+        console.print(summary.correction)
+        console.print(summary.scope)

@@ -11,6 +11,7 @@ from statistics import NormalDist
 
 import pandas as pd
 
+from swarm.evaluation import significance
 from swarm.results.records import HeadToHead
 
 
@@ -47,15 +48,14 @@ def head_to_head(matches: pd.DataFrame, player: str, opponent: str, confidence: 
     )
 
 
-def line(result: HeadToHead, player: str, opponent: str, confidence: float) -> str:
-    """`<player> beats <opponent>`, `<opponent> beats <player>`, or `no significant difference`; each side
-    named as `label` names it."""
-    level = f"at {confidence:.0%}"
-    if result.ci_low > 0.5:
-        return f"{player} beats {opponent} {level}"
-    if result.ci_high < 0.5:
-        return f"{opponent} beats {player} {level}"
-    return f"no significant difference between {player} and {opponent} {level}"
+def line(result: HeadToHead, player: str, opponent: str, p_value: float, confidence: float, held: str) -> str:
+    """`<player> beats <opponent>`, `<opponent> beats <player>`, or `no significant difference`, each side
+    named as `label` names it; significant when `p_value` (as judged: Holm-adjusted for a secondary
+    contrast) is under 1 - confidence, and `held` says at what level it was judged."""
+    if significance.significant(p_value, confidence):
+        winner, loser = (player, opponent) if result.score > 0.5 else (opponent, player)
+        return f"{winner} beats {loser} {held}"
+    return f"no significant difference between {player} and {opponent} {held}"
 
 
 def label(arm: str, agents: int) -> str:

@@ -85,10 +85,10 @@ class ArmSummary:
     best_rating: Interval
     selection_score: float | None
     held_out_score: float | None  # the best's score against its own arm on fresh seeds
-    winners_curse: float | None  # selection score less held-out score
-    oracle_best: str  # the top held-out rating: what a perfect selector would have chosen
+    winners_curse: Estimate | None  # selection score less held-out score, None without selection
+    oracle_best: str  # top scorer of the first half of the arm's own held-out games (evaluation.oracle)
     oracle_rating: Interval
-    selection_loss: Estimate  # oracle best's rating less the chosen best's
+    selection_loss: Estimate  # oracle's Elo less the chosen best's, on the second half of those games
 
     @classmethod
     def from_json(cls, data: dict) -> ArmSummary:
@@ -96,6 +96,7 @@ class ArmSummary:
         return cls(
             **{
                 **_estimates(data, "selection_loss"),
+                "winners_curse": data["winners_curse"] and Estimate(**data["winners_curse"]),
                 "budget": Budget(**data["budget"]),
                 "training": training and Training(training["wall_seconds"], (*training["nodes"],)),
                 "best_rating": Interval(**data["best_rating"]),
@@ -106,7 +107,8 @@ class ArmSummary:
 
 @dataclass(frozen=True)
 class Gains:
-    """An interacting arm's gain over the baseline, split into selection and interaction."""
+    """An interacting arm's gain over the baseline, split into selection and interaction: head-to-head Elo
+    gaps of held-out games between the bests (control vs baseline, arm vs control, arm vs baseline)."""
 
     arm: str
     control: str  # an arm of the same N whose members never meet: the best-of-N lottery alone
@@ -114,36 +116,57 @@ class Gains:
     selection_gain: Estimate
     interaction_gain: Estimate
     total_gain: Estimate
+    interaction_record: HeadToHead  # the arm's best against the control's best
 
     @classmethod
     def from_json(cls, data: dict) -> Gains:
-        return cls(**_estimates(data, "selection_gain", "interaction_gain", "total_gain"))
+        return cls(
+            **{
+                **_estimates(data, "selection_gain", "interaction_gain", "total_gain"),
+                "interaction_record": HeadToHead(**data["interaction_record"]),
+            }
+        )
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One arm's best against the baseline's in the held-out verdict games of one seed. In JSON the
-    head-to-head record's fields sit beside `arm` and `baseline`."""
+    """One arm's best against the baseline's in the held-out verdict games of one seed: a claim about these
+    two trained agents. In JSON the head-to-head record's fields sit beside `arm` and `baseline`."""
 
     arm: str
     baseline: str
+    primary: bool  # the primary contrast, judged at the file's level; the others are Holm-adjusted
     record: HeadToHead
-    rating_gap: Estimate
+    rating_gap: Estimate  # Elo gap of the head-to-head score (significance.game_gap), Wilson's interval
+    p_value: float  # score test of 1/2 over the games
+    adjusted_p: float  # as judged: p_value for the primary, Holm-adjusted among the others
     verdict: str
 
     def to_json(self) -> dict:
         return {
             "arm": self.arm,
             "baseline": self.baseline,
+            "primary": self.primary,
             **asdict(self.record),
             "rating_gap": asdict(self.rating_gap),
+            "p_value": self.p_value,
+            "adjusted_p": self.adjusted_p,
             "verdict": self.verdict,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Verdict:
         record = HeadToHead(**{k: data[k] for k in HeadToHead.__dataclass_fields__})
-        return cls(data["arm"], data["baseline"], record, Estimate(**data["rating_gap"]), data["verdict"])
+        return cls(
+            data["arm"],
+            data["baseline"],
+            data["primary"],
+            record,
+            Estimate(**data["rating_gap"]),
+            data["p_value"],
+            data["adjusted_p"],
+            data["verdict"],
+        )
 
 
 @dataclass(frozen=True)
@@ -160,6 +183,8 @@ class SeedSummary:
     ratings: tuple[PlayerRating, ...]  # strongest first
     gains: tuple[Gains, ...]
     verdicts: tuple[Verdict, ...]  # one per arm but the baseline, in config order
+    correction: str  # which contrast is primary and how the others were judged
+    scope: str  # what the verdicts are about: one seed's trained agents, never the methods
     wall_seconds: float
 
     def to_json(self) -> dict:
@@ -181,21 +206,57 @@ class SeedSummary:
 
 @dataclass(frozen=True)
 class OverSeedsVerdict:
-    """One arm's verdict over seeds: mean rating gap and score with intervals over seeds, and the probability
-    that its best is rated above the baseline's."""
+    """One arm's verdict over seeds: the mean of the per-seed head-to-head Elo gaps and scores with Student-t
+    intervals, its t-test, and the probability that its best is rated above the baseline's."""
 
     arm: str
     baseline: str
+    primary: bool
     seeds: int
     rating_gap: Estimate
     score: Estimate
     probability_of_improvement: Estimate
+    p_value: float  # t-test of mean gap 0 over seeds
+    adjusted_p: float  # as judged: p_value for the primary, Holm-adjusted among the others
     significant: bool
     verdict: str
 
     @classmethod
     def from_json(cls, data: dict) -> OverSeedsVerdict:
         return cls(**_estimates(data, "rating_gap", "score", "probability_of_improvement"))
+
+
+@dataclass(frozen=True)
+class OverSeedsGain:
+    """The gain from interaction over seeds: the mean of the per-seed head-to-head Elo gaps of the arm's
+    best over its control's best (a paired difference: both bests come from the same seed), with its
+    Student-t interval and t-test."""
+
+    arm: str
+    control: str
+    seeds: int
+    interaction_gain: Estimate
+    p_value: float
+
+    @classmethod
+    def from_json(cls, data: dict) -> OverSeedsGain:
+        return cls(**_estimates(data, "interaction_gain"))
+
+
+@dataclass(frozen=True)
+class NullCheck:
+    """The baseline and the primary arm train identically, so every verdict naming a winner is a false
+    positive: how often the one-seed verdicts did, and what the verdict over seeds said."""
+
+    arms: tuple[str, str]
+    seeds: int
+    named_winner: int  # seeds whose one-seed verdict named a winner between the two
+    rate: Estimate  # named_winner / seeds, Wilson's interval
+    over_seeds_significant: bool
+
+    @classmethod
+    def from_json(cls, data: dict) -> NullCheck:
+        return cls(**{**_estimates(data, "rate"), "arms": (*data["arms"],)})
 
 
 @dataclass(frozen=True)
@@ -207,14 +268,24 @@ class OverSeeds:
     seeds: tuple[int, ...]
     confidence: float
     verdicts: tuple[OverSeedsVerdict, ...]
+    correction: str
+    gains: tuple[OverSeedsGain, ...]
+    null_check: NullCheck | None  # when the baseline and the primary arm train identically
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> OverSeeds:
-        verdicts = tuple(OverSeedsVerdict.from_json(v) for v in data["verdicts"])
-        return cls(data["name"], data["env"], (*data["seeds"],), data["confidence"], verdicts)
+        return cls(
+            **{
+                **data,
+                "seeds": (*data["seeds"],),
+                "verdicts": tuple(OverSeedsVerdict.from_json(v) for v in data["verdicts"]),
+                "gains": tuple(OverSeedsGain.from_json(g) for g in data["gains"]),
+                "null_check": data["null_check"] and NullCheck.from_json(data["null_check"]),
+            }
+        )
 
 
 Summary = SeedSummary | OverSeeds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from swarm.results.records import ArmSummary, Estimate, Interval, SeedSummary, Verdict
+from swarm.results.records import ArmSummary, Estimate, Interval, OverSeeds, SeedSummary, Verdict
 
 ONE_SEED = (
     "one seed: these verdicts compare these trained agents, not the ways of training them; for a claim "
@@ -31,14 +31,44 @@ def record(v: Verdict) -> str:
     r = v.record
     return (
         f"{r.wins} W / {r.draws} D / {r.losses} L, score {r.score:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], "
-        f"rating gap {gap(v.rating_gap)}"
+        f"Elo gap {gap(v.rating_gap)}, p = {v.p_value:.3g}"
     )
 
 
 def gains(summary: SeedSummary) -> list[str]:
-    """Each interacting arm's gain over the baseline, from selection and from interaction."""
+    """Each interacting arm's gain over the baseline, from selection and from interaction (head to head)."""
     return [
         f"gain from selection ({g.control} best vs {g.baseline}): {gap(g.selection_gain)}; "
-        f"from interaction ({g.arm} best vs {g.control} best): {gap(g.interaction_gain)}"
+        f"from interaction ({g.arm} best vs {g.control} best, {g.interaction_record.games} games): "
+        f"{gap(g.interaction_gain)}"
         for g in summary.gains
+    ]
+
+
+def gains_over_seeds(summary: OverSeeds) -> list[str]:
+    """Each interacting arm's gain from interaction, over seeds."""
+    return [
+        f"gain from interaction ({g.arm} best vs {g.control} best) over {g.seeds} seeds: "
+        + (
+            f"{g.interaction_gain.estimate:+.0f} Elo, one seed gives no interval"
+            if g.seeds < 2
+            else f"{gap(g.interaction_gain)}, p = {g.p_value:.3g} (t-test over seeds, not corrected)"
+        )
+        for g in summary.gains
+    ]
+
+
+def null_check(summary: OverSeeds) -> list[str]:
+    """What a run of two identically trained arms says about the verdicts' false positives."""
+    c = summary.null_check
+    if c is None:
+        return []
+    a, b = c.arms
+    over = "significant: a false positive" if c.over_seeds_significant else "not significant"
+    return [
+        f"null check: {a} and {b} train identically, so any winner named is a false positive. One-seed "
+        f"verdicts named one in {c.named_winner} of {c.seeds} seeds ({c.rate.estimate:.0%}, interval "
+        f"[{c.rate.ci_low:.0%}, {c.rate.ci_high:.0%}]): a one-seed verdict is about its agents, not the "
+        f"method. The verdict over seeds is {over} (under this null it errs at most "
+        f"{1 - summary.confidence:.0%} of the time)."
     ]
