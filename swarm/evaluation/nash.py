@@ -53,7 +53,6 @@ def payoff(matches: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     table = pairs.pivot(index="player", columns="opponent", values="score").reindex(
         index=players, columns=players
     )
-    score = table.to_numpy()
     missing = [
         f"{a}-{b}" for k, a in enumerate(players) for b in players[k + 1 :] if np.isnan(table.at[a, b])
     ]
@@ -62,7 +61,7 @@ def payoff(matches: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             f"Nash averaging needs every pair to have met; these never did: {', '.join(missing)} "
             "(rate a complete round-robin, such as the cross-play stage)"
         )
-    A = score - 0.5
+    A = table.to_numpy() - 0.5
     np.fill_diagonal(A, 0.0)
     return players, A
 

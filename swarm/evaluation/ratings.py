@@ -223,9 +223,9 @@ def against_ladder(
     Here a player's rating is a function of its own ladder games and the ladder's games alone, as a chess
     rating is of games against rated opponents: no other agent's games can move it. Games between two
     players off the ladder are ignored. The bootstrap resamples the ladder's pairs and each player's pairs
-    (as `fit_matches` does) and refits both steps in every replicate; the point ratings are exactly
-    pool-invariant, the intervals in distribution (they share one RNG stream). `anchor` = 0 when it is on
-    the ladder, else the ladder's mean.
+    (as `fit_matches` does), each player's from an RNG stream keyed by its name, and refits both steps in
+    every replicate, so a player's interval is pool-invariant too. `anchor` = 0 when it is on the ladder,
+    else the ladder's mean.
     """
     pairs = crossplay(matches)
     members = sorted(ladder)
@@ -249,10 +249,15 @@ def against_ladder(
     resampled = np.zeros((samples, len(members), len(members)))
     resampled[:, i, j], resampled[:, j, i] = _resample(once, samples, rng)
     ladder_replicates = fit(resampled, games, index)
-    k = pd.Categorical(own.player, categories=agents).codes
-    m = pd.Categorical(own.opponent, categories=members).codes
+    # Each player's games are redrawn from a stream of its own, keyed by its name: no other player's
+    # presence changes its replicates either.
+    base = int(rng.integers(2**63))
     own_resampled = np.zeros((samples, len(agents), len(members)))
-    own_resampled[:, k, m] = _resample(own, samples, rng)[0]
+    for k, agent in enumerate(agents):
+        mine = own[own.player == agent]
+        m = pd.Categorical(mine.opponent, categories=members).codes
+        stream = np.random.default_rng([base, *agent.encode()])
+        own_resampled[:, k, m] = _resample(mine, samples, stream)[0]
     replicates = np.concatenate(
         [ladder_replicates, fit_against(own_resampled, own_games, ladder_replicates)], axis=1
     )
