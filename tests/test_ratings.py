@@ -143,3 +143,105 @@ def test_crossplay_counts_a_hand_made_frame():
     summary = ratings.fit_matches(matches, samples=20, rng=np.random.default_rng(0)).table.set_index("player")
     assert summary.games.tolist() == [5, 4, 1]
     assert summary.score.tolist() == [0.5, 0.375, 1.0]
+
+
+LADDER = {"random": 0.0, "heuristic": 300.0, "mcts-64": 600.0}
+
+
+def ladder_games(
+    agents: dict[str, float], games_per_pair: int, rng: np.random.Generator, ladder: bool = True
+) -> pd.DataFrame:
+    """The ladder's round-robin (unless not `ladder`), then every agent against every ladder member."""
+    rows = simulate(LADDER, games_per_pair, rng) if ladder else simulate({}, 0, rng)
+    for agent, elo in agents.items():
+        for member, strength in LADDER.items():
+            rows = pd.concat([rows, simulate({agent: elo, member: strength}, games_per_pair, rng)])
+    return rows.reset_index(drop=True)
+
+
+def test_ladder_ratings_are_pool_invariant():
+    # A's rating and interval rest on its ladder games and the ladder's alone: sixteen copies of a strong
+    # agent, and cross-play between everyone off the ladder, cannot move them.
+    rng = np.random.default_rng(6)
+    alone = ladder_games({"A": 250.0}, 40, rng)
+    crowd = ladder_games({f"C{k}": 700.0 for k in range(16)}, 40, rng, ladder=False)
+    crossplay = simulate({"A": 250.0, **{f"C{k}": 700.0 for k in range(16)}}, 40, rng)
+    crowded = pd.concat([alone, crowd, crossplay], ignore_index=True)
+    ladder = list(LADDER)
+    few = ratings.against_ladder(alone, ladder, samples=200, rng=np.random.default_rng(7))
+    many = ratings.against_ladder(crowded, ladder, samples=200, rng=np.random.default_rng(7))
+    for player in [*ladder, "A"]:
+        assert rating(many, player) == pytest.approx(rating(few, player), abs=1e-9)
+        assert width(many, player) == pytest.approx(width(few, player), abs=1e-9)
+    # A joint fit on the same two frames moves A.
+    joint = [ratings.fit_matches(m, samples=20, rng=np.random.default_rng(0)) for m in (alone, crowded)]
+    assert abs(rating(joint[1], "A") - rating(joint[0], "A")) > 1
+
+
+def test_ladder_members_are_their_own_round_robin_fit():
+    matches = ladder_games({"A": 250.0, "B": 450.0}, 40, np.random.default_rng(8))
+    members = matches[matches.player_0.isin(LADDER) & matches.player_1.isin(LADDER)]
+    result = ratings.against_ladder(matches, list(LADDER), samples=50, rng=np.random.default_rng(0))
+    alone = ratings.fit_matches(members, samples=50, rng=np.random.default_rng(0))
+    for member in LADDER:
+        assert rating(result, member) == pytest.approx(rating(alone, member), abs=1e-9)
+    assert result.players == ["A", "B", "heuristic", "mcts-64", "random"]
+    assert rating(result, "random") == 0.0
+    table = result.table.set_index("player")
+    assert table.games["A"] == 120 and table.games["random"] == 80
+
+
+def test_one_agent_agrees_with_a_joint_fit():
+    # One member, one agent: the fits differ only in the prior, which the joint fit spreads over both sides
+    # of the comparison and the ladder fit puts on the agent alone (twice the shrinkage: 1.1 Elo below the
+    # unpenalised MLE at 14-6 instead of 0.5), and in the RNG streams their bootstraps draw from. At 140-60
+    # the percentiles move in steps of about 5 Elo, one win more or less.
+    matches = frame(record("A", "random", 14, 0, 6))
+    ladder = ratings.against_ladder(matches, ["random"], samples=20, rng=np.random.default_rng(0))
+    joint = ratings.fit_matches(matches, samples=20, rng=np.random.default_rng(0))
+    assert 0 < 400 * math.log10(14 / 6) - rating(ladder, "A") < 1.5
+    assert rating(ladder, "A") == pytest.approx(rating(joint, "A"), abs=1)
+    matches = frame(record("A", "random", 140, 0, 60))
+    ladder = ratings.against_ladder(matches, ["random"], rng=np.random.default_rng(0))
+    joint = ratings.fit_matches(matches, rng=np.random.default_rng(0))
+    assert ladder.table.ci_low.tolist() == pytest.approx(joint.table.ci_low.tolist(), abs=10)
+    assert ladder.table.ci_high.tolist() == pytest.approx(joint.table.ci_high.tolist(), abs=10)
+
+    # On a longer ladder the joint fit also reads the agent's games as evidence on the ladder's gaps; with
+    # ten times the games inside the ladder, the two stay well inside each other's intervals.
+    rng = np.random.default_rng(9)
+    matches = pd.concat([simulate(LADDER, 400, rng), ladder_games({"A": 350.0}, 40, rng, ladder=False)])
+    ladder = ratings.against_ladder(matches, list(LADDER), samples=200, rng=np.random.default_rng(10))
+    joint = ratings.fit_matches(matches, samples=200, rng=np.random.default_rng(10))
+    for player in [*LADDER, "A"]:
+        assert abs(rating(ladder, player) - rating(joint, player)) <= width(joint, player) / 4
+
+
+def test_ladder_ratings_recover_known_strengths():
+    # 30 tournaments, 60 games per pair: the true Elo lies inside the 90% interval in most of them.
+    truth = {"A": 150.0, "B": 450.0, "D": 800.0}
+    rng = np.random.default_rng(11)
+    inside = {agent: 0 for agent in truth}
+    for _ in range(30):
+        result = ratings.against_ladder(
+            ladder_games(truth, 60, rng), list(LADDER), confidence=0.9, samples=200, rng=rng
+        )
+        table = result.table.set_index("player")
+        for agent, elo in truth.items():
+            inside[agent] += table.ci_low[agent] <= elo <= table.ci_high[agent]
+    assert all(count >= 22 for count in inside.values()), inside
+
+
+def test_saturation_flags_an_agent_above_the_ladder():
+    matches = ladder_games({"A": 250.0, "D": 1000.0}, 60, np.random.default_rng(12))
+    result = ratings.against_ladder(matches, list(LADDER), samples=200, rng=np.random.default_rng(13))
+    inside, above = (ratings.saturation(result, list(LADDER), p) for p in ("A", "D"))
+    assert inside.top == above.top == "mcts-64"
+    assert not inside.saturated and inside.margin.ci_high < 0
+    assert above.saturated and above.margin.estimate > 0
+
+
+def test_an_idle_ladder_member_is_an_error():
+    matches = frame(record("random", "heuristic", 5, 0, 5), record("A", "mcts-64", 5, 0, 5))
+    with pytest.raises(ValueError, match="mcts-64"):
+        ratings.against_ladder(matches, list(LADDER), samples=10, rng=np.random.default_rng(0))
