@@ -83,8 +83,12 @@ def measured_spread(past: Past, confidence: float) -> tuple[float, float, float]
     end, clipped at 0. The game noise comes from hundreds of games a seed and is taken as known; taking it
     off is monotone, so the interval holds the spread at least as often as the chi-square one holds the SD.
     """
+
+    def less_game_noise(sd: float) -> float:
+        return math.sqrt(max(0.0, sd**2 - past.game_sd**2))
+
     low, high = stats.sd_interval(past.gap_sd, past.seeds - 1, confidence)
-    return tuple(math.sqrt(max(0.0, sd**2 - past.game_sd**2)) for sd in (past.gap_sd, low, high))
+    return less_game_noise(past.gap_sd), less_game_noise(low), less_game_noise(high)
 
 
 def detectable(game_se: float, seed_spread: float, seeds: int, confidence: float) -> float:
