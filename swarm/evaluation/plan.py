@@ -198,8 +198,8 @@ def render(result: Design) -> list[str]:
     if not one:
         lines += [
             f"at {spread.elo:.0f} Elo between seeds ({spread.label}) this design cannot support a method "
-            f"claim: it detects only gaps above {METHOD_CLAIM_LIMIT:.0f} Elo (score "
-            f"{_score(METHOD_CLAIM_LIMIT):.2f}); it needs more seeds"
+            f"claim: its smallest detectable gap exceeds {METHOD_CLAIM_LIMIT:.0f} Elo (score "
+            f"{_score(METHOD_CLAIM_LIMIT):.2f}); it needs more seeds (the table)"
             for spread in result.spreads
             if spread.detectable > METHOD_CLAIM_LIMIT
         ]
