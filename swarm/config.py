@@ -314,6 +314,14 @@ class Experiment(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _ladder_plays_env(self) -> Experiment:
+        from swarm.evaluation import ladder  # imports torch; only once the fields parse
+
+        for name in self.evaluation.ladder:
+            ladder.check(name, self.env)  # a game-specific member (alphabeta) refuses another game
+        return self
+
     @property
     def run_seeds(self) -> list[int]:
         return self.seeds if self.seeds is not None else [self.seed]
