@@ -152,7 +152,8 @@ class Evaluation(Strict):
         ["random", "heuristic", "mcts-16", "mcts-64"],
         min_length=1,
         description="Reference players that never learn: random, heuristic (wins when it can, blocks an "
-        "immediate loss), mcts-<simulations>. random is required: it anchors the rating scale at 0.",
+        "immediate loss), mcts-<simulations>, alphabeta-<depth> (Connect Four only). random is required: it "
+        "anchors the rating scale at 0.",
     )
     ladder_games: int = Field(
         10,
