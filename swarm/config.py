@@ -152,7 +152,8 @@ class Evaluation(Strict):
         ["random", "heuristic", "mcts-16", "mcts-64"],
         min_length=1,
         description="Reference players that never learn: random, heuristic (wins when it can, blocks an "
-        "immediate loss), mcts-<simulations>. random is required: it anchors the rating scale at 0.",
+        "immediate loss), mcts-<simulations>, alphabeta-<depth> (Connect Four only). random is required: it "
+        "anchors the rating scale at 0.",
     )
     ladder_games: int = Field(
         10,
@@ -323,6 +324,14 @@ class Experiment(Strict):
                 f"env_backend: native, but {self.env!r} has no native backend (envs with one: "
                 f"{', '.join(BACKENDS)}); set env_backend: auto or pettingzoo"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _ladder_plays_env(self) -> Experiment:
+        from swarm.evaluation import ladder  # imports torch; only once the fields parse
+
+        for name in self.evaluation.ladder:
+            ladder.check(name, self.env)  # a game-specific member (alphabeta) refuses another game
         return self
 
     @property

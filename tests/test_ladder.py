@@ -20,7 +20,10 @@ def test_registry_builds_members_by_name():
 
 @pytest.mark.parametrize("name", ["mcts", "mcts-0", "mcts-100001", "mcts-x", "MCTS-64", "alphazero-64", ""])
 def test_registry_rejects_bad_names_with_the_fix(name):
-    message = rf"unknown ladder member '{name}'; use random, heuristic or mcts-<simulations> such as mcts-64"
+    message = (
+        rf"unknown ladder member '{name}'; use random, heuristic, mcts-<simulations> such as mcts-64 "
+        r"\(1 to 100000\) or alphabeta-<depth> such as alphabeta-4 \(1 to 10\)"
+    )
     for call in (ladder.check, ladder.build):
         with pytest.raises(ValueError, match=message):
             call(name)

@@ -1,7 +1,8 @@
 """The reference ladder: fixed opponents that never learn, so every trained agent is rated on one scale.
 
 Members are chosen by name from this registry: `random` (uniform over legal moves), `heuristic` (one move
-of lookahead each way) and `mcts-<k>` (UCT with k simulations per move); what each one is lives in
+of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and `alphabeta-<d>` (alpha-beta search
+d plies deep, Connect Four only: it reaches above the agents that outgrow mcts); what each one is lives in
 `swarm.players`.
 """
 
@@ -10,32 +11,64 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from swarm.players import Player, RandomPlayer
+from swarm.players.alphabeta import ENVS as CONNECT_FOUR
+from swarm.players.alphabeta import AlphaBeta
 from swarm.players.search import MCTS, Heuristic
 
-MAX_SIMULATIONS = 100_000
 
-# The registry: fixed members by name, and searches named `<family>-<simulations>`.
+@dataclass(frozen=True)
+class Family:
+    """Searches named `<family>-<strength>`, for 1 <= strength <= `most`; `envs`: the env ids they can
+    play (None: any)."""
+
+    build: Callable[[int], Player]
+    strength: str  # what the number counts, for messages
+    example: int
+    most: int
+    envs: tuple[str, ...] | None = None
+
+
+# The registry: fixed members by name, and searches named `<family>-<strength>`.
 FIXED: dict[str, Callable[[], Player]] = {"random": RandomPlayer, "heuristic": Heuristic}
-SEARCHES: dict[str, Callable[[int], Player]] = {"mcts": MCTS}
+SEARCHES: dict[str, Family] = {
+    "mcts": Family(MCTS, "simulations", 64, 100_000),
+    # a move at depth 6 takes ~15 ms, at 8 ~50 ms, at 10 ~0.3 s: deeper is too slow for a ladder stage
+    "alphabeta": Family(AlphaBeta, "depth", 4, 10, CONNECT_FOUR),
+}
+USAGE = "use random, heuristic, " + " or ".join(
+    f"{name}-<{f.strength}> such as {name}-{f.example} (1 to {f.most})" for name, f in SEARCHES.items()
+)
+
+
+def parse(name: str) -> tuple[str, int] | None:
+    """(family, strength) of a search's name, or None."""
+    parsed = re.fullmatch(r"([a-z]+)-([0-9]+)", name)
+    if parsed and parsed[1] in SEARCHES and 1 <= int(parsed[2]) <= SEARCHES[parsed[1]].most:
+        return parsed[1], int(parsed[2])
+    return None
 
 
 def member(name: str) -> Callable[[], Player]:
     if name in FIXED:
         return FIXED[name]
-    parsed = re.fullmatch(r"([a-z]+)-([0-9]+)", name)
-    if parsed and parsed[1] in SEARCHES and 1 <= int(parsed[2]) <= MAX_SIMULATIONS:
-        return functools.partial(SEARCHES[parsed[1]], int(parsed[2]))
-    raise ValueError(
-        f"unknown ladder member {name!r}; use random, heuristic or mcts-<simulations> such as mcts-64, "
-        f"with 1 <= simulations <= {MAX_SIMULATIONS}"
-    )
+    if parsed := parse(name):
+        return functools.partial(SEARCHES[parsed[0]].build, parsed[1])
+    raise ValueError(f"unknown ladder member {name!r}; {USAGE}")
 
 
-def check(name: str) -> None:
-    """Raise ValueError, naming the fix, unless `name` is a ladder member."""
+def check(name: str, env: str | None = None) -> None:
+    """Raise ValueError, naming the fix, unless `name` is a ladder member that can play `env` (if given)."""
     member(name)
+    parsed = parse(name)
+    envs = SEARCHES[parsed[0]].envs if parsed else None
+    if env is not None and envs is not None and env not in envs:
+        raise ValueError(
+            f"evaluation.ladder: {name} plays only {' or '.join(envs)}, not {env!r}; "
+            "remove it from evaluation.ladder (mcts-<simulations> plays any game)"
+        )
 
 
 def build(name: str) -> Player:

@@ -2,9 +2,9 @@
 
 A player with `sees = "observation"` (a `Policy`: the trained network, the uniform random player) acts on
 a batch of observations and action masks in one call. A player with `sees = "game"` (a `Searcher`: the
-ladder's heuristic and MCTS, `swarm.players.search`) searches copies of the games' PettingZoo envs, so the
-games it plays need a backend that keeps them (`GameBatch.envs`). Rollouts and evaluation dispatch on what
-a player declares, never on its class.
+ladder's heuristic and MCTS, `swarm.players.search`, and Connect Four's alpha-beta, `swarm.players.alphabeta`)
+reads the games' PettingZoo envs, so the games it plays need a backend that keeps them (`GameBatch.envs`).
+Rollouts and evaluation dispatch on what a player declares, never on its class.
 """
 
 from __future__ import annotations
