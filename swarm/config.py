@@ -174,6 +174,16 @@ class Evaluation(Strict):
     bootstrap: int = Field(
         1000, ge=100, description="Bootstrap replicates behind every rating interval and over-seed interval."
     )
+    exploit_steps: int = Field(
+        0,
+        ge=0,
+        description="Exploitability: agent-steps a fresh learner (the file's learner, network and ppo) "
+        "trains against each arm's best, frozen, before playing it exploit_games held-out games; its score "
+        "is how exploitable the best is. Evaluation, charged to no arm and reported apart. 0: not measured.",
+    )
+    exploit_games: int = Field(
+        400, ge=2, description="Held-out games of each exploiter against the best it trained against."
+    )
     charge_selection: bool = Field(
         False,
         description="Charge the selection games' agent-steps to the arm's budget: each agent reserves "

@@ -64,14 +64,24 @@ def run_seed(
     trained = train(config, run, cpus, on_round)
     say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
     evaluation, spend = judge(config, run, trained)
-    rated = rate(config, run, evaluation)
+    if config.evaluation.exploit_steps:
+        say(f"seed {config.seed}: training an exploiter against each arm's best")
+    exploited = engine.exploit_bests(config, evaluation.best, trained.weights)
+    rated, ladder_rated = rate(config, run, evaluation)
     training = {
         arm: records.Training(trained.wall_seconds[arm], tuple(sorted(set(trained.nodes[arm]))))
         for arm in trained.wall_seconds
     }
     spent = trained.ledger.totals_by_arm()
     result = summary.build(
-        config, spent, evaluation, rated, selection_cost(spend), time.time() - started, training
+        config,
+        spent,
+        evaluation,
+        summary.Rated(rated, ladder_rated),
+        selection_cost(spend),
+        time.time() - started,
+        training,
+        exploited,
     )
     rundir.write_summary(result, run)
     return result
@@ -103,9 +113,12 @@ def judge(
     return evaluation, spend
 
 
-def rate(config: Experiment, run: RunDir, evaluation: evaluate.Evaluation) -> ratings.Ratings:
-    """Ratings on the held-out games (what judges) and on every game (what shows selection's inflation);
-    each pair's held-out record. Returns the held-out fit."""
+def rate(
+    config: Experiment, run: RunDir, evaluation: evaluate.Evaluation
+) -> tuple[ratings.Ratings, ratings.Ratings]:
+    """Ratings on the held-out games (what judges), on every game (what shows selection's inflation) and
+    against the fixed ladder alone (pool-invariant); each pair's held-out record. Returns the held-out and
+    the ladder fits."""
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     ev = config.evaluation
     rated = ratings.fit_matches(
@@ -114,9 +127,13 @@ def rate(config: Experiment, run: RunDir, evaluation: evaluate.Evaluation) -> ra
     every = ratings.fit_matches(
         evaluation.matches, "random", ev.confidence, ev.bootstrap, rng=seeds.bootstrap_rng(config.seed)
     )
-    rundir.write_parquet(ratings_frame(config, evaluation.best, rated, every), run.ratings)
+    ladder = ratings.against_ladder(
+        held_out, ev.ladder, "random", ev.confidence, ev.bootstrap, rng=seeds.bootstrap_rng(config.seed)
+    )
+    fits = {"held_out": rated, "all": every, "ladder": ladder}
+    rundir.write_parquet(ratings_frame(config, evaluation.best, fits), run.ratings)
     rundir.write_parquet(ratings.crossplay(held_out), run.pairs)
-    return rated
+    return rated, ladder
 
 
 def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -141,14 +158,13 @@ def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple
     return matches, curve[CURVE_COLUMNS]
 
 
-def ratings_frame(
-    config: Experiment, best: dict[str, str], held_out: ratings.Ratings, every: ratings.Ratings
-) -> pd.DataFrame:
+def ratings_frame(config: Experiment, best: dict[str, str], fits: dict[str, ratings.Ratings]) -> pd.DataFrame:
     """Tidy ratings: one row per player and fit. `held_out` rates on games that did not choose anyone;
-    `all` adds the selection games, so the chosen agents' inflation is visible."""
+    `all` adds the selection games, so the chosen agents' inflation is visible; `ladder` rates every player
+    against the fixed ladder alone."""
     arm_of = {a: arm for arm, agents in evaluate.arm_agents(config).items() for a in agents}
     frames = []
-    for fit, rated in (("held_out", held_out), ("all", every)):
+    for fit, rated in fits.items():
         frame = rated.table.copy()
         frame.insert(0, "fit", fit)
         frame.insert(2, "arm", frame.player.map(arm_of).fillna("ladder"))

@@ -91,7 +91,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
             Text(
                 "Per seed: each arm's best against the baseline's in the held-out verdict games, as a score "
                 "and as the Elo gap that score implies (the primary endpoint, tested over seeds), beside the "
-                "two bests' held-out ratings."
+                "two bests' ladder ratings (against the fixed ladder alone), which P(improvement) compares."
             ),
             Table(_per_seed(run.per_seed)),
             *(Text(line) for line in analysis.gain_lines(run)),
@@ -108,10 +108,14 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         Table(analysis.spend_table(run)),
         Heading(2, "Held-out ratings"),
         Text(
-            "Bradley-Terry on the Elo scale, random = 0, from held-out games (verdict, cross-play, ladder)"
+            "Bradley-Terry on the Elo scale, random = 0: the joint fit of every held-out game (verdict, "
+            "cross-play, ladder), which depends on who else is in the pool, and the ladder rating, each "
+            "player against the fixed ladder alone, which does not"
             + ("; the chosen agents and the ladder of every seed." if run.multi_seed else ".")
         ),
         Table(analysis.ratings_table(run)),
+        Heading(2, "Exploitability and the scales' checks"),
+        *(Text(line) for line in analysis.yardstick_lines(run)),
         Heading(2, "Figures"),
     ]
     return report + figures(run)
@@ -234,8 +238,8 @@ def _per_seed(frame: pd.DataFrame) -> pd.DataFrame:
                 f"{g:+.0f} [{lo:+.0f}, {hi:+.0f}]"
                 for g, lo, hi in zip(frame.rating_gap, frame.gap_low, frame.gap_high, strict=True)
             ],
-            "best's rating": frame.arm_rating.map("{:+.0f}".format),
-            "baseline's rating": frame.baseline_rating.map("{:+.0f}".format),
+            "best's ladder rating": frame.arm_rating.map("{:+.0f}".format),
+            "baseline's ladder rating": frame.baseline_rating.map("{:+.0f}".format),
         }
     )
 

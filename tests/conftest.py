@@ -112,7 +112,13 @@ def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
     )
     del data["seed"]
-    data["evaluation"] |= {"verdict_games": 10, "ladder": ["random", "heuristic"], "curve_points": 2}
+    data["evaluation"] |= {
+        "verdict_games": 10,
+        "ladder": ["random", "heuristic"],
+        "curve_points": 2,
+        "exploit_steps": 512,
+        "exploit_games": 10,
+    }
     experiment.run(config.parse(data), path.parent, run_dir=path)
     return path
 

@@ -64,8 +64,9 @@ def test_winners_curse_is_detected_not_reported_as_skill(make_config):
     evaluation = evaluate.run(cfg, lambda games: engine.play_local(cfg, games, weights))
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
+    ladder = ratings.against_ladder(held_out, ["random"], "random", 0.95, 200, rng=np.random.default_rng(0))
     nothing = {arm: {"agent_steps": 0, "flops": 0, "core_seconds": 0.0} for arm in ("single", "swarm")}
-    result = summary.build(cfg, nothing, evaluation, rated, nothing, 0.0)
+    result = summary.build(cfg, nothing, evaluation, summary.Rated(rated, ladder), nothing, 0.0)
     swarm = result.arms["swarm"]
     # Selection: the max of 16 means of 60 fair games, about 0.5 + 1.8 SE = 0.61 (0.58-0.65 over six seeds).
     assert swarm.selection_score > 0.55
@@ -76,6 +77,9 @@ def test_winners_curse_is_detected_not_reported_as_skill(make_config):
     assert loss.ci_low <= 0 <= loss.ci_high
     gap = result.verdicts[0].rating_gap
     assert gap.ci_low < 0 < gap.ci_high  # chosen vs an identical single agent: no difference
+    # 17 clones: Nash averaging spreads its mass over them evenly and rates them all alike
+    assert sum(n.mass for n in result.nash) == pytest.approx(1)
+    assert max(abs(n.rating) for n in result.nash) < 0.1
 
 
 @pytest.mark.parametrize("stage", ["verdict", "crossplay", "ladder"])

@@ -202,7 +202,18 @@ def test_ratings_cover_every_agent_and_ladder_member(run):
     assert (held_out.ci_low <= held_out.rating).all() and (held_out.rating <= held_out.ci_high).all()
     assert set(held_out.arm) == {"single", "independent", "swarm", "ladder"}
     assert set(held_out[held_out.chosen].index) == {a.best for a in summary.arms.values()}
-    assert set(rated.fit) == {"held_out", "all"}
+    assert set(rated.fit) == {"held_out", "all", "ladder"}
+    # the ladder fit: each best's ladder rating is its row, and the joint fit's ladder is rated apart
+    ladder = rated[rated.fit == "ladder"].set_index("player")
+    assert set(ladder.index) == {*agents, *cfg.evaluation.ladder} and ladder.loc["random", "rating"] == 0
+    for a in summary.arms.values():
+        assert a.ladder_rating.rating == pytest.approx(ladder.loc[a.best, "rating"])
+    assert [r.player for r in summary.ladder_ratings] == list(
+        ladder.rating.sort_values(ascending=False).index
+    )
+    assert {n.player for n in summary.nash} == set(agents)  # the agents' cross-play meta-game
+    assert sum(n.mass for n in summary.nash) == pytest.approx(1)
+    assert summary.fit_check.df > 0 and 0 <= summary.fit_check.p_value <= 1
     # every agent met every other agent and every ladder member on held-out seeds
     pairs = pd.read_parquet(RunDir(run_dir).pairs)
     met = pairs.groupby("player").opponent.nunique()

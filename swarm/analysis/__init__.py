@@ -21,6 +21,7 @@ from swarm.analysis.tables import (
     sweep_cells,
     verdict_lines,
     winners_curse,
+    yardstick_lines,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "sweep_cells",
     "verdict_lines",
     "winners_curse",
+    "yardstick_lines",
 ]

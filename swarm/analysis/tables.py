@@ -58,6 +58,25 @@ def gain_lines(run: Run) -> list[str]:
     return text.gains_over_seeds(run.summary) if run.multi_seed else text.gains(run.summary)
 
 
+def yardstick_lines(run: Run) -> list[str]:
+    """Per seed: each arm's best's exploitability, whether Bradley-Terry fits, the Nash averaging's support,
+    and any warning about the scales."""
+    lines = []
+    for (_, seed), summary in run.seed_summaries.items():
+        prefix = f"seed {seed}: " if run.multi_seed else ""
+        for arm, a in summary.arms.items():
+            if (e := a.exploitability) is not None:
+                lines.append(
+                    f"{prefix}exploitability of {a.best} ({arm}'s best): an exploiter trained against it "
+                    f"alone on {e.agent_steps:,} agent-steps scores {text.exploitability(a)} in {e.games} "
+                    f"games "
+                    f"(evaluation, charged to no arm: {e.core_seconds:,.1f} core-seconds)"
+                )
+        lines += [prefix + text.fit_check(summary), prefix + text.nash(summary)]
+        lines += [f"{prefix}warning: {w}" for w in summary.warnings]
+    return lines
+
+
 def spend_table(run: Run) -> pd.DataFrame:
     """The ledger side by side per arm, one block per seed: budget, spend in every unit, selection cost."""
     blocks = []
@@ -85,14 +104,22 @@ def ratings_table(run: Run) -> pd.DataFrame:
     if run.multi_seed:
         held = held[held.chosen | (held.arm == LADDER)]
     held = held.sort_values(["seed", "rating"], ascending=[True, False])
-    confidence = run.summary.confidence
+    by = [c for c in ("run", "seed", "player") if c in held.columns]
+    ladder = run.ratings[run.ratings.fit == "ladder"][[*by, "rating", "ci_low", "ci_high"]]
+    held = held.merge(ladder, on=by, how="left", suffixes=("", "_ladder"))
+    level = f"{run.summary.confidence:.0%}"
     table = pd.DataFrame(
         {
             "seed": held.seed,
             "player": held.player + np.where(held.chosen, " (best)", ""),
             "rating": held.rating.map("{:+.0f}".format),
-            f"{confidence:.0%} interval": [
+            f"{level} interval": [
                 f"[{lo:+.0f}, {hi:+.0f}]" for lo, hi in zip(held.ci_low, held.ci_high, strict=True)
+            ],
+            "ladder rating": held.rating_ladder.map("{:+.0f}".format),
+            f"{level} interval ": [
+                f"[{lo:+.0f}, {hi:+.0f}]"
+                for lo, hi in zip(held.ci_low_ladder, held.ci_high_ladder, strict=True)
             ],
             "games": held.games.map("{:,}".format),
             "score": held.score.map("{:.3f}".format),

@@ -2,12 +2,23 @@
 
 `session` starts or joins Ray (`session`), `train` trains every arm (`arms`: each arm's core,
 `swarm.training.arm`, driven round by round on `Host` and `RolloutWorker` actors, `actors`, laid out on its
-own placement group, `placement`), and `play_games` plays evaluation games as Ray tasks (`play`).
+own placement group, `placement`), `play_games` plays evaluation games as Ray tasks (`play`), and
+`exploit_bests` trains an exploiter against each arm's best (`exploiters`).
 """
 
 from swarm.engine.arms import CurvePoint, Trained, train
+from swarm.engine.exploiters import exploit_bests
 from swarm.engine.play import play_games, play_local
 from swarm.engine.session import session
 from swarm.training.agent import Weights
 
-__all__ = ["CurvePoint", "Trained", "Weights", "play_games", "play_local", "session", "train"]
+__all__ = [
+    "CurvePoint",
+    "Trained",
+    "Weights",
+    "exploit_bests",
+    "play_games",
+    "play_local",
+    "session",
+    "train",
+]

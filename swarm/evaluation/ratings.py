@@ -26,7 +26,7 @@ pair in place of a prior, and reports no intervals.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,19 +69,31 @@ def fit(wins: np.ndarray, games: np.ndarray, anchor: int | None, prior: float = 
         hessian = -curvature  # negative Hessian: graph Laplacian of the curvatures plus the prior
         hessian[..., diagonal, diagonal] += curvature.sum(-1) + prior
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
-        # Backtrack any replicate whose full step lowers the posterior; Newton rarely needs it here.
-        scale = np.ones((*theta.shape[:-1], 1))
-        while True:
-            trial = _log_posterior(theta + scale * step, wins, prior)
-            worse = trial < value - 1e-12 * np.abs(value)
-            if not worse.any() or scale.min() < 1e-6:
-                break
-            scale[worse] /= 2
+        scale, trial = _backtrack(
+            lambda t: _log_posterior(t, wins, prior), theta, step, value, np.ones((*theta.shape[:-1], 1))
+        )
         theta, value = theta + scale * step, trial
         if np.abs(scale * step).max(initial=0.0) < TOLERANCE:
             break
     origin = theta.mean(-1, keepdims=True) if anchor is None else theta[..., anchor : anchor + 1]
     return ELO * (theta - origin)
+
+
+def _backtrack(
+    objective: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    step: np.ndarray,
+    value: np.ndarray,
+    scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Halve the Newton step of any replicate whose full step lowers the posterior (rarely needed: it is
+    concave); returns the step scales and the posterior there."""
+    while True:
+        trial = objective(theta + scale * step)
+        worse = trial < value - 1e-12 * np.abs(value)
+        if not worse.any() or scale.min() < 1e-6:
+            return scale, trial
+        scale[worse] /= 2
 
 
 def crossplay(matches: pd.DataFrame) -> pd.DataFrame:
@@ -193,13 +205,7 @@ def fit_against(wins: np.ndarray, games: np.ndarray, fixed: np.ndarray, prior: f
         p = 0.5 + 0.5 * np.tanh((theta[..., None] - opponents) / 2)
         gradient = (wins - games * p).sum(-1) - prior * (theta - centre)
         step = gradient / ((games * p * (1 - p)).sum(-1) + prior)
-        scale = np.ones_like(theta)
-        while True:  # the posterior is concave in one variable; backtrack the rare overshooting step
-            trial = log_posterior(theta + scale * step)
-            worse = trial < value - 1e-12 * np.abs(value)
-            if not worse.any() or scale.min() < 1e-6:
-                break
-            scale[worse] /= 2
+        scale, trial = _backtrack(log_posterior, theta, step, value, np.ones_like(theta))
         theta, value = theta + scale * step, trial
         if np.abs(scale * step).max(initial=0.0) < TOLERANCE:
             break

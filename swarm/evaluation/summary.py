@@ -10,27 +10,32 @@ the file's level, the others Holm-corrected (`swarm.evaluation.significance`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
 
 from swarm.budget import UNITS
 from swarm.config import Experiment
-from swarm.evaluation import evaluate, oracle, ratings, significance, verdict
+from swarm.evaluation import evaluate, goodness, nash, oracle, ratings, significance, verdict
 from swarm.evaluation.evaluate import Evaluation, player_scores
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,
     Budget,
     Estimate,
+    Exploitability,
+    FitCheck,
     Gains,
     HeadToHead,
     Interval,
+    NashRating,
     PlayerRating,
     SeedSummary,
     Training,
     Verdict,
 )
+from swarm.training.exploit import Exploitation
 
 
 def _interval(rated: ratings.Ratings, player: str) -> Interval:
@@ -53,18 +58,29 @@ def held_out_score(matches, arm: str, player: str) -> float | None:
     return float(table.loc[player, "score"])
 
 
+@dataclass(frozen=True)
+class Rated:
+    """A seed's two rating fits: the joint fit of every held-out game, and each player against the ladder."""
+
+    held_out: ratings.Ratings
+    ladder: ratings.Ratings
+
+
 def build(
     config: Experiment,
     spent: dict[str, dict[str, float]],
     evaluation: Evaluation,
-    rated: ratings.Ratings,
+    fits: Rated,
     selection_cost: dict[str, dict[str, int]],
     wall_seconds: float,
     training: dict[str, Training] | None = None,
+    exploited: dict[str, Exploitation] | None = None,
 ) -> SeedSummary:
-    """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on."""
+    """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on; `exploited`: per
+    arm, its best's exploiter (none when not measured)."""
     confidence = config.evaluation.confidence
-    matches = evaluation.matches
+    matches, rated = evaluation.matches, fits.held_out
+    exploited = exploited or {}
     arms = {}
     selection = matches[matches.stage == "selection"]
     for arm in config.arms:
@@ -87,6 +103,8 @@ def build(
             selection_charged=config.evaluation.charge_selection,
             best=best,
             best_rating=_interval(rated, best),
+            ladder_rating=_interval(fits.ladder, best),
+            exploitability=_exploitability(exploited.get(arm.name)),
             selection_score=selection_score,
             held_out_score=held_out,
             winners_curse=curse,
@@ -94,6 +112,10 @@ def build(
             oracle_rating=_interval(rated, oracle_best),
             selection_loss=loss,
         )
+    # Nash averaging over the trained agents' complete held-out round-robin (a dominant ladder member would
+    # take all the mass of a meta-game that included the ladder); the fit check over every held-out game
+    nash_ = nash.average(matches[matches.stage == "crossplay"])
+    fit = goodness.check(matches[matches.stage != "selection"])
     return SeedSummary(
         name=config.name,
         env=config.env,
@@ -102,10 +124,20 @@ def build(
         confidence=confidence,
         arms=arms,
         ladder={member: _interval(rated, member) for member in config.evaluation.ladder},
-        ratings=tuple(
-            PlayerRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
+        ratings=_ratings(rated),
+        ladder_ratings=_ratings(fits.ladder),
+        nash=tuple(
+            sorted(
+                (
+                    NashRating(p, float(m), float(r))
+                    for p, m, r in zip(nash_.players, nash_.mixture, nash_.rating, strict=True)
+                ),
+                key=lambda n: -n.rating,
+            )
         ),
-        gains=gains(config, evaluation),
+        fit_check=FitCheck(fit.chi_square, fit.df, fit.p_value, fit.triads, fit.cyclic),
+        warnings=warnings(config, evaluation, fits.ladder, fit),
+        gains=gains(config, evaluation, fits.ladder),
         verdicts=verdicts(config, evaluation),
         correction=significance.correction(config.primary_arm.name, len(config.arms) - 2),
         scope=text.ONE_SEED,
@@ -113,7 +145,40 @@ def build(
     )
 
 
-def gains(config: Experiment, evaluation: Evaluation) -> tuple[Gains, ...]:
+def _ratings(rated: ratings.Ratings) -> tuple[PlayerRating, ...]:
+    return tuple(
+        PlayerRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
+    )
+
+
+def _exploitability(e: Exploitation | None) -> Exploitability | None:
+    if e is None:
+        return None
+    return Exploitability(e.score, e.ci_low, e.ci_high, e.games, e.agent_steps, e.flops, e.core_seconds)
+
+
+def warnings(
+    config: Experiment, evaluation: Evaluation, ladder: ratings.Ratings, fit: goodness.Goodness
+) -> tuple[str, ...]:
+    """What a reader must know before trusting the scales: the ladder does not reach above the strongest
+    agent (its rating is then a floor, not a measurement), and Bradley-Terry does not fit (Elo misleads)."""
+    found = []
+    agents = [a for arm in config.arms for a in arm.agent_ids]
+    top = max(agents, key=lambda a: ladder.rating[ladder.players.index(a)])
+    saturated = ratings.saturation(ladder, config.evaluation.ladder, top, config.evaluation.confidence)
+    if saturated.saturated:
+        found.append(
+            f"the ladder does not reach above {top}: its ladder rating is "
+            f"{saturated.margin.estimate:+.0f} Elo [{saturated.margin.ci_low:+.0f}, "
+            f"{saturated.margin.ci_high:+.0f}] from the top member, "
+            f"{saturated.top}; add a stronger member to evaluation.ladder (Connect Four: alphabeta-4)"
+        )
+    if (line := goodness.warning(fit)) is not None:
+        found.append(line)
+    return tuple(found)
+
+
+def gains(config: Experiment, evaluation: Evaluation, ladder: ratings.Ratings) -> tuple[Gains, ...]:
     """Split each interacting arm's gain over the baseline in two, all from held-out head-to-head games:
     selection (its control's best, the best of N isolated agents, vs the baseline's best) and interaction
     (the arm's best vs the control's best, in games of their own), beside the total (the arm's verdict)."""
@@ -136,6 +201,7 @@ def gains(config: Experiment, evaluation: Evaluation) -> tuple[Gains, ...]:
                 interaction_gain=_elo(interaction),
                 total_gain=_elo(record(arm, arm, baseline)),
                 interaction_record=interaction,
+                ladder_gain=_gap(ladder, best[arm], best[control], confidence),
             )
         )
     return tuple(rows)
@@ -206,26 +272,36 @@ def render(summary: SeedSummary, console: Console) -> None:
     row("selection games' agent_steps", text.selection_cost)
     row("best agent", lambda a: a.best)
     row("best's held-out rating", lambda a: text.elo(a.best_rating))
+    row("best's ladder rating", lambda a: text.elo(a.ladder_rating))
+    row("best's exploitability", text.exploitability)
     row("best's selection score", lambda a: text.maybe(a.selection_score))
     row("best's held-out score, same opponents", lambda a: text.maybe(a.held_out_score))
-    row("oracle best (top held-out rating)", lambda a: a.oracle_best)
-    row("oracle best's rating", lambda a: text.elo(a.oracle_rating))
+    row("winner's curse", lambda a: text.maybe_estimate(a.winners_curse))
+    row("oracle best (split-half)", lambda a: a.oracle_best)
+    row("selection loss (oracle - best)", lambda a: text.gap(a.selection_loss))
     console.print(table)
 
-    ratings_table = Table(title="held-out ratings (Elo, random = 0)")
-    for column in ("player", "rating", f"{summary.confidence:.0%} interval", "games", "score"):
+    ratings_table = Table(title="held-out ratings (Elo, random = 0): joint fit, ladder alone, Nash averaging")
+    level = f"{summary.confidence:.0%}"
+    for column in ("player", "rating", f"{level} interval", "ladder rating", f"{level} interval", "Nash"):
         ratings_table.add_column(column, justify="left" if column == "player" else "right")
     chosen = {a.best for a in arms.values()}
+    ladder = {r.player: r for r in summary.ladder_ratings}
+    nash_rating = {n.player: n.rating for n in summary.nash}
     for r in summary.ratings:
         mark = " (best)" if r.player in chosen else ""
+        own = ladder[r.player]
         ratings_table.add_row(
             r.player + mark,
             f"{r.rating:+.0f}",
             f"[{r.ci_low:+.0f}, {r.ci_high:+.0f}]",
-            f"{r.games:,}",
-            f"{r.score:.3f}",
+            f"{own.rating:+.0f}",
+            f"[{own.ci_low:+.0f}, {own.ci_high:+.0f}]",
+            f"{nash_rating[r.player]:+.3f}" if r.player in nash_rating else "-",
         )
     console.print(ratings_table)
+    for line in (text.fit_check(summary), text.nash(summary), *summary.warnings):
+        console.print(line)
     for line in text.gains(summary):
         console.print(line)
     for v in summary.verdicts:

@@ -71,6 +71,41 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Exploitability:
+    """How completely a fresh learner, trained against the arm's best alone for `agent_steps`, beats it in
+    held-out games: its score with Wilson's interval. Its spend is evaluation, charged to no arm."""
+
+    score: float
+    ci_low: float
+    ci_high: float
+    games: int
+    agent_steps: int
+    flops: int
+    core_seconds: float
+
+
+@dataclass(frozen=True)
+class NashRating:
+    """A player's mass in the maximum-entropy Nash equilibrium of the held-out meta-game and its Nash
+    rating: its expected score above 1/2 against that mixture (0 on the support, below 0 off it)."""
+
+    player: str
+    mass: float
+    rating: float
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Does Bradley-Terry fit the held-out games? Pearson's chi-square over pairs and the cyclic triads."""
+
+    chi_square: float
+    df: int
+    p_value: float
+    triads: int
+    cyclic: int
+
+
+@dataclass(frozen=True)
 class ArmSummary:
     """One arm of one seed: spend in every unit, the chosen best, and what selection cost and gained."""
 
@@ -83,6 +118,8 @@ class ArmSummary:
     selection_charged: bool
     best: str
     best_rating: Interval
+    ladder_rating: Interval  # the best's rating against the fixed ladder alone: pool-invariant
+    exploitability: Exploitability | None  # None when evaluation.exploit_steps is 0
     selection_score: float | None
     held_out_score: float | None  # the best's score against its own arm on fresh seeds
     winners_curse: Estimate | None  # selection score less held-out score, None without selection
@@ -100,6 +137,8 @@ class ArmSummary:
                 "budget": Budget(**data["budget"]),
                 "training": training and Training(training["wall_seconds"], (*training["nodes"],)),
                 "best_rating": Interval(**data["best_rating"]),
+                "ladder_rating": Interval(**data["ladder_rating"]),
+                "exploitability": data["exploitability"] and Exploitability(**data["exploitability"]),
                 "oracle_rating": Interval(**data["oracle_rating"]),
             }
         )
@@ -117,12 +156,13 @@ class Gains:
     interaction_gain: Estimate
     total_gain: Estimate
     interaction_record: HeadToHead  # the arm's best against the control's best
+    ladder_gain: Estimate  # the arm's best's ladder rating less the control's best's, paired interval
 
     @classmethod
     def from_json(cls, data: dict) -> Gains:
         return cls(
             **{
-                **_estimates(data, "selection_gain", "interaction_gain", "total_gain"),
+                **_estimates(data, "selection_gain", "interaction_gain", "total_gain", "ladder_gain"),
                 "interaction_record": HeadToHead(**data["interaction_record"]),
             }
         )
@@ -181,6 +221,10 @@ class SeedSummary:
     arms: dict[str, ArmSummary]
     ladder: dict[str, Interval]
     ratings: tuple[PlayerRating, ...]  # strongest first
+    ladder_ratings: tuple[PlayerRating, ...]  # every player against the fixed ladder alone, strongest first
+    nash: tuple[NashRating, ...]  # Nash averaging of the agents' held-out cross-play, highest first
+    fit_check: FitCheck
+    warnings: tuple[str, ...]  # when the ladder does not reach above an agent, or Elo misleads
     gains: tuple[Gains, ...]
     verdicts: tuple[Verdict, ...]  # one per arm but the baseline, in config order
     correction: str  # which contrast is primary and how the others were judged
@@ -198,6 +242,10 @@ class SeedSummary:
                 "arms": {name: ArmSummary.from_json(arm) for name, arm in data["arms"].items()},
                 "ladder": {name: Interval(**r) for name, r in data["ladder"].items()},
                 "ratings": tuple(PlayerRating(**r) for r in data["ratings"]),
+                "ladder_ratings": tuple(PlayerRating(**r) for r in data["ladder_ratings"]),
+                "nash": tuple(NashRating(**r) for r in data["nash"]),
+                "fit_check": FitCheck(**data["fit_check"]),
+                "warnings": (*data["warnings"],),
                 "gains": tuple(Gains.from_json(g) for g in data["gains"]),
                 "verdicts": tuple(Verdict.from_json(v) for v in data["verdicts"]),
             }
@@ -237,10 +285,11 @@ class OverSeedsGain:
     seeds: int
     interaction_gain: Estimate
     p_value: float
+    ladder_gain: Estimate  # the same paired difference, on the ladder ratings
 
     @classmethod
     def from_json(cls, data: dict) -> OverSeedsGain:
-        return cls(**_estimates(data, "interaction_gain"))
+        return cls(**_estimates(data, "interaction_gain", "ladder_gain"))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,31 @@ def maybe(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def maybe_estimate(e: Estimate | None) -> str:
+    return "-" if e is None else f"{e.estimate:+.3f} [{e.ci_low:+.3f}, {e.ci_high:+.3f}]"
+
+
+def exploitability(arm: ArmSummary) -> str:
+    e = arm.exploitability
+    return "-" if e is None else f"{e.score:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
+
+
+def fit_check(summary: SeedSummary) -> str:
+    f = summary.fit_check
+    return (
+        f"does Bradley-Terry fit the held-out games? chi-square {f.chi_square:.1f} on {f.df} df "
+        f"(p = {f.p_value:.3g}); {f.cyclic} cyclic of {f.triads} testable triads"
+    )
+
+
+def nash(summary: SeedSummary) -> str:
+    """The support of the held-out meta-game's maximum-entropy equilibrium, heaviest first."""
+    support = sorted((n for n in summary.nash if n.mass > 1e-6), key=lambda n: -n.mass)
+    return "Nash averaging (max-entropy equilibrium of the agents' held-out cross-play): " + ", ".join(
+        f"{n.player} {n.mass:.2f}" for n in support
+    )
+
+
 def elo(r: Interval) -> str:
     return f"{r.rating:+.0f} [{r.ci_low:+.0f}, {r.ci_high:+.0f}]"
 
@@ -40,7 +65,7 @@ def gains(summary: SeedSummary) -> list[str]:
     return [
         f"gain from selection ({g.control} best vs {g.baseline}): {gap(g.selection_gain)}; "
         f"from interaction ({g.arm} best vs {g.control} best, {g.interaction_record.games} games): "
-        f"{gap(g.interaction_gain)}"
+        f"{gap(g.interaction_gain)}, on the ladder {gap(g.ladder_gain)}"
         for g in summary.gains
     ]
 
@@ -52,7 +77,8 @@ def gains_over_seeds(summary: OverSeeds) -> list[str]:
         + (
             f"{g.interaction_gain.estimate:+.0f} Elo, one seed gives no interval"
             if g.seeds < 2
-            else f"{gap(g.interaction_gain)}, p = {g.p_value:.3g} (t-test over seeds, not corrected)"
+            else f"{gap(g.interaction_gain)} head to head, p = {g.p_value:.3g} (t-test over seeds, not "
+            f"corrected); on the ladder {gap(g.ladder_gain)}"
         )
         for g in summary.gains
     ]
