@@ -35,7 +35,6 @@ from swarm.results.records import (
     Training,
     Verdict,
 )
-from swarm.training.exploit import Exploitation
 
 
 def _interval(rated: ratings.Ratings, player: str) -> Interval:
@@ -74,7 +73,7 @@ def build(
     selection_cost: dict[str, dict[str, int]],
     wall_seconds: float,
     training: dict[str, Training] | None = None,
-    exploited: dict[str, Exploitation] | None = None,
+    exploited: dict[str, Exploitability] | None = None,
 ) -> SeedSummary:
     """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on; `exploited`: per
     arm, its best's exploiter (none when not measured)."""
@@ -104,7 +103,7 @@ def build(
             best=best,
             best_rating=_interval(rated, best),
             ladder_rating=_interval(fits.ladder, best),
-            exploitability=_exploitability(exploited.get(arm.name)),
+            exploitability=exploited.get(arm.name),
             selection_score=selection_score,
             held_out_score=held_out,
             winners_curse=curse,
@@ -149,12 +148,6 @@ def _ratings(rated: ratings.Ratings) -> tuple[PlayerRating, ...]:
     return tuple(
         PlayerRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
     )
-
-
-def _exploitability(e: Exploitation | None) -> Exploitability | None:
-    if e is None:
-        return None
-    return Exploitability(e.score, e.ci_low, e.ci_high, e.games, e.agent_steps, e.flops, e.core_seconds)
 
 
 def warnings(
