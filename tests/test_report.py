@@ -106,6 +106,7 @@ def test_a_null_check_of_single_agent_arms_reports_without_selection(tmp_path, m
     check = over_seeds.null_check
     named = sum(rundir.read_seed_summary(RunDir(run_dir).seed(s)).verdicts[0].p_value < 0.05 for s in (0, 1))
     assert check.arms == ("a", "b") and check.seeds == 2 and check.named_winner == named
+    assert over_seeds.verdicts[0].verdict.startswith("b vs a: ")  # one agent each: named as themselves
     assert "null check: a and b train identically" in (run_dir / "report.md").read_text()
 
 

@@ -80,9 +80,16 @@ def per_seed(summaries: list[SeedSummary]) -> pd.DataFrame:
 
 
 def over_seeds(
-    frame: pd.DataFrame, confidence: float, samples: int, rng: np.random.Generator
+    frame: pd.DataFrame,
+    confidence: float,
+    samples: int,
+    rng: np.random.Generator,
+    labels: dict[str, str] | None = None,
 ) -> tuple[OverSeedsVerdict, ...]:
-    """One verdict per compared arm of `frame` (per_seed's rows); its `primary` column names the primary."""
+    """One verdict per compared arm of `frame` (per_seed's rows); its `primary` column names the primary.
+    `labels`: how the lines name each arm's chosen agent (`verdict.label`; default `<arm> best`, and the
+    baseline by its name)."""
+    labels = labels or {}
     groups = dict(tuple(frame.groupby("arm", sort=False)))
     p_values = {arm: significance.t_p_value(rows.rating_gap.to_numpy()) for arm, rows in groups.items()}
     primary = next((arm for arm, rows in groups.items() if rows.primary.all()), None)
@@ -108,7 +115,15 @@ def over_seeds(
                 p_value=p_values[arm],
                 adjusted_p=judged[arm],
                 significant=significant,
-                verdict=line(arm, rows.baseline.iloc[0], gap, poi, significant, held, len(rows)),
+                verdict=line(
+                    labels.get(arm, f"{arm} best"),
+                    labels.get(rows.baseline.iloc[0], rows.baseline.iloc[0]),
+                    gap,
+                    poi,
+                    significant,
+                    held,
+                    len(rows),
+                ),
             )
         )
     return tuple(results)
@@ -171,7 +186,13 @@ def write(config: Experiment, run: rundir.RunDir) -> OverSeeds:
         env=config.env,
         seeds=tuple(config.seeds),
         confidence=ev.confidence,
-        verdicts=over_seeds(frame, ev.confidence, ev.bootstrap, seeds.over_seeds_rng(config.seeds)),
+        verdicts=over_seeds(
+            frame,
+            ev.confidence,
+            ev.bootstrap,
+            seeds.over_seeds_rng(config.seeds),
+            {arm.name: verdict.label(arm.name, arm.agents) for arm in config.arms},
+        ),
         correction=significance.correction(config.primary_arm.name, len(config.arms) - 2),
         gains=gains(summaries, ev.confidence),
         null_check=None,
@@ -184,7 +205,7 @@ def write(config: Experiment, run: rundir.RunDir) -> OverSeeds:
 
 
 def line(
-    arm: str,
+    player: str,
     baseline: str,
     gap: tuple[float, float, float],
     poi: float,
@@ -192,15 +213,16 @@ def line(
     held: str,
     seeds: int,
 ) -> str:
-    """The effect, its interval over seeds, and whether it is significant as judged (`held`)."""
+    """The effect of `player` (an arm's chosen agent, as labelled) over the baseline's, its interval over
+    seeds, and whether it is significant as judged (`held`)."""
     mean, low, high = gap
-    effect = f"{arm} best vs {baseline}: {mean:+.0f} Elo head to head over {seeds} seed{'s' * (seeds != 1)}"
+    effect = f"{player} vs {baseline}: {mean:+.0f} Elo head to head over {seeds} seed{'s' * (seeds != 1)}"
     if np.isnan(low):
         return f"{effect}; one seed gives no interval over seeds: run more seeds"
     interval = f"{effect}, interval [{low:+.0f}, {high:+.0f}], P(improvement) {poi:.2f}"
     if not significant:
         return f"{interval}: not significant {held}"
-    stronger = f"{arm} best" if mean > 0 else baseline
+    stronger = player if mean > 0 else baseline
     return f"{interval}: {stronger} is stronger (significant {held})"
 
 
@@ -209,7 +231,7 @@ def render(aggregate: OverSeeds, frame: pd.DataFrame, console: Console) -> None:
     for _, r in frame.iterrows():
         console.print(
             f"  seed {r.seed}: {r.best} vs {r.baseline} score {r.score:.3f}, "
-            f"rating gap {r.rating_gap:+.0f} Elo [{r.gap_low:+.0f}, {r.gap_high:+.0f}]"
+            f"Elo gap {r.rating_gap:+.0f} [{r.gap_low:+.0f}, {r.gap_high:+.0f}]"
         )
     for v in aggregate.verdicts:
         console.print(f"[bold]verdict over seeds: {v.verdict}[/bold]")

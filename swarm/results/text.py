@@ -56,8 +56,13 @@ def record(v: Verdict) -> str:
     r = v.record
     return (
         f"{r.wins} W / {r.draws} D / {r.losses} L, score {r.score:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], "
-        f"Elo gap {gap(v.rating_gap)}, p = {v.p_value:.3g}"
+        f"Elo gap {gap(v.rating_gap)}, {p_value(v.p_value)}"
     )
+
+
+def p_value(p: float) -> str:
+    """`p = 0.0123`; below what a double resolves near 1 (the normal tail underflows), `p < 1e-15`."""
+    return "p < 1e-15" if p < 1e-15 else f"p = {p:.3g}"
 
 
 def gains(summary: SeedSummary) -> list[str]:
@@ -77,7 +82,7 @@ def gains_over_seeds(summary: OverSeeds) -> list[str]:
         + (
             f"{g.interaction_gain.estimate:+.0f} Elo, one seed gives no interval"
             if g.seeds < 2
-            else f"{gap(g.interaction_gain)} head to head, p = {g.p_value:.3g} (t-test over seeds, not "
+            else f"{gap(g.interaction_gain)} head to head, {p_value(g.p_value)} (t-test over seeds, not "
             f"corrected); on the ladder {gap(g.ladder_gain)}"
         )
         for g in summary.gains
