@@ -31,7 +31,10 @@ from swarm.results import records
 if TYPE_CHECKING:
     from swarm.config import Experiment
 
-FORMAT = 1  # raise it when a file's name or schema changes
+# Raise it when a file's name or schema changes. 2: summary.json holds the primary endpoint (p-values,
+# Holm), the ladder ratings, Nash averaging, the fit check, warnings and exploitability; ratings.parquet
+# the "ladder" fit; per_seed.parquet head-to-head gaps.
+FORMAT = 2
 D = TypeVar("D", bound="Directory")
 PACKAGES = ("swarm", "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
 
