@@ -186,8 +186,8 @@ def plot_winners_curse(matches: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def plot_gap_vs_n(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Rating gap of each arm's best over the baseline against the population size N, one line per budget
-    (and per compared arm), with the intervals of `sweep_cells`."""
+    """Head-to-head gap of each arm's best over the baseline against the population size N, one line per
+    budget (and per compared arm), with the intervals of `sweep_cells`."""
     if ax is None:
         ax = plt.subplots(figsize=(7, 4.5), layout="constrained")[1]
     cells = sweep_cells(frame)
@@ -210,7 +210,7 @@ def plot_gap_vs_n(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xticks(sorted(cells.n.unique()), [str(n) for n in sorted(cells.n.unique())])
     ax.set(
         xlabel="agents N (each on B / N)",
-        ylabel="rating gap over baseline (Elo)",
+        ylabel="head-to-head gap over baseline (Elo)",
         title="best of N vs one agent",
     )
     ax.legend(fontsize=8)
