@@ -113,7 +113,7 @@ def build(
         )
     # Nash averaging over the trained agents' complete held-out round-robin (a dominant ladder member would
     # take all the mass of a meta-game that included the ladder); the fit check over every held-out game
-    nash_ = nash.average(matches[matches.stage == "crossplay"])
+    averaged = nash.average(matches[matches.stage == "crossplay"])
     fit = goodness.check(matches[matches.stage != "selection"])
     return SeedSummary(
         name=config.name,
@@ -129,13 +129,13 @@ def build(
             sorted(
                 (
                     NashRating(p, float(m), float(r))
-                    for p, m, r in zip(nash_.players, nash_.mixture, nash_.rating, strict=True)
+                    for p, m, r in zip(averaged.players, averaged.mixture, averaged.rating, strict=True)
                 ),
                 key=lambda n: -n.rating,
             )
         ),
         fit_check=FitCheck(fit.chi_square, fit.df, fit.p_value, fit.triads, fit.cyclic),
-        warnings=warnings(config, evaluation, fits.ladder, fit),
+        warnings=warnings(config, fits.ladder, fit),
         gains=gains(config, evaluation, fits.ladder),
         verdicts=verdicts(config, evaluation),
         correction=significance.correction(config.primary_arm.name, len(config.arms) - 2),
@@ -150,9 +150,7 @@ def _ratings(rated: ratings.Ratings) -> tuple[PlayerRating, ...]:
     )
 
 
-def warnings(
-    config: Experiment, evaluation: Evaluation, ladder: ratings.Ratings, fit: goodness.Goodness
-) -> tuple[str, ...]:
+def warnings(config: Experiment, ladder: ratings.Ratings, fit: goodness.Goodness) -> tuple[str, ...]:
     """What a reader must know before trusting the scales: the ladder does not reach above the strongest
     agent (its rating is then a floor, not a measurement), and Bradley-Terry does not fit (Elo misleads)."""
     found = []
