@@ -102,7 +102,7 @@ def over_seeds(
         poi = stats.probability_of_improvement(x, y)
         poi_low, poi_high = stats.poi_interval(x, y, confidence, samples, rng)
         significant = significance.significant(judged[arm], confidence) and not np.isnan(p_values[arm])
-        held = f"at {confidence:.0%}" + ("" if arm == primary else " after Holm's correction")
+        held = significance.held(confidence, arm == primary)
         results.append(
             OverSeedsVerdict(
                 arm=arm,

@@ -24,11 +24,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from swarm.evaluation.significance import ELO_SCALE
+from swarm.evaluation.ratings import ELO
+from swarm.evaluation.significance import elo
 from swarm.results.records import Estimate
 from swarm.training.rollout import score
-
-Z_ELO = ELO_SCALE / math.log(10)  # d elo / d logit
 
 
 def own_games(matches: pd.DataFrame, arm: str) -> pd.DataFrame:
@@ -59,8 +58,7 @@ def _mean(x: np.ndarray) -> float:
 
 
 def _elo(s: float) -> float:
-    s = min(max(s, 1e-3), 1 - 1e-3)  # an Elo gap needs a score strictly inside (0, 1)
-    return ELO_SCALE * math.log10(s / (1 - s))
+    return elo(min(max(s, 1e-3), 1 - 1e-3))  # an Elo gap needs a score strictly inside (0, 1)
 
 
 def _elo_difference(a: np.ndarray, b: np.ndarray, confidence: float) -> Estimate:
@@ -70,7 +68,7 @@ def _elo_difference(a: np.ndarray, b: np.ndarray, confidence: float) -> Estimate
     sa, sb = float(a.mean()), float(b.mean())
     variance = 0.0
     for s, x in ((sa, a), (sb, b)):
-        slope = Z_ELO / max(s * (1 - s), 1e-3)
+        slope = ELO / max(s * (1 - s), 1e-3)  # d elo / d score
         variance += slope**2 * float(x.var()) / len(x)
     half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(variance)
     gap = _elo(sa) - _elo(sb)

@@ -136,6 +136,23 @@ def _resample(pairs: pd.DataFrame, samples: int, rng: np.random.Generator) -> tu
     return drawn[..., 0] + drawn[..., 1] / 2, drawn[..., 2] + drawn[..., 1] / 2
 
 
+def _bootstrap(
+    pairs: pd.DataFrame,
+    players: list[str],
+    games: np.ndarray,
+    anchor: int | None,
+    samples: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """[samples, players] `fit` of the round-robin in `pairs`, each pair's games redrawn (`_resample`)."""
+    once = pairs[pairs.player < pairs.opponent]
+    i = pd.Categorical(once.player, categories=players).codes
+    j = pd.Categorical(once.opponent, categories=players).codes
+    resampled = np.zeros((samples, len(players), len(players)))
+    resampled[:, i, j], resampled[:, j, i] = _resample(once, samples, rng)
+    return fit(resampled, games, anchor)
+
+
 def _table(
     pairs: pd.DataFrame, players: list[str], rating: np.ndarray, replicates: np.ndarray, confidence: float
 ) -> pd.DataFrame:
@@ -174,12 +191,7 @@ def fit_matches(
     index = players.index(anchor) if anchor in players else None
     rating = fit(wins, games, index)
 
-    once = pairs[pairs.player < pairs.opponent]
-    i = pd.Categorical(once.player, categories=players).codes
-    j = pd.Categorical(once.opponent, categories=players).codes
-    resampled = np.zeros((samples, len(players), len(players)))
-    resampled[:, i, j], resampled[:, j, i] = _resample(once, samples, rng)
-    replicates = fit(resampled, games, index)
+    replicates = _bootstrap(pairs, players, games, index, samples, rng)
     return Ratings(players, rating, replicates, _table(pairs, players, rating, replicates, confidence))
 
 
@@ -249,12 +261,7 @@ def against_ladder(
     ladder_rating = fit(wins, games, index)
     rating = np.concatenate([ladder_rating, fit_against(own_wins, own_games, ladder_rating)])
 
-    once = among[among.player < among.opponent]
-    i = pd.Categorical(once.player, categories=members).codes
-    j = pd.Categorical(once.opponent, categories=members).codes
-    resampled = np.zeros((samples, len(members), len(members)))
-    resampled[:, i, j], resampled[:, j, i] = _resample(once, samples, rng)
-    ladder_replicates = fit(resampled, games, index)
+    ladder_replicates = _bootstrap(among, members, games, index, samples, rng)
     # Each player's games are redrawn from a stream of its own, keyed by its name: no other player's
     # presence changes its replicates either.
     base = int(rng.integers(2**63))

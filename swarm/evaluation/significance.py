@@ -94,6 +94,11 @@ def adjust(p_values: dict[str, float], primary: str | None) -> dict[str, float]:
     return {name: p if name == primary else adjusted[name] for name, p in p_values.items()}
 
 
+def held(confidence: float, primary: bool) -> str:
+    """How a verdict line says its contrast was judged: at the file's level, or after Holm's correction."""
+    return f"at {confidence:.0%}" + ("" if primary else " after Holm's correction")
+
+
 def correction(primary: str | None, others: int) -> str:
     """One line that says how the contrasts were judged, for the console and the report."""
     first = f"primary contrast: {primary}, at the file's level" if primary else "no primary contrast"

@@ -18,7 +18,7 @@ from rich.table import Table
 from swarm.budget import UNITS
 from swarm.config import Experiment
 from swarm.evaluation import evaluate, goodness, nash, oracle, ratings, significance, verdict
-from swarm.evaluation.evaluate import Evaluation, player_scores
+from swarm.evaluation.evaluate import Evaluation
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,
@@ -49,12 +49,8 @@ def _gap(rated: ratings.Ratings, a: str, b: str, confidence: float) -> Estimate:
 def held_out_score(matches, arm: str, player: str) -> float | None:
     """`player`'s score in held-out cross-play games against its own arm: the same opponents it was selected
     against, on fresh seeds."""
-    own = matches[(matches.stage == "crossplay") & (matches.arm == arm)]
-    own = own[(own.player_0 == player) | (own.player_1 == player)]
-    if own.empty:
-        return None
-    table = player_scores(own).set_index("player")
-    return float(table.loc[player, "score"])
+    own = oracle.scores(oracle.own_games(matches, arm), player)
+    return float(own.mean()) if len(own) else None
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ def verdicts(config: Experiment, evaluation: Evaluation) -> tuple[Verdict, ...]:
         if arm.name == baseline.name:
             continue
         r = records[arm.name]
-        held = f"at {confidence:.0%}" + ("" if arm.name == primary else " after Holm's correction")
+        held = significance.held(confidence, arm.name == primary)
         rows.append(
             Verdict(
                 arm=arm.name,
