@@ -31,9 +31,20 @@ def rounds(share: int, rollout_steps: int) -> int:
     return -(-share // rollout_steps)
 
 
-def selection_reserve(agents: int, selection_games: int, max_game_length: int | None) -> int:
-    """Agent-steps one agent of an N-agent arm holds back for its selection games when they are charged:
-    it plays (N - 1) * selection_games of them and moves at most ceil(max_game_length / 2) times in each."""
-    if agents < 2 or max_game_length is None:
+# Selection games are charged by default (charge_selection: auto) once their worst case reaches this share
+# of an agent's budget: at the ~500 Elo per tenfold compute measured in board games (Jones 2021, Hex), 1% of
+# the budget is worth about 2 Elo, well under what a verdict resolves; past it, free games flatter the arm.
+SELECTION_MATTERS = 0.01
+
+
+def selection_reserve(opponents: int, selection_games: int, max_game_length: int | None) -> int:
+    """Agent-steps one agent holds back for its selection games when they are charged: it plays
+    opponents * selection_games of them and moves at most ceil(max_game_length / 2) times in each."""
+    if max_game_length is None:
         return 0
-    return (agents - 1) * selection_games * -(-max_game_length // 2)
+    return opponents * selection_games * -(-max_game_length // 2)
+
+
+def when_it_matters(reserve: int, share: int) -> int:
+    """charge_selection auto: the reserve where it is at least SELECTION_MATTERS of the share, else 0."""
+    return reserve if reserve >= SELECTION_MATTERS * share else 0

@@ -91,9 +91,11 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     console.print(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), highlight=False, end="")
     for arm in cfg.arms:
         shares = budget.split(cfg.budget.total, arm.agents)
-        rounds = budget.rounds(max(shares), cfg.ppo.rollout_steps)
+        reserve = cfg.selection_reserve(arm)
+        rounds = budget.rounds(max(shares) - reserve, cfg.ppo.rollout_steps)
+        held = f" ({reserve:,} each held back for charged selection games)" if reserve else ""
         console.print(
-            f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} agent_steps, "
+            f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} agent_steps{held}, "
             f"{rounds} rounds of up to {cfg.ppo.rollout_steps}",
             highlight=False,
         )

@@ -136,8 +136,17 @@ class Opponents(Strict):
 
 
 class Evaluation(Strict):
+    selection: Literal["peers", "ladder"] = Field(
+        "peers",
+        description="How an arm of several agents picks its best. peers: a round-robin inside the arm; "
+        "ladder: every agent plays every ladder member, and the top total score wins (against the same "
+        "fixed opponents, so a best is never chosen for exploiting its co-trained peers).",
+    )
     selection_games: int = Field(
-        10, ge=2, description="Games per pair in the round-robin that picks each arm's best agent."
+        10,
+        ge=2,
+        description="Selection games per pair: per pair of the arm's agents (selection: peers), or per agent "
+        "and ladder member (selection: ladder).",
     )
     verdict_games: int = Field(
         400, ge=2, description="Held-out games of each arm's best against the baseline's best."
@@ -184,15 +193,17 @@ class Evaluation(Strict):
     exploit_games: int = Field(
         400, ge=2, description="Held-out games of each exploiter against the best it trained against."
     )
-    charge_selection: bool = Field(
-        False,
-        description="Charge the selection games' agent-steps to the arm's budget: each agent reserves "
-        "its selection games x max_game_length / 2 before training. Default: reported beside the ledger.",
+    charge_selection: bool | Literal["auto"] = Field(
+        "auto",
+        description="Charge the selection games' agent-steps to the arm's budget: each agent reserves its "
+        "selection games x max_game_length / 2 before training. auto: charged where the reserve is at least "
+        "1% of an agent's share (and max_game_length is set), else reported beside the ledger.",
     )
     max_game_length: int | None = Field(
         None,
         ge=1,
-        description="Upper bound on moves per game (42 for Connect Four); needed by charge_selection.",
+        description="Upper bound on moves per game (42 for Connect Four); charge_selection: true needs it, "
+        "and auto charges nothing without it.",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals and verdict.")
 
@@ -206,7 +217,7 @@ class Evaluation(Strict):
             raise ValueError("ladder must include random: it anchors the rating scale at 0; add random")
         if len(set(self.ladder)) != len(self.ladder):
             raise ValueError(f"ladder members must be unique, got {self.ladder}")
-        if self.charge_selection and self.max_game_length is None:
+        if self.charge_selection is True and self.max_game_length is None:
             raise ValueError(
                 "charge_selection needs max_game_length, an upper bound on moves per game (42 for Connect "
                 "Four), to reserve the selection games' budget before training; "
@@ -354,10 +365,8 @@ class Experiment(Strict):
 
     def selection_reserve(self, arm: Arm) -> int:
         """Agent-steps each agent of `arm` holds back for its charged selection games (0 unless charged)."""
-        ev = self.evaluation
-        if not ev.charge_selection:
-            return 0
-        return budget.selection_reserve(arm.agents, ev.selection_games, ev.max_game_length)
+        share = min(budget.split(self.budget.total, arm.agents))
+        return selection_reserve(self.evaluation, arm.agents, share)
 
     @property
     def baseline_arm(self) -> Arm:
@@ -375,6 +384,22 @@ class Experiment(Strict):
         return next(
             arm for arm in self.arms if arm.name == (self.primary or arm.name) and arm.name != baseline
         )
+
+
+def selection_opponents(ev: Evaluation, agents: int) -> int:
+    """Opponents each agent of an arm of `agents` meets in its selection games."""
+    return agents - 1 if ev.selection == "peers" else len(ev.ladder)
+
+
+def selection_reserve(ev: Evaluation, agents: int, share: int) -> int:
+    """Agent-steps each of `agents` agents, on `share` each, holds back for its charged selection games: none
+    for a population of one, none unless charged (auto: where it matters, `budget.when_it_matters`)."""
+    if agents < 2 or ev.charge_selection is False:
+        return 0
+    reserve = budget.selection_reserve(
+        selection_opponents(ev, agents), ev.selection_games, ev.max_game_length
+    )
+    return budget.when_it_matters(reserve, share) if ev.charge_selection == "auto" else reserve
 
 
 def read_mapping(path: str | Path, kind: str) -> dict:
@@ -414,11 +439,13 @@ def check_budget(config: Experiment, source: str) -> None:
         reserve = config.selection_reserve(arm)
         if reserve and smallest - reserve < config.ppo.rollout_steps:
             raise ConfigError(
-                f"{source}: evaluation.charge_selection: each agent of arm {arm.name!r} holds back {reserve} "
-                f"agent_steps for its selection games ({arm.agents - 1} opponents x {ev.selection_games} "
-                f"games x {-(-(ev.max_game_length or 0) // 2)} moves), leaving {smallest - reserve} of its "
-                f"{smallest} for training, less than one rollout batch; raise budget.total, lower "
-                "evaluation.selection_games, or set charge_selection: false"
+                f"{source}: evaluation.charge_selection ({ev.charge_selection}): each agent of arm "
+                f"{arm.name!r} holds back {reserve} agent_steps for its selection games "
+                f"({selection_opponents(ev, arm.agents)} "
+                f"opponents x {ev.selection_games} games x {-(-(ev.max_game_length or 0) // 2)} moves), "
+                f"leaving {smallest - reserve} of its {smallest} for training, less than one rollout batch; "
+                "raise budget.total, lower evaluation.selection_games, or set charge_selection: false to "
+                "report the selection games beside the ledger instead"
             )
         if smallest < config.ppo.rollout_steps:
             need = arm.agents * config.ppo.rollout_steps

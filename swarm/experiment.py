@@ -100,15 +100,15 @@ def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) 
 def judge(
     config: Experiment, run: RunDir, trained: engine.Trained
 ) -> tuple[evaluate.Evaluation, pd.DataFrame]:
-    """Selection, held-out and learning-curve games; then the ledger, with the selection games charged where
-    the file asks (their spend is returned either way)."""
+    """Selection, held-out and learning-curve games; then the ledger, with the selection games charged to the
+    arms that reserved them (their spend is returned either way)."""
     evaluation = evaluate.run(config, lambda games: engine.play_games(config, games, trained.weights))
     curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)
     rundir.write_parquet(curve, run.curve)
     spend = selection_spend(config, evaluation.matches)
-    if config.evaluation.charge_selection:
-        charge_selection(trained.ledger, spend)
+    charged = [arm.name for arm in config.arms if config.selection_reserve(arm)]
+    charge_selection(trained.ledger, spend[spend.arm.isin(charged)])
     rundir.write_parquet(trained.ledger.frame(), run.ledger)
     return evaluation, spend
 

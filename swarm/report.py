@@ -102,8 +102,9 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
     report += [
         Heading(2, "Spend"),
         Text(
-            "What each arm spent on training, in every unit the ledger records; the selection games' cost is "
-            "reported beside it (charged to the budget only with evaluation.charge_selection)."
+            "What each arm spent on training, in every unit the ledger records; the selection games' cost "
+            "is marked (charged) where it was paid from the arm's budget (evaluation.charge_selection: auto "
+            "charges it where its worst case reaches 1% of an agent's share)."
         ),
         Table(analysis.spend_table(run)),
         Heading(2, "Held-out ratings"),

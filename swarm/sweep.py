@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 from pydantic import Field, ValidationError, create_model, field_validator
 
-from swarm import budget, config
+from swarm import config
 from swarm.config import ConfigError, Experiment, Strict
 from swarm.evaluation import aggregate
 from swarm.results import rundir
@@ -176,17 +176,21 @@ def check_grid(sweep: Sweep, source: str) -> None:
             "or set it to null to run one cell at a time on all CPUs"
         )
     for n, b in sweep.grid:
-        reserve = (
-            budget.selection_reserve(n, ev.selection_games, ev.max_game_length) if ev.charge_selection else 0
-        )
+        reserve = config.selection_reserve(ev, n, b // n)
         need = ppo.rollout_steps + reserve
         if b // n < need:
-            held = f" plus {reserve} held back for its charged selection games" if reserve else ""
+            held, fix = "", "or lower ppo.rollout_steps"
+            if reserve:
+                held = f" plus {reserve} held back for its charged selection games"
+                fix = (
+                    "lower ppo.rollout_steps or evaluation.selection_games, or set "
+                    "evaluation.charge_selection: false to report the selection games beside the ledger"
+                )
             raise ConfigError(
                 f"{source}: sweep.budgets, sweep.populations: cell {cell_name(n, b)} gives each of its {n} "
                 f"agents {b // n} agent_steps, less than one rollout batch (ppo.rollout_steps = "
                 f"{ppo.rollout_steps}){held}; with N = {n} every budget must be at least {n * need}: raise "
-                f"sweep.budgets, drop {n} from sweep.populations, or lower ppo.rollout_steps"
+                f"sweep.budgets, drop {n} from sweep.populations, {fix}"
             )
 
 

@@ -66,6 +66,11 @@ def broken(data: dict, **changes) -> dict:
             "evaluation.charge_selection",
             "lower evaluation.selection_games",
         ),
+        (
+            dict(evaluation__max_game_length=100),  # auto: 3 x 4 x 50 of a 512 share matters, and leaves none
+            "evaluation.charge_selection (auto)",
+            "set charge_selection: false",
+        ),
         (dict(budget=MISSING), "budget", "required field is missing"),
     ],
 )
@@ -119,3 +124,31 @@ def test_a_renamed_field_names_its_new_name(make_config):
     data["arms"][0]["rollout_workers"] = 2
     with pytest.raises(config.ConfigError, match=r"arms\.0\.rollout_workers: renamed to shards; use shards"):
         config.parse(data)
+
+
+@pytest.mark.parametrize(
+    "charge,selection,total,reserve",
+    [
+        # 3 peers x 4 games x 21 moves = 252 of a 4,096 share (6%): auto charges it
+        ("auto", "peers", 4 * 4096, 252),
+        # the same 252 is 0.96% of a 26,250 share: under 1%, auto leaves it beside the ledger
+        ("auto", "peers", 4 * 26250, 0),
+        (True, "peers", 4 * 26250, 252),
+        (False, "peers", 4 * 4096, 0),
+        # on the ladder each agent meets its 3 members, whatever the arm's size
+        ("auto", "ladder", 4 * 4096, 3 * 4 * 21),
+    ],
+)
+def test_selection_is_charged_by_default_where_it_matters(make_config, charge, selection, total, reserve):
+    data = make_config(budget={"unit": "agent_steps", "total": total})
+    data["evaluation"] |= {"charge_selection": charge, "selection": selection, "max_game_length": 42}
+    cfg = config.parse(data)
+    single, independent, swarm = cfg.arms
+    assert cfg.selection_reserve(single) == 0  # a population of one selects nothing
+    assert cfg.selection_reserve(independent) == cfg.selection_reserve(swarm) == reserve
+
+
+def test_auto_charges_nothing_without_a_bound_on_game_length(make_config):
+    cfg = config.parse(make_config())
+    assert cfg.evaluation.charge_selection == "auto" and cfg.evaluation.max_game_length is None
+    assert all(cfg.selection_reserve(arm) == 0 for arm in cfg.arms)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from swarm import config, engine, envs, seeds
+from swarm import analysis, config, engine, envs, seeds
 from swarm.evaluation import evaluate, ratings, summary
 from swarm.training.agent import network
 
@@ -100,3 +100,53 @@ def test_an_odd_game_count_gives_the_extra_first_seat_by_a_fair_coin():
         extra.append(games[-1].player_0)
     assert abs(extra.count("a") - 200) <= 3 * 10
     assert [g.player_0 for g in evaluate.pairing(0, "verdict", "swarm", "a", "b", 4, 0)] == ["a", "b"] * 2
+
+
+def test_ladder_selection_meets_only_the_ladder_and_judges_the_curse_on_ladder_games(make_config):
+    """selection: ladder: every agent of a multi-agent arm plays every ladder member, never a peer; among 8
+    clones the top scorer is still lucky, and its curse is read against the same opponents, the ladder, on
+    the held-out ladder games."""
+    data = make_config(
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 8, "interaction": "population"},
+        ],
+        budget={"unit": "agent_steps", "total": 8 * 256},
+    )
+    data["evaluation"] = {
+        "selection": "ladder",
+        "selection_games": 6,
+        "verdict_games": 20,
+        "crossplay_games": 2,
+        "ladder": ["random", "mcts-2"],
+        "ladder_games": 60,
+        "bootstrap": 200,
+    }
+    cfg = config.parse(data)
+    schedule = evaluate.selection_schedule(cfg)
+    pairs = pd.Series([frozenset((g.player_0, g.player_1)) for g in schedule]).value_counts()
+    agents = evaluate.arm_agents(cfg)["swarm"]
+    assert set(pairs.index) == {frozenset((a, m)) for a in agents for m in cfg.evaluation.ladder}
+    assert (pairs == 6).all() and all(seeds.stage_of(g.seed) == "selection" for g in schedule)
+
+    weights = identical(cfg)
+    evaluation = evaluate.run(cfg, lambda games: engine.play_local(cfg, games, weights))
+    matches = evaluation.matches
+    held_out = matches[matches.stage != "selection"]
+    rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
+    ladder = ratings.against_ladder(
+        held_out, cfg.evaluation.ladder, "random", 0.95, 200, rng=np.random.default_rng(0)
+    )
+    nothing = {arm: {"agent_steps": 0, "flops": 0, "core_seconds": 0.0} for arm in ("single", "swarm")}
+    swarm = summary.build(cfg, nothing, evaluation, summary.Rated(rated, ladder), nothing, 0.0).arms["swarm"]
+    best = swarm.best
+    assert swarm.selection_score == max(evaluation.selection_scores["swarm"].values())
+    theirs = matches[(matches.stage == "ladder") & ((matches.player_0 == best) | (matches.player_1 == best))]
+    assert len(theirs) == 2 * 60
+    won = np.where(theirs.player_0 == best, theirs.outcome == "player_0", theirs.outcome == "player_1")
+    mine = won + 0.5 * (theirs.outcome == "draw").to_numpy()
+    assert swarm.held_out_score == pytest.approx(mine.mean())
+    assert swarm.winners_curse.estimate == pytest.approx(swarm.selection_score - swarm.held_out_score)
+    table = analysis.winners_curse(matches.rename(columns={"seed": "game_seed"}))  # as a run's tables read
+    assert set(table.player) == set(agents) and table.chosen.sum() == 1
+    assert table.set_index("player").held_out_score[best] == pytest.approx(mine.mean())

@@ -365,14 +365,18 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, make_confi
     assert noop.returncode == 0 and "nothing to resume" in noop.stdout
 
 
-def test_charged_selection_stays_inside_each_share(tmp_path, make_config):
+@pytest.mark.parametrize("picked_by,charge", [("peers", True), ("ladder", "auto")])
+def test_charged_selection_stays_inside_each_share(tmp_path, make_config, picked_by, charge):
+    """Charged selection games come out of the reserve each agent held back; against the ladder (whose 3
+    members are as many opponents as an agent's 3 peers) as in a round-robin, and by default (auto) where
+    the worst case is 49% of a share."""
     data = make_config(
         arms=[
             {"name": "single", "agents": 1, "interaction": "self_play"},
             {"name": "swarm", "agents": 4, "interaction": "population"},
         ]
     )
-    data["evaluation"] |= {"charge_selection": True, "max_game_length": 42}
+    data["evaluation"] |= {"selection": picked_by, "charge_selection": charge, "max_game_length": 42}
     cfg = config.parse(data)
     reserve = 3 * 4 * 21  # 3 opponents x 4 games x at most 21 own moves
     assert cfg.selection_reserve(cfg.arms[1]) == reserve
@@ -386,4 +390,8 @@ def test_charged_selection_stays_inside_each_share(tmp_path, make_config):
     assert (selection > 0).all() and (selection <= reserve).all()
     assert summary.arms["swarm"].spent["agent_steps"] == training.sum() + selection.sum()
     assert summary.arms["swarm"].selection_cost["agent_steps"] == selection.sum()
+    assert summary.arms["swarm"].selection_charged and not summary.arms["single"].selection_charged
     assert set(ledger[ledger.arm == "single"].stage) == {"training"}
+    picked = pd.read_parquet(run_dir / "matches.parquet").query("stage == 'selection'")
+    outsiders = (set(picked.player_0) | set(picked.player_1)) - set(cfg.arms[1].agent_ids)
+    assert outsiders == (set(cfg.evaluation.ladder) if picked_by == "ladder" else set())

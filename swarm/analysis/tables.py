@@ -29,12 +29,19 @@ def scores(matches: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def winners_curse(matches: pd.DataFrame) -> pd.DataFrame:
-    """Every agent of every multi-agent arm: its selection score, its held-out score against its own arm
-    (cross-play on fresh seeds), and whether it was chosen (top selection score, ties to the lowest index)."""
+    """Every agent of every multi-agent arm: its selection score, its held-out score against the same
+    opponents on fresh seeds (its own arm's cross-play, or its ladder games where the arm selected on the
+    ladder), and whether it was chosen (top selection score, ties to the lowest index)."""
     by = [c for c in ("run", "seed") if c in matches.columns] + ["arm"]
     selection = scores(matches[matches.stage == "selection"], by)
-    own = matches[(matches.stage == "crossplay") & (matches.arm != "")]
-    frame = selection.merge(scores(own, by), on=[*by, "player"], suffixes=("_selection", "_held_out"))
+    pairs = zip(selection.player, selection.arm, strict=True)
+    agent = np.array([player.startswith(f"{arm}/") for player, arm in pairs], bool)
+    on_ladder = selection[~agent][by].drop_duplicates().assign(mirror="ladder")  # arms that selected on it
+    selection = selection[agent]
+    held = matches[matches.stage.isin(["crossplay", "ladder"]) & ~matches.arm.isin(["", "ladder"])]
+    held = scores(held, [*by, "stage"]).merge(on_ladder, on=by, how="left").fillna({"mirror": "crossplay"})
+    held = held[held.stage == held.mirror].drop(columns=["stage", "mirror"])
+    frame = selection.merge(held, on=[*by, "player"], suffixes=("_selection", "_held_out"))
     frame = frame.rename(columns={"score_selection": "selection_score", "score_held_out": "held_out_score"})
     ranked = frame.assign(index=frame.player.str.split("/").str[1].astype(int), top=-frame.selection_score)
     first = ranked.sort_values([*by, "top", "index"]).groupby(by, sort=False).head(1)

@@ -1,12 +1,12 @@
 """Evaluation: choose each arm's best on selection games, then judge every agent on held-out games.
 
 The schedule is data: `Game(stage, arm, seed, player_0, player_1)`. Selection is a round-robin inside each
-arm. The held-out stages use fresh seeds: `verdict` (each arm's best vs the baseline's best), `crossplay`
-(every trained agent vs every other, all arms together) and `ladder` (every agent and every ladder member vs
-every ladder member). Learning-curve checkpoints play `random` in stage `curve`. Seeds come from disjoint
-stage ranges (see `seeds.game_seed`), so the games that
-choose an arm's best are never the games that judge it. Seats alternate within every pairing. Playing is
-passed in as a function, so this module never sees Ray.
+arm, or every agent against the ladder (`evaluation.selection`). The held-out stages use fresh seeds:
+`verdict` (each arm's best vs the baseline's best), `crossplay` (every trained agent vs every other, all arms
+together) and `ladder` (every agent and every ladder member vs every ladder member). Learning-curve
+checkpoints play `random` in stage `curve`. Seeds come from disjoint stage ranges (see `seeds.game_seed`), so
+the games that choose an arm's best are never the games that judge it. Seats alternate within every pairing.
+Playing is passed in as a function, so this module never sees Ray.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def player_scores(matches: pd.DataFrame) -> pd.DataFrame:
 
 
 def select_best(selection: pd.DataFrame, players: Sequence[str]) -> tuple[str, dict[str, float]]:
-    """Top selection scorer (ties to the lowest index); a population of one is its own best."""
+    """Top selection scorer (ties to the lowest index); a population of one is its own best. Against the
+    ladder every agent meets the same opponents equally often, so the top score is also the top rating."""
     if len(players) == 1:
         return players[0], {}
     table = player_scores(selection).set_index("player")["score"]
@@ -99,12 +100,20 @@ def arm_agents(config: Experiment) -> dict[str, list[str]]:
 
 
 def selection_schedule(config: Experiment) -> list[Game]:
-    """Round-robin inside every arm of more than one agent."""
-    schedule: list[Game] = []
+    """For every arm of more than one agent: a round-robin inside the arm (selection: peers), or every agent
+    against every ladder member (selection: ladder)."""
+    ev, schedule = config.evaluation, []
     for arm, players in arm_agents(config).items():
-        if len(players) > 1:
-            games = config.evaluation.selection_games
-            schedule += round_robin(config.seed, "selection", arm, players, games, len(schedule))
+        if len(players) < 2:
+            continue
+        if ev.selection == "peers":
+            schedule += round_robin(config.seed, "selection", arm, players, ev.selection_games, len(schedule))
+            continue
+        for agent in players:
+            for member in ev.ladder:
+                schedule += pairing(
+                    config.seed, "selection", arm, agent, member, ev.selection_games, len(schedule)
+                )
     return schedule
 
 

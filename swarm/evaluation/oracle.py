@@ -10,7 +10,8 @@ every pair: the oracle is the top scorer of the first half, and the selection lo
 less the chosen best's score in the second half, on the Elo scale. For identical agents it is centred on 0.
 
 The winner's curse is the chosen best's selection score less its held-out score against the same
-opponents: how much of the score that won it the title was luck.
+opponents (its own arm, or the ladder where the arm selected on the ladder): how much of the score that won
+it the title was luck.
 
 Intervals are normal, from each score's game-to-game variance: the two scores come from different games.
 """
@@ -33,6 +34,21 @@ from swarm.training.rollout import score
 def own_games(matches: pd.DataFrame, arm: str) -> pd.DataFrame:
     """The arm's held-out cross-play games among its own members."""
     return matches[(matches.stage == "crossplay") & (matches.arm == arm)]
+
+
+def selected_on_ladder(selection: pd.DataFrame, arm: str) -> bool:
+    """Whether the arm's selection games met the ladder (evaluation.selection: ladder), read off the games:
+    an agent's id is `<arm>/<index>`, a ladder member's has no slash."""
+    players = pd.concat([selection.player_0[selection.arm == arm], selection.player_1[selection.arm == arm]])
+    return bool((~players.str.startswith(f"{arm}/")).any())
+
+
+def same_opponents(matches: pd.DataFrame, arm: str) -> pd.DataFrame:
+    """The arm's held-out games against the opponents its selection games met, on fresh seeds: its own
+    members' cross-play, or its agents' ladder games where it selected on the ladder."""
+    if selected_on_ladder(matches[matches.stage == "selection"], arm):
+        return matches[(matches.stage == "ladder") & (matches.arm == arm)]
+    return own_games(matches, arm)
 
 
 def halves(games: pd.DataFrame, per_pair: int) -> np.ndarray:
@@ -94,9 +110,9 @@ def split_half(
 def winners_curse(
     selection: pd.DataFrame, matches: pd.DataFrame, arm: str, best: str, confidence: float
 ) -> Estimate | None:
-    """The best's selection score less its held-out score against its own arm, with a normal interval;
-    None when the arm had no selection (one member) or no own held-out games."""
-    chosen, held = scores(selection, best), scores(own_games(matches, arm), best)
+    """The best's selection score less its held-out score against the same opponents, with a normal
+    interval; None when the arm had no selection (one member) or no such held-out games."""
+    chosen, held = scores(selection, best), scores(same_opponents(matches, arm), best)
     if len(chosen) == 0 or len(held) == 0:
         return None
     gap = float(chosen.mean() - held.mean())

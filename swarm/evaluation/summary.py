@@ -47,9 +47,8 @@ def _gap(rated: ratings.Ratings, a: str, b: str, confidence: float) -> Estimate:
 
 
 def held_out_score(matches, arm: str, player: str) -> float | None:
-    """`player`'s score in held-out cross-play games against its own arm: the same opponents it was selected
-    against, on fresh seeds."""
-    own = oracle.scores(oracle.own_games(matches, arm), player)
+    """`player`'s score in held-out games against the opponents it was selected against, on fresh seeds."""
+    own = oracle.scores(oracle.same_opponents(matches, arm), player)
     return float(own.mean()) if len(own) else None
 
 
@@ -95,7 +94,7 @@ def build(
             spent={unit: spent[arm.name][unit] for unit in UNITS},
             training=(training or {}).get(arm.name),
             selection_cost=selection_cost[arm.name],
-            selection_charged=config.evaluation.charge_selection,
+            selection_charged=config.selection_reserve(arm) > 0,
             best=best,
             best_rating=_interval(rated, best),
             ladder_rating=_interval(fits.ladder, best),

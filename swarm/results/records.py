@@ -121,7 +121,7 @@ class ArmSummary:
     ladder_rating: Interval  # the best's rating against the fixed ladder alone: pool-invariant
     exploitability: Exploitability | None  # None when evaluation.exploit_steps is 0
     selection_score: float | None
-    held_out_score: float | None  # the best's score against its own arm on fresh seeds
+    held_out_score: float | None  # the best's score against its selection opponents, on fresh seeds
     winners_curse: Estimate | None  # selection score less held-out score, None without selection
     oracle_best: str  # top scorer of the first half of the arm's own held-out games (evaluation.oracle)
     oracle_rating: Interval
