@@ -132,7 +132,8 @@ def build(name: str, run: Path | None) -> Player:
             raise
     # the network's shape alone, not config.load: a run's file may predate fields renamed since
     cfg = config.read_mapping(run / "config.yaml", "a run's config.yaml")
-    net = ActorCritic(describe(cfg["env"]).obs_dim, describe(cfg["env"]).actions, cfg["network"]["hidden"])
+    spec = describe(cfg["env"], cfg.get("env_kwargs"))
+    net = ActorCritic(spec.obs_dim, spec.actions, cfg["network"]["hidden"])
     weights = load_weights(run / "checkpoints" / "final" / f"{name}.pt")
     net.load_weights({k: v.numpy() for k, v in weights.items()})
     return net

@@ -232,7 +232,7 @@ def one_agent(cfg: config.Experiment, seconds: float) -> float:
     """Agent-steps/s of one agent in self-play against a frozen copy of itself, rounds of
     ppo.rollout_steps (rollouts + PPO updates), in this process, no Ray."""
     torch.set_num_threads(1)
-    spec = envs.describe(cfg.env)
+    spec = envs.describe(cfg.env, cfg.env_kwargs)
     agent = Agent(spec, cfg, arm_index=0, index=0)
     slots = np.zeros(cfg.ppo.envs, np.int64)
     rounds = itertools.count()
@@ -409,7 +409,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     """cProfile of one training round of one agent, after 5 rounds unprofiled (so nothing is first) that
     say how long a round takes without the profiler."""
     torch.set_num_threads(1)
-    spec = envs.describe(cfg.env)
+    spec = envs.describe(cfg.env, cfg.env_kwargs)
     agent = Agent(spec, cfg, arm_index=0, index=0)
     slots, steps = np.zeros(cfg.ppo.envs, np.int64), cfg.ppo.rollout_steps
     frozen = opponent(spec, cfg, agent.net.weights())
@@ -453,7 +453,7 @@ def both(cpus: int, measure: Callable[..., float], *args: Any) -> Pair:
 
 def env_and_network(cfg: config.Experiment, cpus: int, seconds: float) -> tuple[dict, dict]:
     """(a), (b), (c): native env steps/s and policy moves/s by batch size."""
-    spec, n, hidden = envs.describe(cfg.env), cfg.ppo.envs, cfg.network.hidden
+    spec, n, hidden = envs.describe(cfg.env, cfg.env_kwargs), cfg.ppo.envs, cfg.network.hidden
     pettingzoo = both(cpus, random_moves, spec, n, "pettingzoo", seconds)
     print(row(f"(a) PettingZoo env, {n} games, random moves", *pettingzoo, "env steps/s"))
     native, forward = {}, {}

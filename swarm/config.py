@@ -1,15 +1,16 @@
 """Experiment configuration: pydantic models loaded from a budget file and validated at the door.
 
 Every field carries a description (printed by `swarm validate`). Anything wrong with a file -- an unknown
-key, a wrong type, a budget too small to give every agent one rollout batch, an environment that is not a
-two-player turn-based PettingZoo game with action masks -- raises `ConfigError` naming the field and the fix,
-before Ray starts or any compute is spent.
+key, a wrong type, a budget too small to give every agent one rollout batch, an environment that will not
+build with its env_kwargs, is not a two-player turn-based PettingZoo game with action masks or fails
+PettingZoo's API test, a ladder member that would search a game it could cheat at -- raises `ConfigError`
+naming the field and the fix, before Ray starts or any compute is spent.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -248,6 +249,19 @@ class Experiment(Strict):
         "(pettingzoo.classic.connect_four_v3): a two-player turn-based game whose observations carry an "
         "action_mask.",
     )
+    env_kwargs: dict[str, Any] = Field(
+        {},
+        description="Keywords for the env's constructor (pettingzoo.make(id, **env_kwargs), or the module's "
+        "env(**env_kwargs)), e.g. {board_size: 9} for classic/go-v5; every copy of the game, on every "
+        "worker, is built with them. A native backend plays only the game built with none.",
+    )
+    env_perfect_information: bool = Field(
+        False,
+        description="Declare env deterministic, turn-based and of perfect information, so that the ladder's "
+        "search members (heuristic, mcts-<k>) may play it: they search copies of the env, which in any "
+        "other game would see hidden cards or chance outcomes. Needed only for a game outside "
+        "swarm.envs.PERFECT_INFORMATION (connect_four, tictactoe, go).",
+    )
     env_backend: Literal["auto", "native", "pettingzoo"] = Field(
         "auto",
         description="How training games are stepped. native: all of an agent's games at once in NumPy, "
@@ -338,21 +352,15 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _backend_exists(self) -> Experiment:
-        from swarm.envs import BACKENDS  # numpy only: pettingzoo loads when a game is built
+        from swarm.envs import BACKENDS, native_kwargs  # numpy only: pettingzoo loads when a game is built
 
         if self.env_backend == "native" and self.env not in BACKENDS:
             raise ValueError(
                 f"env_backend: native, but {self.env!r} has no native backend (envs with one: "
                 f"{', '.join(BACKENDS)}); set env_backend: auto or pettingzoo"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _ladder_plays_env(self) -> Experiment:
-        from swarm.evaluation import ladder  # imports torch; only once the fields parse
-
-        for name in self.evaluation.ladder:
-            ladder.check(name, self.env)  # a game-specific member (alphabeta) refuses another game
+        if self.env_backend == "native" and self.env_kwargs:
+            raise ValueError(native_kwargs(self.env, self.env_kwargs))
         return self
 
     @property
@@ -458,12 +466,20 @@ def check_budget(config: Experiment, source: str) -> None:
 
 
 def check_env(config: Experiment, source: str) -> None:
+    """Build the env with its env_kwargs, check its shape and PettingZoo's API test, then that every ladder
+    member can play it honestly: a game must exist before anyone can say how it may be played."""
     from swarm import envs  # imports pettingzoo; kept out of module import for a fast `validate` on bad YAML
+    from swarm.evaluation import ladder
 
     try:
-        envs.describe(config.env)
+        envs.api_check(envs.describe(config.env, config.env_kwargs))
     except envs.EnvError as exc:
         raise ConfigError(f"{source}: env: {exc}") from None
+    for name in config.evaluation.ladder:
+        try:  # a search refuses a game it could cheat at, a game-specific member (alphabeta) another game
+            ladder.check(name, config.env, config.env_perfect_information)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
 
 def explain(exc: ValidationError) -> str:

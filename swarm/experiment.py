@@ -187,7 +187,7 @@ def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
         .groupby(level=0)
         .sum()
     )
-    spec = envs.describe(config.env)
+    spec = envs.describe(config.env, config.env_kwargs)
     per_move = forward_flops([spec.obs_dim, *config.network.hidden, spec.actions], 1)
     rows = [
         {"arm": arm, "agent": agent, "agent_steps": int(moves.get(agent, 0))}

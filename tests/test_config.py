@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,35 @@ def test_auto_charges_nothing_without_a_bound_on_game_length(make_config):
     cfg = config.parse(make_config())
     assert cfg.evaluation.charge_selection == "auto" and cfg.evaluation.max_game_length is None
     assert all(cfg.selection_reserve(arm) == 0 for arm in cfg.arms)
+
+
+def test_env_kwargs_reach_the_env_and_the_resolved_config(make_config):
+    from swarm.results import rundir
+
+    cfg = config.parse(make_config(env="classic/go-v5", env_kwargs={"board_size": 5}))
+    assert cfg.env_kwargs == {"board_size": 5}
+    assert rundir.resolved_config(cfg)["env_kwargs"] == {"board_size": 5}  # what resume reads back
+    assert config.parse(make_config()).env_kwargs == {}
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        (dict(env_kwargs={"rows": 5}), "env: 'classic/connect_four-v3' would not build with env_kwargs"),
+        (dict(env_kwargs={"rows": 5}), "takes render_mode=None, screen_scaling=9: fix env_kwargs"),
+        (dict(env_kwargs={"screen_scaling": 3}, env_backend="native"), "set env_backend: auto or pettingzoo"),
+        (dict(env_kwargs={"screen_scaling": 3}, env_backend="native"), "or remove env_kwargs"),
+    ],
+)
+def test_env_kwargs_the_env_refuses_are_named_at_the_door(make_config, changes, message):
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.parse(make_config(**changes))
+
+
+def test_searches_are_refused_on_a_game_with_hidden_information(make_config):
+    pytest.importorskip("rlcard")
+    leduc = make_config(env="classic/leduc_holdem-v4", evaluation={"ladder": ["random", "mcts-4"]})
+    with pytest.raises(config.ConfigError, match=r"evaluation.ladder: mcts-4 searches copies of the game"):
+        config.parse(leduc)
+    leduc["evaluation"]["ladder"] = ["random"]
+    assert config.parse(leduc).evaluation.ladder == ["random"]

@@ -1,5 +1,6 @@
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -96,3 +97,117 @@ def test_more_than_two_players_is_refused(tmp_path, monkeypatch):
     with pytest.raises(envs.EnvError, match="has 3 players"):
         envs.describe("three_player_v0")
     sys.modules.pop("three_player_v0", None)
+
+
+def test_env_kwargs_build_the_game_and_travel_with_the_spec():
+    spec = envs.describe("classic/go-v5", {"board_size": 5})
+    assert (spec.obs_dim, spec.actions, spec.env_kwargs) == (5 * 5 * 17, 5 * 5 + 1, (("board_size", 5),))
+    games = envs.games(spec, 2)  # every copy of the game is built with the spec's keywords
+    games.reset(0, seed=0)
+    assert games.mask.shape == (2, 26) and games.mask[0].all()
+    assert envs.describe("classic/go-v5").actions == 19 * 19 + 1
+
+
+@pytest.mark.parametrize(
+    "kwargs,error", [({"bord": 5}, "unexpected keyword argument 'bord'"), ({"board_size": -5}, "negative")]
+)
+def test_bad_env_kwargs_name_the_constructors_keywords(kwargs, error):
+    with pytest.raises(envs.EnvError) as raised:
+        envs.describe("classic/go-v5", kwargs)
+    message = str(raised.value)
+    assert f"env_kwargs {kwargs}" in message and error in message
+    assert "takes board_size=19, komi=7.5, render_mode=None" in message and "fix env_kwargs" in message
+
+
+def test_a_native_backend_plays_only_the_game_built_without_kwargs():
+    spec = envs.describe("classic/connect_four-v3", {"screen_scaling": 3})
+    assert isinstance(envs.games(spec, 2), envs.Games)  # auto: the PettingZoo envs, built with them
+    assert envs.games(envs.describe("classic/connect_four-v3"), 2).envs is None  # native without
+    with pytest.raises(envs.EnvError, match=r"env_backend: native .* env_kwargs \{'screen_scaling': 3\}"):
+        envs.games(spec, 2, "native")
+
+
+@pytest.mark.parametrize("env_id", ["classic/connect_four-v3", "classic/tictactoe-v3"])
+def test_classic_games_pass_pettingzoos_api_test_quickly(env_id, capsys):
+    spec = envs.describe(env_id)
+    start = time.perf_counter()
+    envs.api_check(spec)
+    assert time.perf_counter() - start < 0.5  # ~5 ms measured; it runs at every config load
+    assert capsys.readouterr().out == ""  # api_test's own printing is silenced
+
+
+BROKEN = """
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv
+
+SEEN = {seen}  # what every observation holds; its space allows 0 and 1
+
+
+class Coins(AECEnv):
+    '''Each player puts down a coin; player_0 wins. Its observations hold SEEN.'''
+
+    metadata = {{"name": "coins_v0", "is_parallelizable": False, "render_modes": []}}
+
+    def __init__(self):
+        super().__init__()
+        self.possible_agents = ["player_0", "player_1"]
+        box = spaces.Box(0, 1, (2,), np.int8)
+        self.observation_spaces = dict.fromkeys(self.possible_agents, spaces.Dict(
+            {{"observation": box, "action_mask": box}}
+        ))
+        self.action_spaces = dict.fromkeys(self.possible_agents, spaces.Discrete(2))
+        self.render_mode = None
+
+    def observation_space(self, agent):
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent):
+        return self.action_spaces[agent]
+
+    def reset(self, seed=None, options=None):
+        self.agents = list(self.possible_agents)
+        self.rewards = dict.fromkeys(self.agents, 0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {{a: {{}} for a in self.agents}}
+        self.agent_selection = "player_0"
+
+    def observe(self, agent):
+        return {{"observation": np.full(2, SEEN, np.int8), "action_mask": np.ones(2, np.int8)}}
+
+    def step(self, action):
+        if self.terminations[self.agent_selection]:
+            self._was_dead_step(action)
+            return
+        self._cumulative_rewards[self.agent_selection] = 0
+        if self.agent_selection == "player_1":
+            self.terminations = dict.fromkeys(self.agents, True)
+            self.rewards = {{"player_0": 1, "player_1": -1}}
+        self.agent_selection = "player_1" if self.agent_selection == "player_0" else "player_0"
+        self._accumulate_rewards()
+
+
+def env():
+    return Coins()
+"""
+
+
+@pytest.mark.parametrize("seen,fails", [(1, False), (7, True)])
+def test_an_env_that_breaks_pettingzoos_api_is_refused(tmp_path, monkeypatch, seen, fails):
+    name = f"coins_{seen}_v0"
+    (tmp_path / f"{name}.py").write_text(BROKEN.format(seen=seen))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = envs.describe(name)  # the shape is right either way: two players, masks, Discrete
+    if fails:
+        with pytest.raises(envs.EnvError, match=rf"'{name}' fails PettingZoo's API test .*contains"):
+            envs.api_check(spec)
+    else:
+        envs.api_check(spec)
+    sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize("env_id", sorted(envs.PERFECT_INFORMATION))
+def test_perfect_information_games_are_two_player_games_with_masks(env_id):
+    assert envs.describe(env_id).actions > 1  # every id of the registry builds and passes the door

@@ -27,3 +27,26 @@ def test_registry_rejects_bad_names_with_the_fix(name):
     for call in (ladder.check, ladder.build):
         with pytest.raises(ValueError, match=message):
             call(name)
+
+
+FAIR = ("classic/connect_four-v3", "pettingzoo.classic.tictactoe_v3", "classic/go-v5")
+HIDDEN = ("classic/leduc_holdem-v4", "pettingzoo.classic.texas_holdem_v4", "my_games.cards_v0")
+
+
+@pytest.mark.parametrize("name", ["heuristic", "mcts-16"])
+def test_searches_play_only_games_that_hide_nothing(name):
+    for env in FAIR:
+        ladder.check(name, env)
+    for env in HIDDEN:
+        with pytest.raises(
+            ValueError, match=rf"{name} searches copies of the game.*{env}.*ladder \[random\]"
+        ):
+            ladder.check(name, env)
+        ladder.check(name, env, perfect_information=True)  # a game its file declares perfect-information
+        ladder.check("random", env)  # sees only what a player sees
+
+
+def test_alphabeta_still_plays_only_connect_four():
+    ladder.check("alphabeta-4", "pettingzoo.classic.connect_four_v3")
+    with pytest.raises(ValueError, match="plays only classic/connect_four-v3"):
+        ladder.check("alphabeta-4", "classic/tictactoe-v3")

@@ -56,7 +56,7 @@ class RolloutWorker:
     def __init__(self, config: Experiment, arm_index: int, members: list[int], process: int, processes: int):
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
-        self.config, self.spec = config, describe(config.env)
+        self.config, self.spec = config, describe(config.env, config.env_kwargs)
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
 
@@ -107,7 +107,7 @@ class Host:
         self.instance = uuid.uuid4().hex  # a restarted host is a new instance, with fresh agents
         self.config, self.workers = config, [ray.get_actor(name) for name in workers]
         self.worker_instances: list[str | None] = [None] * len(workers)
-        self.spec = describe(config.env)
+        self.spec = describe(config.env, config.env_kwargs)
         self.processes = 1 + len(workers)
         self.shards = config.arms[arm_index].shards
         self.agents = {i: Agent(self.spec, config, arm_index, i, self.processes) for i in members}

@@ -24,7 +24,7 @@ def play_local(
     """Play (seed, player_0, player_1) games in this process, all in lockstep; players are agents by id
     (their weights given) or ladder members by name."""
     torch.set_num_threads(1)
-    spec = describe(config.env)
+    spec = describe(config.env, config.env_kwargs)
     names = sorted({name for _, a, b in games for name in (a, b)})
     players: list[Player] = [
         ladder.build(n) if n in config.evaluation.ladder else opponent(spec, config, weights[n])

@@ -2,8 +2,10 @@
 
 An environment is a PettingZoo game (`swarm.envs.aec`: any registry id or module path with an `env()`).
 Some games also have a native backend (`BACKENDS`): the same arrays, every game stepped at once with NumPy,
-move for move what its PettingZoo env does. `games` picks one. Players that search copies of the game
-(`swarm.players.search`) need the PettingZoo envs, which a native backend does not keep.
+move for move what its PettingZoo env does, for the game its constructor builds with no keywords. `games`
+picks one. Players that search copies of the game (`swarm.players.search`) need the PettingZoo envs, which a
+native backend does not keep, and a game whose copies show nothing a player could not see
+(`PERFECT_INFORMATION`).
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ from __future__ import annotations
 import importlib
 from typing import Literal, get_args
 
-from swarm.envs.aec import Games, describe, make
+from swarm.envs.aec import Games, api_check, describe, make
 from swarm.envs.spec import EnvError, EnvSpec, GameBatch, IllegalMove
 
 __all__ = [
     "BACKENDS",
+    "PERFECT_INFORMATION",
     "EnvError",
     "EnvSpec",
     "GameBatch",
     "Games",
     "IllegalMove",
+    "api_check",
     "describe",
     "games",
     "make",
@@ -32,13 +36,32 @@ BACKENDS = {
     "classic/connect_four-v3": "swarm.envs.connect_four:ConnectFourGames",
     "pettingzoo.classic.connect_four_v3": "swarm.envs.connect_four:ConnectFourGames",
 }
+# The registry of games known to be deterministic, turn-based and of perfect information, both id forms: a
+# copy of their env holds nothing a player could not see (no hidden cards, no deck, no chance to come), so
+# players that search copies may play them (`swarm.evaluation.ladder.check`). A budget file declares any
+# other such game with `env_perfect_information: true`.
+PERFECT_INFORMATION = frozenset(
+    {
+        "classic/connect_four-v3",
+        "pettingzoo.classic.connect_four_v3",
+        "classic/tictactoe-v3",
+        "pettingzoo.classic.tictactoe_v3",
+        "classic/go-v5",
+        "pettingzoo.classic.go_v5",
+    }
+)
 
 
 def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:
-    """`n` games of `spec`: native where `BACKENDS` has one (auto, native), else PettingZoo `Games`."""
+    """`n` games of `spec`: native where `BACKENDS` has one and no env_kwargs change the game (auto, native),
+    else PettingZoo `Games`."""
     if backend not in get_args(Backend):
         raise EnvError(f"unknown backend {backend!r}; pick one of {', '.join(get_args(Backend))}")
     native = BACKENDS.get(spec.env_id)
+    if native is not None and spec.env_kwargs:
+        if backend == "native":
+            raise EnvError(native_kwargs(spec.env_id, dict(spec.env_kwargs)))
+        native = None
     if backend == "native" and native is None:
         raise EnvError(
             f"{spec.env_id!r} has no native backend (envs with one: {', '.join(BACKENDS)}); "
@@ -48,3 +71,12 @@ def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:
         return Games(spec, n)
     module, name = native.split(":")
     return getattr(importlib.import_module(module), name)(spec, n)
+
+
+def native_kwargs(env_id: str, env_kwargs: dict) -> str:
+    """Why a native backend refuses env_kwargs: it plays only the game its env builds with none."""
+    return (
+        f"env_backend: native plays {env_id!r} only as its constructor builds it with no keywords, not with "
+        f"env_kwargs {env_kwargs}; set env_backend: auto or pettingzoo (PettingZoo envs built with "
+        "env_kwargs), or remove env_kwargs"
+    )

@@ -2,17 +2,25 @@
 
 An environment is named by its PettingZoo registry id (`classic/connect_four-v3`, built with
 `pettingzoo.make`) or by a module path with an `env()` function (`pettingzoo.classic.connect_four_v3`, or a
-third-party game). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time
-and would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
+third-party game), and built with the budget file's `env_kwargs` as keywords. At the door it must be a
+two-player game with action masks and Discrete actions (`describe`) and pass PettingZoo's own API test
+(`api_check`). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time and
+would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
 every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0
 moves first. The adapter knows nothing of learning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import inspect
+import io
 import os
-from collections.abc import Sequence
+import traceback
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,21 +28,44 @@ import numpy as np
 from swarm.envs.spec import EnvError, EnvSpec, IllegalMove
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic games import pygame to render
+API_CYCLES = 10  # api_test's cycles at the door
 
 
-def make(env_id: str) -> Any:
+def make(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> Any:
+    """A fresh instance of `env_id`, its constructor given `env_kwargs` (a budget file's: a board size...)."""
+    build, module = constructor(env_id)
+    kwargs = dict(env_kwargs or {})
+    try:
+        return build(**kwargs)
+    except ImportError as exc:
+        raise EnvError(f"cannot build {env_id!r}: {exc}") from None
+    except Exception as exc:
+        given = f"env_kwargs {kwargs}" if kwargs else "no env_kwargs"
+        raise EnvError(
+            f"{env_id!r} would not build with {given} ({type(exc).__name__}: {exc}); its constructor takes "
+            f"{parameters(module)}: fix env_kwargs"
+        ) from None
+
+
+def constructor(env_id: str) -> tuple[Callable[..., Any], str]:
+    """What builds `env_id` (its registry entry, or its module's env()) and the module that holds it.
+
+    A registry id is looked up first, so that a bad id and a constructor that refuses its keywords give
+    different errors.
+    """
     if "/" in env_id:
         import pettingzoo
 
         try:
-            return pettingzoo.make("aec", env_id)
-        except ImportError as exc:
-            raise EnvError(f"cannot build {env_id!r}: {exc}") from None
+            entry = pettingzoo.spec("aec", env_id)
         except Exception as exc:
             known = ", ".join(sorted(pettingzoo.aec_registry))
             raise EnvError(
                 f"{env_id!r} is not in PettingZoo's registry ({exc}); known ids: {known}"
             ) from None
+        point = entry.entry_point
+        module = point.split(":")[0] if isinstance(point, str) else point.__module__
+        return functools.partial(registered, entry), module
     try:
         mod = importlib.import_module(env_id)
     except ImportError as exc:
@@ -44,12 +75,40 @@ def make(env_id: str) -> Any:
         ) from None
     if not callable(getattr(mod, "env", None)):
         raise EnvError(f"{env_id!r} has no env() function; give a PettingZoo AEC environment module")
-    return mod.env()
+    return mod.env, env_id
 
 
-def describe(env_id: str) -> EnvSpec:
+def registered(entry: Any, **kwargs: Any) -> Any:
+    """`pettingzoo.make` of a registry entry, its missing extras an ImportError like a module path's."""
+    import pettingzoo
+    from pettingzoo.env_registry.exceptions import FailedToImport
+
+    try:
+        return pettingzoo.make("aec", entry, **kwargs)
+    except FailedToImport as exc:
+        raise ImportError(exc) from None
+
+
+def parameters(module: str) -> str:
+    """The keywords an env's constructor takes, for an error message: those of `env`, or of `raw_env` where
+    `env(**kwargs)` only passes them on (as every PettingZoo classic game does)."""
+    mod = importlib.import_module(module)
+    for name in ("env", "raw_env"):
+        try:
+            signature = inspect.signature(getattr(mod, name))
+        except (AttributeError, TypeError, ValueError):
+            continue
+        named = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if named or len(named) == len(signature.parameters):
+            return ", ".join(
+                p.name if p.default is p.empty else f"{p.name}={p.default!r}" for p in named
+            ) or ("no keywords")
+    return "keywords it does not declare (see its documentation)"
+
+
+def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpec:
     """Build one instance and check it is a two-player, turn-based game with action masks."""
-    env = make(env_id)
+    env = make(env_id, env_kwargs)
     try:
         env.reset(seed=0)
         env.observe(env.agent_selection)
@@ -70,7 +129,38 @@ def describe(env_id: str) -> EnvSpec:
         raise EnvError(f"{env_id!r} has a non-discrete action space; swarm needs Discrete actions")
     if spaces["action_mask"].shape != (actions,):
         raise EnvError(f"{env_id!r}: action_mask shape {spaces['action_mask'].shape} != ({actions},)")
-    return EnvSpec(env_id=env_id, obs_dim=int(np.prod(spaces["observation"].shape)), actions=int(actions))
+    return EnvSpec(
+        env_id=env_id,
+        obs_dim=int(np.prod(spaces["observation"].shape)),
+        actions=int(actions),
+        env_kwargs=tuple(sorted((env_kwargs or {}).items())),
+    )
+
+
+def api_check(spec: EnvSpec) -> None:
+    """PettingZoo's own API test (`pettingzoo.test.api_test`), silenced, on a fresh instance: a broken env
+    (an observation outside its space, rewards for unknown agents) fails here, not hours into a run.
+
+    A few short episodes (`API_CYCLES`) cost about 5 ms on connect_four and tictactoe.
+    """
+    from pettingzoo.test import api_test
+
+    env = make(spec.env_id, dict(spec.env_kwargs))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            api_test(env, num_cycles=API_CYCLES)
+    except Exception as exc:
+        raise EnvError(
+            f"{spec.env_id!r} fails PettingZoo's API test (pettingzoo.test.api_test): {failed(exc)}"
+        ) from None
+
+
+def failed(exc: Exception) -> str:
+    """The check that failed: its source line (api_test's assertions often carry no message) and message."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    message = f": {exc}" if str(exc) else ""
+    return f"{type(exc).__name__} at `{frame.line}` ({frame.name}){message}"
 
 
 class Games:
@@ -83,7 +173,7 @@ class Games:
 
     def __init__(self, spec: EnvSpec, n: int):
         self.spec = spec
-        self.envs = [make(spec.env_id).unwrapped for _ in range(n)]
+        self.envs = [make(spec.env_id, dict(spec.env_kwargs)).unwrapped for _ in range(n)]
         self.seats = [list(env.possible_agents) for env in self.envs]
         self.to_move = np.full(n, -1, dtype=np.int64)
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)

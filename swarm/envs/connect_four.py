@@ -35,6 +35,10 @@ class ConnectFourGames:
             raise EnvError(
                 f"{spec.env_id!r} is not Connect Four: obs_dim {spec.obs_dim}, {spec.actions} actions"
             )
+        if spec.env_kwargs:
+            raise EnvError(
+                f"{spec.env_id!r}: the native backend cannot play env_kwargs {dict(spec.env_kwargs)}"
+            )
         self.spec = spec
         self.envs = None  # no PettingZoo envs: games with a searching player need the PettingZoo backend
         self.to_move = np.full(n, -1, dtype=np.int64)

@@ -20,9 +20,12 @@ class IllegalMove(RuntimeError):
 
 @dataclass(frozen=True)
 class EnvSpec:
+    """A game's shape, and how to build it again on any worker: its id and constructor keywords."""
+
     env_id: str
     obs_dim: int
     actions: int
+    env_kwargs: tuple[tuple[str, Any], ...] = ()  # (keyword, value), sorted: a budget file's env_kwargs
 
 
 class GameBatch(Protocol):

@@ -3,7 +3,9 @@
 Members are chosen by name from this registry: `random` (uniform over legal moves), `heuristic` (one move
 of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and `alphabeta-<d>` (alpha-beta search
 d plies deep, Connect Four only: it reaches above the agents that outgrow mcts); what each one is lives in
-`swarm.players`.
+`swarm.players`. Every member but random searches copies of the PettingZoo env, which in a game of hidden
+information or chance (a card game) hold the opponent's cards and the deck: those members play only games
+known to be deterministic and of perfect information (`swarm.envs.PERFECT_INFORMATION`, or declared so).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from swarm.players import Player, RandomPlayer
+from swarm.envs import PERFECT_INFORMATION
+from swarm.players import GAME, Player, RandomPlayer
 from swarm.players.alphabeta import ENVS as CONNECT_FOUR
 from swarm.players.alphabeta import AlphaBeta
 from swarm.players.search import MCTS, Heuristic
@@ -59,9 +62,17 @@ def member(name: str) -> Callable[[], Player]:
     raise ValueError(f"unknown ladder member {name!r}; {USAGE}")
 
 
-def check(name: str, env: str | None = None) -> None:
-    """Raise ValueError, naming the fix, unless `name` is a ladder member that can play `env` (if given)."""
-    member(name)
+def check(name: str, env: str | None = None, perfect_information: bool = False) -> None:
+    """Raise ValueError, naming the fix, unless `name` is a ladder member that can play `env` (if given)
+    honestly: a search only where the game is known, or declared (`perfect_information`), to hide nothing."""
+    searches = build(name).sees == GAME
+    if env is not None and searches and not (perfect_information or env in PERFECT_INFORMATION):
+        fair = [n for n in FIXED if build(n).sees != GAME]
+        raise ValueError(
+            f"evaluation.ladder: {name} searches copies of the game, which would see hidden information or "
+            f"the chance outcomes of {env!r}; use ladder [{', '.join(fair)}] here (or, if {env!r} is "
+            "deterministic, turn-based and of perfect information, set env_perfect_information: true)"
+        )
     parsed = parse(name)
     envs = SEARCHES[parsed[0]].envs if parsed else None
     if env is not None and envs is not None and env not in envs:
