@@ -50,3 +50,11 @@ def test_alphabeta_still_plays_only_connect_four():
     ladder.check("alphabeta-4", "pettingzoo.classic.connect_four_v3")
     with pytest.raises(ValueError, match="plays only classic/connect_four-v3"):
         ladder.check("alphabeta-4", "classic/tictactoe-v3")
+
+
+def test_the_fix_for_a_saturated_ladder_names_only_members_that_can_play_the_game():
+    assert "alphabeta-<depth>" in ladder.reaching_higher("classic/connect_four-v3")
+    tictactoe = ladder.reaching_higher("classic/tictactoe-v3")
+    assert "mcts-<simulations>" in tictactoe and "alphabeta" not in tictactoe
+    assert "floors" in ladder.reaching_higher("classic/leduc_holdem-v4")
+    assert "mcts" in ladder.reaching_higher("my.game", perfect_information=True)

@@ -82,5 +82,21 @@ def check(name: str, env: str | None = None, perfect_information: bool = False) 
         )
 
 
+def reaching_higher(env: str, perfect_information: bool = False) -> str:
+    """The fix when the ladder does not reach above the strongest agent: the searches that can play `env`
+    honestly, deeper; where none can, that ratings above the ladder's top are floors."""
+    if not (perfect_information or env in PERFECT_INFORMATION):
+        return (
+            f"no member but random plays {env!r} honestly (the others search copies of a game that hides "
+            "information or has chance), so ratings above the ladder's top are floors"
+        )
+    fits = [
+        f"{n}-<{f.strength}> above {f.example}"
+        for n, f in SEARCHES.items()
+        if f.envs is None or env in f.envs
+    ]
+    return "add a stronger member to evaluation.ladder, e.g. " + " or ".join(reversed(fits))
+
+
 def build(name: str) -> Player:
     return member(name)()

@@ -19,6 +19,7 @@ from swarm.budget import UNITS
 from swarm.config import Experiment
 from swarm.evaluation import evaluate, goodness, nash, oracle, ratings, significance, verdict
 from swarm.evaluation.evaluate import Evaluation
+from swarm.evaluation.ladder import reaching_higher
 from swarm.results import text
 from swarm.results.records import (
     ArmSummary,
@@ -157,7 +158,7 @@ def warnings(config: Experiment, ladder: ratings.Ratings, fit: goodness.Goodness
             f"the ladder does not reach above {top}: its ladder rating is "
             f"{saturated.margin.estimate:+.0f} Elo [{saturated.margin.ci_low:+.0f}, "
             f"{saturated.margin.ci_high:+.0f}] from the top member, "
-            f"{saturated.top}; add a stronger member to evaluation.ladder (Connect Four: alphabeta-4)"
+            f"{saturated.top}; {reaching_higher(config.env, config.env_perfect_information)}"
         )
     if (line := goodness.warning(fit)) is not None:
         found.append(line)
