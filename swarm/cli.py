@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 from rich.console import Console
@@ -17,11 +19,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from swarm import budget, config
 from swarm.results import rundir
-from swarm.results.rundir import RunDir
+from swarm.results.rundir import RunDir, SweepDir
+
+
+class UsageError(Exception):
+    """A command line argparse refuses; main prints it as one `swarm: error:` line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("swarm").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message}; see {self.prog} --help")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="swarm", description=__doc__)
+    parser = Parser(prog="swarm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="train every arm on one budget, evaluate, print the verdict")
@@ -61,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("file", nargs="?", help="budget file")
     validate.add_argument("--fields", action="store_true", help="list every field with its description")
 
-    args = parser.parse_args(argv)
     console = Console()
     try:
+        args = parser.parse_args(argv)
         if args.command == "validate":
             return _validate(args, console)
         if args.command == "plan":
@@ -75,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sweep":
             return _sweep(args, console)
         return _run(args, console)
-    except (config.ConfigError, rundir.FormatError) as exc:
+    except (config.ConfigError, rundir.FormatError, rundir.Busy, UsageError) as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
         return 2
 
@@ -98,7 +110,9 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} agent_steps{held}, "
             f"{rounds} rounds of up to {cfg.ppo.rollout_steps}",
             highlight=False,
+            soft_wrap=True,  # never a line break inside a long number
         )
+    _say_estimate(cfg, console)
     console.print(f"# {args.file}: valid", highlight=False)
     return 0
 
@@ -123,20 +137,27 @@ def _report(args: argparse.Namespace, console: Console) -> int:
         raise config.ConfigError(
             f"report: {args.run_dir} has no summary.json; give the directory of a finished run"
         )
-    console.print(f"report: {report.write(run_dir)}", highlight=False)
+    storage.writable(run_dir, "report: run directory")
+    with rundir.owned(RunDir(run_dir), say=lambda line: console.print(line, highlight=False)):
+        written = report.write(run_dir)
+    console.print(f"report: {written}", highlight=False)
     if storage.is_uri(args.run_dir):
         storage.upload(run_dir, args.run_dir)
     return 0
 
 
 def _sweep(args: argparse.Namespace, console: Console) -> int:
-    from swarm import report, sweep
+    from swarm import report, storage, sweep
     from swarm.engine import sweeps
 
     grid = sweep.load(args.file)  # every cell validated here, before Ray starts
-    sweep_dir = sweeps.run(
-        grid, Path(args.out), args.address, say=lambda line: console.print(line, highlight=False)
-    )
+    storage.writable(Path(args.out), "--out")
+    say = lambda line: console.print(line, highlight=False)  # noqa: E731
+    directory = SweepDir((Path(args.out) / grid.name).resolve())
+    with contextlib.ExitStack() as locks:  # the sweep's directory, and every cell's: a resume of one waits
+        for name in [None, *grid.cells]:
+            locks.enter_context(rundir.owned(directory if name is None else directory.cell(name), say))
+        sweep_dir = sweeps.run(grid, Path(args.out), args.address, say=say)
     console.print(f"sweep directory: {sweep_dir}", highlight=False)
     console.print(f"report: {report.write_sweep(sweep_dir)}", highlight=False)
     return 0
@@ -154,7 +175,19 @@ def _plan(args: argparse.Namespace, console: Console) -> int:
             raise config.ConfigError(f"--past: {exc}") from None
     for line in plan.render(plan.plan(cfg, past)):
         console.print(line, highlight=False)
+    _say_estimate(cfg, console, prefix="")
     return 0
+
+
+def _say_estimate(cfg: config.Experiment, console: Console, prefix: str = "# ") -> None:
+    """The file's expected wall time on this machine; a warning, on stderr, where it is absurd."""
+    from swarm import estimate
+
+    for line in estimate.lines(cfg):
+        if line.startswith("warning:"):
+            print(f"swarm: {line}", file=sys.stderr)
+        else:
+            console.print(prefix + line, highlight=False, soft_wrap=True)
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -164,30 +197,43 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     mirrored there after every seed, at the end, and when interrupted."""
     from swarm import storage
 
-    remote, parent = None, None
-    if args.command == "resume":
-        run_dir = Path(args.run_dir)
-        if storage.is_uri(args.run_dir):
-            remote, run_dir = args.run_dir, storage.staging(args.run_dir)
-            storage.download(remote, run_dir)
-        cfg = config.parse(_saved_config(run_dir), source=str(RunDir(run_dir).config))
-        if rundir.check(RunDir(run_dir)).finished:
-            console.print(f"{args.run_dir} is finished: nothing to resume", highlight=False)
-            return 0
-    else:
-        cfg = config.load(args.file)  # everything is validated here, before Ray starts
-        parent = Path(args.out)
-        if storage.is_uri(args.out):
-            storage.check(args.out)
-            parent = storage.staging(args.out)
+    say = lambda line: console.print(line, highlight=False)  # noqa: E731
+    with contextlib.ExitStack() as held:  # the run directory's lock, until the report is written
+        if args.command == "resume":
+            remote = args.run_dir if storage.is_uri(args.run_dir) else None
+            run_dir = storage.staging(remote) if remote else Path(args.run_dir)
+            if remote is None:
+                _saved_config(run_dir)  # not a run: said before anything is made there
+                storage.writable(run_dir, "resume:")
+            held.enter_context(rundir.owned(RunDir(run_dir), say))
+            if remote is not None:
+                storage.download(remote, run_dir)
+            cfg = config.parse(_saved_config(run_dir), source=str(RunDir(run_dir).config))
+            if rundir.check(RunDir(run_dir)).finished:
+                console.print(f"{args.run_dir} is finished: nothing to resume", highlight=False)
+                return 0
+        else:
+            cfg = config.load(args.file)  # everything is validated here, before Ray starts
+            if storage.is_uri(args.out):
+                storage.check(args.out)
+                parent = storage.staging(args.out)
+            else:
+                parent = Path(args.out)
+                storage.writable(parent, "--out")
+            run_dir = rundir.create(parent, cfg.name).path
+            held.enter_context(rundir.owned(RunDir(run_dir), say))
+            remote = storage.join(args.out, run_dir.name) if storage.is_uri(args.out) else None
+        return _train(args, console, cfg, run_dir, remote)
+
+
+def _train(
+    args: argparse.Namespace, console: Console, cfg: config.Experiment, run_dir: Path, remote: str | None
+) -> int:
+    """Train, evaluate and report into `run_dir` (mirrored to `remote`, a URI, if given)."""
     import pandas as pd
 
-    from swarm import experiment, report  # ray and torch: once the file is good
+    from swarm import experiment, report, storage  # ray and torch: once the file is good
     from swarm.evaluation import aggregate, summary
-
-    if parent is not None:
-        run_dir = rundir.create(parent, cfg.name).path
-        remote = storage.join(args.out, run_dir.name) if storage.is_uri(args.out) else None
 
     def publish() -> None:
         if remote is not None:

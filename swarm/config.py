@@ -22,6 +22,9 @@ class ConfigError(ValueError):
     """A budget file that cannot be run; the message names the field and the fix."""
 
 
+MAX_TOTAL = 2**53  # the largest count float64 holds exactly: the ledger's and progress bars' sums
+MAX_GAMES = 2**32  # a stage numbers its games in the low 32 bits of their seeds (swarm.seeds)
+MAX_CPUS = 2**20
 RENAMED = {"rollout_workers": "shards"}  # old field -> its name now, for a clear error on an old file
 
 
@@ -33,7 +36,7 @@ def known_mode(mode: str) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Budget(Strict):
@@ -42,7 +45,13 @@ class Budget(Strict):
         description="Binding unit. agent_steps = transitions a learner learns from. FLOPs and core-seconds "
         "are always recorded in the ledger beside it.",
     )
-    total: int = Field(..., gt=0, description="What each arm may spend on training, in the binding unit.")
+    total: int = Field(
+        ...,
+        gt=0,
+        le=MAX_TOTAL,
+        description="What each arm may spend on training, in the binding unit (at most 2**53: the ledger "
+        "and progress count it in float64).",
+    )
 
 
 class Arm(Strict):
@@ -146,15 +155,17 @@ class Evaluation(Strict):
     selection_games: int = Field(
         10,
         ge=2,
+        le=MAX_GAMES,
         description="Selection games per pair: per pair of the arm's agents (selection: peers), or per agent "
         "and ladder member (selection: ladder).",
     )
     verdict_games: int = Field(
-        400, ge=2, description="Held-out games of each arm's best against the baseline's best."
+        400, ge=2, le=MAX_GAMES, description="Held-out games of each arm's best against the baseline's best."
     )
     crossplay_games: int = Field(
         4,
         ge=2,
+        le=MAX_GAMES,
         description="Held-out games per pair of trained agents, all arms together: each agent's held-out "
         "score against its own arm (the winner's curse), the cross-play matrix and the oracle best.",
     )
@@ -168,6 +179,7 @@ class Evaluation(Strict):
     ladder_games: int = Field(
         10,
         ge=2,
+        le=MAX_GAMES,
         description="Held-out games of every trained agent against every ladder member, and of "
         "every pair of ladder members.",
     )
@@ -179,7 +191,10 @@ class Evaluation(Strict):
         "rounds has fewer; 0: none.",
     )
     curve_games: int = Field(
-        20, ge=2, description="Games of every learning-curve checkpoint against random, seats alternated."
+        20,
+        ge=2,
+        le=MAX_GAMES,
+        description="Games of every learning-curve checkpoint against random, seats alternated.",
     )
     bootstrap: int = Field(
         1000, ge=100, description="Bootstrap replicates behind every rating interval and over-seed interval."
@@ -187,12 +202,16 @@ class Evaluation(Strict):
     exploit_steps: int = Field(
         0,
         ge=0,
+        le=MAX_TOTAL,
         description="Exploitability: agent-steps a fresh learner (the file's learner, network and ppo) "
         "trains against each arm's best, frozen, before playing it exploit_games held-out games; its score "
         "is how exploitable the best is. Evaluation, charged to no arm and reported apart. 0: not measured.",
     )
     exploit_games: int = Field(
-        400, ge=2, description="Held-out games of each exploiter against the best it trained against."
+        400,
+        ge=2,
+        le=MAX_GAMES,
+        description="Held-out games of each exploiter against the best it trained against.",
     )
     charge_selection: bool | Literal["auto"] = Field(
         "auto",
@@ -231,6 +250,7 @@ class Resources(Strict):
     cpus: int | None = Field(
         None,
         ge=1,
+        le=MAX_CPUS,
         description="CPUs the run uses, split evenly between the arms: a local Ray starts with this many "
         "(default: all of this machine's); on a cluster, at most this many of its CPUs (default: all).",
     )
@@ -417,12 +437,49 @@ def read_mapping(path: str | Path, kind: str) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: no such file; pass {kind}")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); pass {kind}, "
+            "saved as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror}); pass {kind} you may read") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested deeper than YAML can read; {LIMITS}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
+    if not _within_limits(data):
+        raise ConfigError(f"{path}: too large or too deeply nested for a budget file; {LIMITS}")
     return data
+
+
+MAX_DEPTH, MAX_NODES = 32, 100_000  # a budget file is a few levels and a few hundred values
+LIMITS = (
+    f"a budget file nests at most {MAX_DEPTH} levels and holds at most {MAX_NODES:,} values, YAML aliases "
+    "expanded; remove the extra nesting or the repeated aliases"
+)
+
+
+def _within_limits(data: object) -> bool:
+    """Whether `data` nests at most MAX_DEPTH levels and expands to at most MAX_NODES values. YAML aliases
+    share one object between many places, so a short file can expand to billions (or, cyclic, to infinity)
+    once pydantic walks it: counted as expanded, stopping at the limit."""
+    stack, seen = [(data, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if depth > MAX_DEPTH or seen > MAX_NODES:
+            return False
+        if isinstance(node, dict):
+            stack += [(child, depth + 1) for pair in node.items() for child in pair]
+        elif isinstance(node, list):
+            stack += [(child, depth + 1) for child in node]
+    return True
 
 
 def load(path: str | Path) -> Experiment:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ import pyarrow
 import pyarrow.fs as pafs
 
 from swarm.config import ConfigError
+from swarm.results.rundir import LOCK
 
 MANIFEST = ".uploaded.json"  # in the staging directory: what went up, by size and mtime; never uploaded
 OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az"}
@@ -79,6 +81,20 @@ def check(uri: str) -> None:
         ) from None
 
 
+def writable(path: Path, what: str) -> None:
+    """Fail now, before any compute, if the local folder `path` cannot be made or written: make it, then
+    write and delete a probe file. `what` names it for the user (e.g. "--out")."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".swarm-check-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StorageError(
+            f"{what} {path}: cannot write there ({exc.strerror or exc}); give a folder you may make and write"
+        ) from None
+
+
 def upload(local: Path, uri: str) -> int:
     """Copy the files of `local` that are new or changed since their last upload to `uri`; how many."""
     if not local.is_dir():
@@ -89,7 +105,7 @@ def upload(local: Path, uri: str) -> int:
     changed = []
     for file in local.rglob("*"):
         name = file.relative_to(local).as_posix()
-        if name == MANIFEST or _temporary(file.name) or not file.is_file():
+        if name == MANIFEST or file.name == LOCK or _temporary(file.name) or not file.is_file():
             continue
         stat = file.stat()
         if uploaded.get(name) != [stat.st_size, stat.st_mtime_ns]:

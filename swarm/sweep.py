@@ -40,7 +40,7 @@ class Grid(Strict):
         min_length=1,
         description="Population sizes N: each cell's swarm arm trains N agents on B / N each.",
     )
-    budgets: list[Annotated[int, Field(gt=0)]] = Field(
+    budgets: list[Annotated[int, Field(gt=0, le=config.MAX_TOTAL)]] = Field(
         ...,
         min_length=1,
         description="Budgets B per arm, in budget.unit: the single agent gets all of B in every cell.",

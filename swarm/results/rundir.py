@@ -7,16 +7,22 @@ seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside the
 holds sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each directory
 carries its format version in `format`, written when it is made; a reader refuses any other version,
 naming the directory and the fix.
+
+A directory has one writer at a time: `owned` holds its lock, `.lock` (see `Lock`), for as long as a run,
+resume or sweep writes there.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
+import socket
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -36,12 +42,17 @@ if TYPE_CHECKING:
 # the "ladder" fit; per_seed.parquet head-to-head gaps.
 FORMAT = 2
 D = TypeVar("D", bound="Directory")
+LOCK = ".lock"  # never uploaded to shared storage (swarm.storage) nor counted as a directory's content
 PACKAGES = ("swarm", "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
 
 
 class FormatError(ValueError):
     """A directory written in another format (or by a swarm older than the format file). Not a ConfigError:
     swarm.config imports torch when it loads, and this module must not."""
+
+
+class Busy(ValueError):
+    """A directory another process is writing (or may be: its lock is another host's)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class Directory:
 
     def figure(self, name: str) -> Path:
         return self.path / "figures" / f"{name}.png"
+
+    @property
+    def lock(self) -> Path:
+        return self.path / LOCK
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,9 @@ def create(out: Path, name: str) -> RunDir:
 
 def start(directory: D) -> D:
     """Make `directory` if new and write its format; one that exists must already be in this format."""
-    if directory.format.is_file() or (directory.path.is_dir() and any(directory.path.iterdir())):
+    if directory.format.is_file() or (
+        directory.path.is_dir() and any(p.name != LOCK for p in directory.path.iterdir())
+    ):
         return check(directory)
     atomic(directory.format, lambda tmp: tmp.write_text(f"{FORMAT}\n"))
     return directory
@@ -183,6 +200,93 @@ def open_run(path: str | Path) -> RunDir:
     if not run.finished:
         raise FileNotFoundError(f"{path}: no summary.json; give the directory of a finished swarm run")
     return check(run)
+
+
+# One writer per directory
+
+
+@contextlib.contextmanager
+def owned(directory: Directory, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold `directory`'s lock while the block writes there; `say` tells of a stale lock taken over."""
+    lock = Lock.take(directory, say)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@dataclass
+class Lock:
+    """An exclusive `flock` on <directory>/.lock, which records the owner's host, pid and start.
+
+    The kernel drops a flock when its process dies, however it dies (SIGKILL, a crash), so a lock file
+    whose flock is free is stale: on this host it is taken over, with a message. A file naming another
+    host is refused even so, as a network filesystem may not share flocks between hosts; its owner is
+    named, and deleting the file is the override."""
+
+    path: Path
+    fd: int
+
+    @classmethod
+    def take(cls, directory: Directory, say: Callable[[str], None]) -> Lock:
+        path = directory.lock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise Busy(
+                    f"{directory.path}: {_owner(path)} is writing this directory; wait for it to end or "
+                    "stop it (Ctrl-C), then try again"
+                ) from None
+            if _same_file(fd, path):  # not a file its last owner unlinked as we opened it
+                break
+            os.close(fd)
+        previous = _read_owner(path)
+        here = socket.gethostname()
+        if previous.get("host", here) != here:
+            os.close(fd)
+            raise Busy(
+                f"{directory.path}: locked by {_owner(path)}, which cannot be checked from {here}; if "
+                f"that process is gone, delete {path} and try again"
+            )
+        if previous:
+            say(f"{directory.path}: took over a stale lock: {_owner(path)} is gone")
+        owner = {"host": here, "pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(owner).encode(), 0)
+        os.fsync(fd)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        """Unlink, then unlock: a process waiting on the old file sees it unlinked and opens a new one."""
+        self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _read_owner(path: Path) -> dict:
+    """The recorded owner, or {} for a lock file left empty or unreadable (its writer died writing it)."""
+    try:
+        owner = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _owner(path: Path) -> str:
+    owner = _read_owner(path)
+    if not owner:
+        return "a swarm process (no owner recorded)"
+    return f"swarm process {owner.get('pid')} on {owner.get('host')} (since {owner.get('started')})"
 
 
 # Reading and writing

@@ -1,0 +1,236 @@
+"""The expected wall time of a budget file on this machine, from a short probe measured here.
+
+`probe` times, in this process: one training round of one agent (the file's env, network and learner on one
+batch of PROBE_STEPS agent-steps, at one epoch and at two, which splits a round into rollouts and update
+epochs), two games between copies of that agent, and two games of every ladder member against random, a
+search at a capped strength (SEARCH_PROBE) scaled up to the file's (`SCALE`). `estimate` scales those by
+the file's agent-steps, epochs and evaluation game counts (`games`, exact for the schedules of
+`evaluation.evaluate`; learning-curve points at their most), over the CPUs the run gets, as if they scaled
+perfectly (`benchmarks/scaling.py`: 96% on 2 CPUs). It ignores Ray's start (a few seconds), the report, how
+games lengthen as agents learn, and other load on the machine. `absurd` names the fields of a file that would
+run for more than a week.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from swarm import budget, envs, seeds
+from swarm.config import Experiment
+from swarm.evaluation import evaluate, ladder
+from swarm.players import RandomPlayer
+from swarm.training.agent import Agent, opponent
+from swarm.training.rollout import play
+
+PROBE_STEPS, PROBE_ENVS = 4096, 64
+MAX_PROBE_PARAMS = 2**24  # a wider network is not built here: the estimate is left out
+SEARCH_PROBE = {"mcts": 16, "alphabeta": 4}  # strength each search family is probed at, at most
+# a search's time per move at strength k, relative to its probed strength k0: MCTS is linear in its
+# simulations; alpha-beta roughly doubles per ply on Connect Four (ladder.py: ~15 ms at 6, ~50 ms at 8)
+SCALE = {"mcts": lambda k, k0: k / k0, "alphabeta": lambda d, d0: 2.0 ** (d - d0)}
+AGENT = ""  # a trained agent, in `Probe.move`
+WEEK = 7 * 24 * 3600.0
+GAME_FIELDS = ("selection_games", "verdict_games", "crossplay_games", "ladder_games", "curve_games")
+
+_probes: dict[tuple, Probe] = {}
+
+
+@dataclass(frozen=True)
+class Probe:
+    collect: float  # seconds per agent-step of rollouts
+    epoch: float  # seconds per agent-step of one update epoch
+    move: dict[str, float]  # seconds per move of each ladder member, and of an agent (AGENT)
+    length: float  # moves per game between agents
+    seconds: float  # what the probe took
+
+
+@dataclass(frozen=True)
+class Estimate:
+    training: float  # seconds, training and exploiters, all seeds, on the run's CPUs
+    evaluation: float  # seconds, evaluation games, all seeds, on the run's CPUs
+    games: dict[str, int]  # evaluation games per seed, by the field that sets their number
+    cpus: int
+    probe: Probe
+
+    @property
+    def total(self) -> float:
+        return self.training + self.evaluation
+
+
+def params(config: Experiment) -> int:
+    spec = envs.describe(config.env)
+    sizes = [spec.obs_dim, *config.network.hidden, spec.actions]
+    return 2 * sum(a * b for a, b in itertools.pairwise(sizes))  # actor and critic, about
+
+
+def probe(config: Experiment) -> Probe:
+    """Measured once per env, network, learner and ladder in a process."""
+    key = (config.env, config.env_backend, tuple(config.network.hidden), config.learner)
+    key += (min(config.ppo.minibatches, PROBE_STEPS), tuple(config.evaluation.ladder))
+    if key not in _probes:
+        _probes[key] = _measure(config)
+    return _probes[key]
+
+
+def _measure(config: Experiment) -> Probe:
+    started = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as every Ray worker runs
+    try:
+        spec = envs.describe(config.env)
+        one, two = _shrunk(config, 1), _shrunk(config, 2)
+        agent = Agent(spec, one, arm_index=0, index=0)
+        frozen = opponent(spec, one, agent.net.weights())
+        slots = np.zeros(one.ppo.envs, np.int64)
+        agent.train_round(0, [frozen], slots, PROBE_STEPS)  # warm-up: first calls pay for lazy setup
+        once = agent.train_round(1, [frozen], slots, PROBE_STEPS).metrics["seconds"]
+        agent.config = two
+        twice = agent.train_round(2, [frozen], slots, PROBE_STEPS).metrics["seconds"]
+        epoch = max(twice - once, 0.1 * once) / PROBE_STEPS
+        collect = max(once / PROBE_STEPS - epoch, 0.1 * once / PROBE_STEPS)
+        seconds, lengths = _games(spec, [frozen, frozen], config.env_backend)
+        move = {AGENT: seconds / lengths.sum()}
+        length = float(lengths.mean())
+        for name in config.evaluation.ladder:
+            probed, scale = _probed(name)
+            seconds, lengths = _games(spec, [ladder.build(probed), RandomPlayer()], "pettingzoo")
+            move[name] = scale * seconds / max(lengths.sum() / 2, 1)
+    finally:
+        torch.set_num_threads(threads)
+    return Probe(collect, epoch, move, length, time.perf_counter() - started)
+
+
+def _shrunk(config: Experiment, epochs: int) -> Experiment:
+    """The file's network and learner on one small batch: what the probe trains."""
+    ppo = config.ppo.model_copy(
+        update={
+            "rollout_steps": PROBE_STEPS,
+            "envs": min(config.ppo.envs, PROBE_ENVS),
+            "epochs": epochs,
+            "minibatches": min(config.ppo.minibatches, PROBE_STEPS),
+        }
+    )
+    arms = [arm.model_copy(update={"shards": 1}) for arm in config.arms]
+    return config.model_copy(update={"ppo": ppo, "arms": arms})
+
+
+def _probed(name: str) -> tuple[str, float]:
+    """The member the probe plays for `name`, and how much slower per move `name` is."""
+    parsed = ladder.parse(name)
+    if parsed is None:
+        return name, 1.0
+    family, strength = parsed
+    low = min(strength, SEARCH_PROBE[family])
+    return f"{family}-{low}", SCALE[family](strength, low)
+
+
+def _games(spec: envs.EnvSpec, players: list, backend: envs.Backend) -> tuple[float, np.ndarray]:
+    """Seconds of two games between players[0] and players[1], seats swapped, and their lengths."""
+    seeds_ = [seeds.game_seed(0, "selection", k) for k in range(2)]
+    started = time.perf_counter()
+    seating = np.array([[0, 1], [1, 0]])
+    _, lengths = play(envs.games(spec, 2, backend), players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+    return time.perf_counter() - started, lengths
+
+
+def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
+    """Evaluation games per seed, as (count, player, player) with AGENT for any trained agent, by the field
+    that sets their number; counted, not listed, as a file may ask for billions."""
+    ev, arms = config.evaluation, config.arms
+    agents = sum(arm.agents for arm in arms)
+    selection = []
+    for arm in arms:
+        if arm.agents > 1 and ev.selection == "peers":
+            selection.append((math.comb(arm.agents, 2) * ev.selection_games, AGENT, AGENT))
+        elif arm.agents > 1:
+            selection += [(arm.agents * ev.selection_games, AGENT, member) for member in ev.ladder]
+    verdicts = len(arms) - 1 + len(evaluate.controls(config))
+    ladder_games = [(agents * ev.ladder_games, AGENT, member) for member in ev.ladder]
+    ladder_games += [(ev.ladder_games, a, b) for i, a in enumerate(ev.ladder) for b in ev.ladder[i + 1 :]]
+    curve = 0
+    if ev.curve_points:
+        for arm in arms:
+            share = min(budget.split(config.budget.total, arm.agents)) - config.selection_reserve(arm)
+            points = min(ev.curve_points, budget.rounds(share, config.ppo.rollout_steps)) + 1
+            curve += arm.agents * points * ev.curve_games
+    return {
+        "selection_games": selection,
+        "verdict_games": [(verdicts * ev.verdict_games, AGENT, AGENT)],
+        "crossplay_games": [(math.comb(agents, 2) * ev.crossplay_games, AGENT, AGENT)],
+        "ladder_games": ladder_games,
+        "curve_games": [(curve, AGENT, "random")],
+        "exploit_games": [(len(arms) * ev.exploit_games, AGENT, AGENT)] if ev.exploit_steps else [],
+    }
+
+
+def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
+    measured = probe(config)
+    cpus = cpus or config.resources.cpus or os.cpu_count() or 1
+    seeds_ = len(config.run_seeds)
+    per_step = measured.collect + config.ppo.epochs * measured.epoch
+    steps = len(config.arms) * (config.budget.total + config.evaluation.exploit_steps)
+    evaluation = {
+        field: sum(n * measured.length * (measured.move[a] + measured.move[b]) / 2 for n, a, b in rows)
+        for field, rows in games(config).items()
+    }
+    return Estimate(
+        training=seeds_ * steps * per_step / cpus,
+        evaluation=seeds_ * sum(evaluation.values()) / cpus,
+        games={field: sum(count for count, _, _ in rows) for field, rows in games(config).items()},
+        cpus=cpus,
+        probe=measured,
+    )
+
+
+def absurd(config: Experiment, found: Estimate) -> list[str]:
+    """Warnings naming the fields of a file that would run for more than a week here."""
+    if found.total <= WEEK:
+        return []
+    if found.training >= found.evaluation:
+        fields = "budget.total" + (", seeds" if config.seeds else "")
+        if config.evaluation.exploit_steps > config.budget.total:
+            fields = "evaluation.exploit_steps"
+    else:
+        fields = f"evaluation.{max(found.games, key=found.games.get)}" + (", seeds" if config.seeds else "")
+        fields += ", arms[].agents" if found.games["crossplay_games"] == max(found.games.values()) else ""
+    return [f"warning: {fields}: this file would run for {duration(found.total)} on this machine; lower it"]
+
+
+def lines(config: Experiment, cpus: int | None = None) -> list[str]:
+    """What `swarm validate` and `swarm plan` print: the estimate, how it was made, and any warning."""
+    if params(config) > MAX_PROBE_PARAMS:
+        return [
+            f"expected wall time: not estimated: network.hidden gives {params(config):,} parameters, more "
+            f"than the probe builds ({MAX_PROBE_PARAMS:,}); narrow network.hidden to estimate it"
+        ]
+    found = estimate(config, cpus)
+    p, per_cpu = found.probe, 1 / (found.probe.collect + config.ppo.epochs * found.probe.epoch)
+    return [
+        f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): training "
+        f"{duration(found.training)}, evaluation {duration(found.evaluation)} "
+        f"({sum(found.games.values()):,} games a seed, {len(config.run_seeds)} seed(s))",
+        f"  an estimate from a {p.seconds:.2f} s probe here ({per_cpu:,.0f} agent-steps/s a CPU at "
+        f"{config.ppo.epochs} epochs; moves of every ladder member, searches scaled from a capped strength); "
+        "it assumes perfect scaling over the CPUs and ignores Ray's start, the report, games lengthening "
+        "as agents learn, and other load",
+        *absurd(config, found),
+    ]
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds < 365 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    return f"{seconds / (365.25 * 86400):.3g} years"
