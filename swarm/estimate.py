@@ -65,7 +65,7 @@ class Estimate:
 
 
 def params(config: Experiment) -> int:
-    spec = envs.describe(config.env)
+    spec = envs.describe(config.env, config.env_kwargs)
     sizes = [spec.obs_dim, *config.network.hidden, spec.actions]
     return 2 * sum(a * b for a, b in itertools.pairwise(sizes))  # actor and critic, about
 
