@@ -72,7 +72,8 @@ def params(config: Experiment) -> int:
 
 def probe(config: Experiment) -> Probe:
     """Measured once per env, network, learner and ladder in a process."""
-    key = (config.env, config.env_backend, tuple(config.network.hidden), config.learner)
+    key = (config.env, repr(sorted(config.env_kwargs.items())), config.env_backend)
+    key += (tuple(config.network.hidden), config.learner)
     key += (min(config.ppo.minibatches, PROBE_STEPS), tuple(config.evaluation.ladder))
     if key not in _probes:
         _probes[key] = _measure(config)
@@ -84,7 +85,7 @@ def _measure(config: Experiment) -> Probe:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as every Ray worker runs
     try:
-        spec = envs.describe(config.env)
+        spec = envs.describe(config.env, config.env_kwargs)
         one, two = _shrunk(config, 1), _shrunk(config, 2)
         agent = Agent(spec, one, arm_index=0, index=0)
         frozen = opponent(spec, one, agent.net.weights())
