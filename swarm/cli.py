@@ -155,8 +155,10 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
     say = lambda line: console.print(line, highlight=False)  # noqa: E731
     directory = SweepDir((Path(args.out) / grid.name).resolve())
     with contextlib.ExitStack() as locks:  # the sweep's directory, and every cell's: a resume of one waits
-        for name in [None, *grid.cells]:
-            locks.enter_context(rundir.owned(directory if name is None else directory.cell(name), say))
+        locks.enter_context(rundir.owned(directory, say))
+        sweep.open_dir(grid, Path(args.out))  # made before its cells' locks, which would make it look used
+        for name in grid.cells:
+            locks.enter_context(rundir.owned(directory.cell(name), say))
         sweep_dir = sweeps.run(grid, Path(args.out), args.address, say=say)
     console.print(f"sweep directory: {sweep_dir}", highlight=False)
     console.print(f"report: {report.write_sweep(sweep_dir)}", highlight=False)

@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from swarm import engine, report, sweep
+from swarm import cli, engine, report, sweep
 from swarm.config import ConfigError
 from swarm.engine import sweeps
 from swarm.evaluation import aggregate
@@ -43,9 +43,12 @@ def tiny_sweep(make_config):
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory, tiny_sweep):
-    grid = sweep.parse(tiny_sweep())
-    out = tmp_path_factory.mktemp("sweeps")
-    return grid, out, sweeps.run(grid, out)
+    """A tiny sweep run as a user runs one, `swarm sweep FILE --out DIR` (in process), into a fresh DIR."""
+    grid, out = sweep.parse(tiny_sweep()), tmp_path_factory.mktemp("sweeps")
+    path = out.parent / "tiny-sweep.yaml"
+    path.write_text(yaml.safe_dump(tiny_sweep()))
+    assert cli.main(["sweep", str(path), "--out", str(out)]) == 0
+    return grid, out, (out / "tiny-sweep").resolve()
 
 
 def test_the_sweep_module_needs_no_ray():
