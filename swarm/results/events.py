@@ -182,8 +182,10 @@ class EventFile:
 
     Steps at or below the largest already in the directory's files are skipped: a resumed run replays the
     rounds after its last checkpoint, which an earlier process may have written already, and a replayed
-    round is the same round. TensorBoard would otherwise show both points at one step (it drops a file's
-    steps at or past a restart only when it finds a SessionLog START event, which nothing here writes)."""
+    round is the same round. Written twice, a step would show differently by loader (TensorBoard 2.21,
+    measured): the default, fast one keeps the last value read at each step; `--load_fast=false` and
+    `EventAccumulator` keep both points (they drop steps past a restart only at a SessionLog START event,
+    which nothing here writes). Skipped, it shows once in all of them."""
 
     def __init__(self, directory: Path):
         self.directory = directory
