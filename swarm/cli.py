@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import yaml
 from rich.console import Console
@@ -20,6 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from swarm import budget, config
 from swarm.results import rundir
 from swarm.results.rundir import RunDir, SweepDir
+
+if TYPE_CHECKING:
+    from swarm.experiment import OnRound, Say  # imports torch and Ray: only once a file is good
 
 
 class UsageError(Exception):
@@ -241,33 +246,12 @@ def _train(
         if remote is not None:
             storage.upload(run_dir, remote)
 
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("agent_steps"),
-        TimeElapsedColumn(),
-    ]
     several = cfg.seeds is not None
     with _sigint():
         try:
-            with Progress(*columns, console=console) as progress:
-                tasks: dict[tuple[int, str], int] = {}
-
-                def on_round(seed: int, arm: str, spent: float) -> None:
-                    if (seed, arm) not in tasks:
-                        label = f"seed {seed} {arm}" if several else arm
-                        tasks[seed, arm] = progress.add_task(label, total=cfg.budget.total)
-                    progress.update(tasks[seed, arm], completed=spent)
-
+            with _progress(console, cfg.budget.total, several) as (on_round, say):
                 run_dir, result = experiment.run(
-                    cfg,
-                    run_dir.parent,
-                    args.address,
-                    on_round,
-                    run_dir=run_dir,
-                    say=lambda text: progress.console.print(text),
-                    after_seed=publish,
+                    cfg, run_dir.parent, args.address, on_round, run_dir=run_dir, say=say, after_seed=publish
                 )
         except KeyboardInterrupt:
             publish()
@@ -286,6 +270,64 @@ def _train(
     publish()
     console.print(f"report: {storage.join(remote, written.name) if remote else written}", highlight=False)
     return 0
+
+
+@contextmanager
+def _progress(console: Console, total: int, several: bool) -> Iterator[tuple[OnRound, Say]]:
+    """Budget spent per arm: bars in a terminal; plain lines where the output is a file or a pipe (a log,
+    a cluster job), in which bars would be control codes."""
+    if not console.is_terminal:
+        say = lambda text: console.print(text, highlight=False, soft_wrap=True)  # noqa: E731
+        yield Lines(total, several, say), say
+        return
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("agent_steps"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[tuple[int, str], int] = {}
+
+        def on_round(seed: int, arm: str, spent: float) -> None:
+            if (seed, arm) not in tasks:
+                tasks[seed, arm] = progress.add_task(f"seed {seed} {arm}" if several else arm, total=total)
+            progress.update(tasks[seed, arm], completed=spent)
+
+        yield on_round, lambda text: progress.console.print(text)
+
+
+class Lines:
+    """Progress as plain lines: an arm's spent/total, its rate and ETA, at each tenth of its budget and at
+    least every `every` seconds. The rate counts from the arm's first report, so it leaves out Ray's start
+    and, on a resume, what earlier processes spent."""
+
+    def __init__(
+        self,
+        total: int,
+        several: bool,
+        say: Say,
+        every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.total, self.several, self.say, self.every, self.clock = total, several, say, every, clock
+        self.first: dict[tuple[int, str], tuple[float, float]] = {}  # (time, spent) of the first report
+        self.said: dict[tuple[int, str], tuple[float, int]] = {}  # (time, tenth) of the last line
+
+    def __call__(self, seed: int, arm: str, spent: float) -> None:
+        now, key, tenth = self.clock(), (seed, arm), int(10 * spent // self.total)
+        since, spent_then = self.first.setdefault(key, (now, spent))
+        said = self.said.get(key)
+        if said is not None and said[1] == tenth and now - said[0] < self.every:
+            return
+        self.said[key] = (now, tenth)
+        rate = (spent - spent_then) / (now - since) if now > since else None
+        eta = "-" if not rate else str(datetime.timedelta(seconds=round((self.total - spent) / rate)))
+        self.say(
+            f"{f'seed {seed} {arm}' if self.several else arm}: {spent:,.0f}/{self.total:,} agent_steps "
+            f"({spent / self.total:.0%}), {'-' if rate is None else f'{rate:,.0f}'} agent_steps/s, ETA {eta}"
+        )
 
 
 @contextmanager

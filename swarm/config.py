@@ -261,6 +261,30 @@ class Resources(Strict):
     )
 
 
+class Metrics(Strict):
+    sinks: list[str] = Field(
+        ["tensorboard"],
+        description="Where every round's per-agent metrics go as the run trains (losses/*, charts/*, "
+        "budget/* keys, at step = the agent's agent-steps): tensorboard (event files in the run "
+        "directory's tensorboard/, no package needed), wandb, mlflow (each needs its package: pip install "
+        "'swarm-testbed[wandb]'; they follow WANDB_MODE, MLFLOW_TRACKING_URI). [] writes none.",
+    )
+    project: str | None = Field(
+        None, description="The W&B project and MLflow experiment a run logs to (default: the file's name)."
+    )
+
+    @field_validator("sinks")
+    @classmethod
+    def _known_sinks(cls, names: list[str]) -> list[str]:
+        from swarm import metrics  # no torch, no Ray
+
+        for name in names:
+            metrics.check(name)
+        if len(set(names)) != len(names):
+            raise ValueError(f"a sink is named twice in {names}; name each once")
+        return names
+
+
 class Experiment(Strict):
     name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name prefix.")
     env: str = Field(
@@ -316,6 +340,7 @@ class Experiment(Strict):
     opponents: Opponents = Opponents()
     evaluation: Evaluation = Evaluation()
     resources: Resources = Resources()
+    metrics: Metrics = Metrics()
     checkpoint_every: int = Field(
         10,
         ge=1,

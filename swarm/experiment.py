@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from swarm import engine, envs, seeds
+from swarm import engine, envs, metrics, seeds
 from swarm.config import Experiment
 from swarm.evaluation import aggregate, evaluate, ratings, summary
 from swarm.ledger import Ledger
@@ -88,9 +88,11 @@ def run_seed(
 
 
 def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) -> engine.Trained:
-    """Every arm trained on Ray, checkpointed into the run; the final weights and training rows written."""
+    """Every arm trained on Ray, checkpointed into the run, each round's metrics to the file's sinks as it
+    comes; the final weights and training rows written."""
     progress = None if on_round is None else lambda arm, spent: on_round(config.seed, arm, spent)
-    trained = engine.train(config, cpus, progress, store=run.train_checkpoints)
+    with metrics.live(config, run) as on_rows:
+        trained = engine.train(config, cpus, progress, store=run.train_checkpoints, on_rows=on_rows)
     for agent, weights in trained.weights.items():
         save_weights(weights, run.weights(agent))
     rundir.write_parquet(pd.DataFrame(trained.rows), run.training)

@@ -31,7 +31,8 @@ from swarm.results.rundir import SweepDir
 Say = Callable[[str], None]  # one line of progress for the user
 
 COLUMNS = ["n", "budget", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
-EXECUTION = ("resources", "cpus_per_cell")  # how a sweep runs, not what it computes: may change on resume
+# how a sweep runs or is watched, not what it computes: may change on resume
+EXECUTION = ("resources", "cpus_per_cell", "metrics")
 
 
 class Grid(Strict):

@@ -25,6 +25,12 @@ RULES = [
         ("torch", "ray"),
     ),
     (
+        "live metrics are written by the driver, without torch or Ray",
+        ("swarm.metrics",),
+        (),
+        ("torch", "ray", "swarm.engine"),
+    ),
+    (
         "the learner is plain torch: no Ray, no files",
         ("swarm.training.ppo", "swarm.players.network"),
         (),

@@ -64,6 +64,7 @@ class ArmTraining:
         states = {i: s for _, part in got for i, s in part.items()}
         self.agents = {i: Stored(ray.put(s.weights), s.optimizer, s.games) for i, s in states.items()}
         self.rows, self.wall_before = [], 0.0
+        self.latest: list[dict] = []  # the last round's rows, with the agents' spend in every unit
         self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
         self.written: set[Key] = set()  # those in the store
         self.plan: core.Plan | None = None
@@ -147,6 +148,15 @@ class ArmTraining:
             self.config, self.arm_index, self.state, self.plan, reports, self.ledger
         )
         self.rows += rows
+        spent = self.ledger.spent
+        self.latest = [
+            {
+                **row,
+                "cum_flops": spent[row["agent"]]["flops"],
+                "cum_core_seconds": spent[row["agent"]]["core_seconds"],
+            }
+            for row in rows
+        ]
         for i in sorted(played):
             state = played[i].state
             self.agents[i] = Stored(ray.put(state.weights), state.optimizer, state.games)
@@ -211,10 +221,13 @@ def train(
     cpus: int,
     on_round: Callable[[str, float], None] | None = None,
     store: Path | None = None,
+    on_rows: Callable[[list[dict]], None] | None = None,
 ) -> Trained:
     """Train every arm on an equal share of the CPUs: side by side, or one after another with all of them
     (`resources.arms_in_parallel`). With `store`, each arm is checkpointed there every
     `checkpoint_every` rounds and when it finishes, and an arm with a checkpoint there resumes from it.
+    After each round of an arm, `on_rows` gets its training rows, each with the agent's cumulative
+    `cum_flops` and `cum_core_seconds` beside them (live metrics), then `on_round` the arm's spend.
 
     Ctrl-C (KeyboardInterrupt) checkpoints every running arm as of its last finished round, then re-raises.
     """
@@ -236,7 +249,7 @@ def train(
                 log.warning(advice)
             trainings.append(ArmTraining(config, a, laid, ledger, store))
         try:
-            _advance(trainings, config.checkpoint_every, ledger, on_round)
+            _advance(trainings, config.checkpoint_every, ledger, on_round, on_rows)
         except KeyboardInterrupt:
             for training in trainings:
                 training.save()
@@ -256,7 +269,11 @@ def train(
 
 
 def _advance(
-    trainings: list[ArmTraining], every: int, ledger: Ledger, on_round: Callable[[str, float], None] | None
+    trainings: list[ArmTraining],
+    every: int,
+    ledger: Ledger,
+    on_round: Callable[[str, float], None] | None,
+    on_rows: Callable[[list[dict]], None] | None,
 ) -> None:
     """Run rounds until every arm has spent its share; each arm advances as soon as its round is in."""
     running = [training for training in trainings if training.launch()]
@@ -269,6 +286,8 @@ def _advance(
             if not training.poll():
                 continue
             training.absorb()
+            if on_rows is not None:
+                on_rows(training.latest)
             if on_round is not None:
                 on_round(training.name, sum(ledger.spent[a]["agent_steps"] for a in training.ids))
             if training.state.round % every == 0:

@@ -1,12 +1,14 @@
 """The run directory: every path in it, and every file written atomically (temp file, then rename), so a
-crash or a kill leaves each file either whole or absent, never half-written.
+crash or a kill leaves each file either whole or absent, never half-written (but for the event files,
+which are appended to a record at a time, and read back whole records only).
 
 A run directory holds config.yaml, the tables (ledger, training, matches, ratings, curve, pairs),
-summary.json, checkpoints/ and the report; a multi-seed run holds one such directory per seed in
-seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside them. A sweep directory
-holds sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each directory
-carries its format version in `format`, written when it is made; a reader refuses any other version,
-naming the directory and the fix.
+summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended to as it
+trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
+such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside
+them. A sweep directory holds sweep.yaml, sweep.parquet and one run directory per cell in
+cells/N<n>-B<b>/. Each directory carries its format version in `format`, written when it is made; a
+reader refuses any other version, naming the directory and the fix.
 
 A directory has one writer at a time: `owned` holds its lock, `.lock` (see `Lock`), for as long as a run,
 resume or sweep writes there.
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 import yaml
 
+from swarm import DISTRIBUTION
 from swarm.results import records
 
 if TYPE_CHECKING:
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
 FORMAT = 2
 D = TypeVar("D", bound="Directory")
 LOCK = ".lock"  # never uploaded to shared storage (swarm.storage) nor counted as a directory's content
-PACKAGES = ("swarm", "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
+PACKAGES = (DISTRIBUTION, "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
 
 
 class FormatError(ValueError):
@@ -122,6 +125,11 @@ class RunDir(Directory):
     @property
     def per_seed(self) -> Path:
         return self.path / "per_seed.parquet"
+
+    def tensorboard(self, agent: str) -> Path:
+        """The TensorBoard event files of `agent` (arm/index): one directory per agent, so `tensorboard
+        --logdir RUN` shows every agent as a run of its own, named by its id."""
+        return self.path / "tensorboard" / agent
 
     @property
     def train_checkpoints(self) -> Path:
