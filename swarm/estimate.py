@@ -37,7 +37,6 @@ SEARCH_PROBE = {"mcts": 16, "alphabeta": 4}  # strength each search family is pr
 SCALE = {"mcts": lambda k, k0: k / k0, "alphabeta": lambda d, d0: 2.0 ** (d - d0)}
 AGENT = ""  # a trained agent, in `Probe.move`
 WEEK = 7 * 24 * 3600.0
-GAME_FIELDS = ("selection_games", "verdict_games", "crossplay_games", "ladder_games", "curve_games")
 
 _probes: dict[tuple, Probe] = {}
 
@@ -54,6 +53,7 @@ class Probe:
 @dataclass(frozen=True)
 class Estimate:
     training: float  # seconds, training and exploiters, all seeds, on the run's CPUs
+    per_step: float  # seconds per agent-step of training on one CPU, at the file's epochs
     evaluation: float  # seconds, evaluation games, all seeds, on the run's CPUs
     games: dict[str, int]  # evaluation games per seed, by the field that sets their number
     cpus: int
@@ -177,14 +177,16 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
     seeds_ = len(config.run_seeds)
     per_step = measured.collect + config.ppo.epochs * measured.epoch
     steps = len(config.arms) * (config.budget.total + config.evaluation.exploit_steps)
+    counted = games(config)
     evaluation = {
         field: sum(n * measured.length * (measured.move[a] + measured.move[b]) / 2 for n, a, b in rows)
-        for field, rows in games(config).items()
+        for field, rows in counted.items()
     }
     return Estimate(
         training=seeds_ * steps * per_step / cpus,
+        per_step=per_step,
         evaluation=seeds_ * sum(evaluation.values()) / cpus,
-        games={field: sum(count for count, _, _ in rows) for field, rows in games(config).items()},
+        games={field: sum(count for count, _, _ in rows) for field, rows in counted.items()},
         cpus=cpus,
         probe=measured,
     )
@@ -204,15 +206,15 @@ def absurd(config: Experiment, found: Estimate) -> list[str]:
     return [f"warning: {fields}: this file would run for {duration(found.total)} on this machine; lower it"]
 
 
-def lines(config: Experiment, cpus: int | None = None) -> list[str]:
+def lines(config: Experiment) -> list[str]:
     """What `swarm validate` and `swarm plan` print: the estimate, how it was made, and any warning."""
-    if params(config) > MAX_PROBE_PARAMS:
+    if (size := params(config)) > MAX_PROBE_PARAMS:
         return [
-            f"expected wall time: not estimated: network.hidden gives {params(config):,} parameters, more "
+            f"expected wall time: not estimated: network.hidden gives {size:,} parameters, more "
             f"than the probe builds ({MAX_PROBE_PARAMS:,}); narrow network.hidden to estimate it"
         ]
-    found = estimate(config, cpus)
-    p, per_cpu = found.probe, 1 / (found.probe.collect + config.ppo.epochs * found.probe.epoch)
+    found = estimate(config)
+    p, per_cpu = found.probe, 1 / found.per_step
     return [
         f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): training "
         f"{duration(found.training)}, evaluation {duration(found.evaluation)} "

@@ -64,7 +64,6 @@ class ArmTraining:
         states = {i: s for _, part in got for i, s in part.items()}
         self.agents = {i: Stored(ray.put(s.weights), s.optimizer, s.games) for i, s in states.items()}
         self.rows, self.wall_before = [], 0.0
-        self.latest: list[dict] = []  # the last round's rows, with the agents' spend in every unit
         self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
         self.written: set[Key] = set()  # those in the store
         self.plan: core.Plan | None = None
@@ -138,8 +137,9 @@ class ArmTraining:
                 self.pending[k] = (replay.remote(*args, restore=self.stored(self.members[k])), args)
         return not self.pending
 
-    def absorb(self) -> None:
-        """Hand the round's reports to the core (which charges the ledger), and publish the new weights."""
+    def absorb(self) -> list[dict]:
+        """Hand the round's reports to the core (which charges the ledger), and publish the new weights.
+        Returns the round's rows, with the agents' spend in every unit, for the live metrics."""
         self.consistent = False
         played = {i: p for part in self.results.values() for i, p in part.items()}
         self.results = {}
@@ -148,15 +148,6 @@ class ArmTraining:
             self.config, self.arm_index, self.state, self.plan, reports, self.ledger
         )
         self.rows += rows
-        spent = self.ledger.spent
-        self.latest = [
-            {
-                **row,
-                "cum_flops": spent[row["agent"]]["flops"],
-                "cum_core_seconds": spent[row["agent"]]["core_seconds"],
-            }
-            for row in rows
-        ]
         for i in sorted(played):
             state = played[i].state
             self.agents[i] = Stored(ray.put(state.weights), state.optimizer, state.games)
@@ -165,6 +156,15 @@ class ArmTraining:
         wanted = core.wanted(self.state)
         self.kept = {key: ref for key, ref in self.kept.items() if key in wanted}
         self.consistent = True
+        spent = self.ledger.spent
+        return [
+            {
+                **row,
+                "cum_flops": spent[row["agent"]]["flops"],
+                "cum_core_seconds": spent[row["agent"]]["core_seconds"],
+            }
+            for row in rows
+        ]
 
     @property
     def wall_seconds(self) -> float:
@@ -285,9 +285,9 @@ def _advance(
         for training in list(running):
             if not training.poll():
                 continue
-            training.absorb()
+            rows = training.absorb()
             if on_rows is not None:
-                on_rows(training.latest)
+                on_rows(rows)
             if on_round is not None:
                 on_round(training.name, sum(ledger.spent[a]["agent_steps"] for a in training.ids))
             if training.state.round % every == 0:

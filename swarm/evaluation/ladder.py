@@ -62,11 +62,16 @@ def member(name: str) -> Callable[[], Player]:
     raise ValueError(f"unknown ladder member {name!r}; {USAGE}")
 
 
+def hides_nothing(env: str, perfect_information: bool = False) -> bool:
+    """Whether searches may play `env`: known, or declared (`perfect_information`), to hide nothing."""
+    return perfect_information or env in PERFECT_INFORMATION
+
+
 def check(name: str, env: str | None = None, perfect_information: bool = False) -> None:
     """Raise ValueError, naming the fix, unless `name` is a ladder member that can play `env` (if given)
-    honestly: a search only where the game is known, or declared (`perfect_information`), to hide nothing."""
+    honestly: a search only where the game hides nothing (`hides_nothing`)."""
     searches = build(name).sees == GAME
-    if env is not None and searches and not (perfect_information or env in PERFECT_INFORMATION):
+    if env is not None and searches and not hides_nothing(env, perfect_information):
         fair = [n for n in FIXED if build(n).sees != GAME]
         raise ValueError(
             f"evaluation.ladder: {name} searches copies of the game, which would see hidden information or "
@@ -85,7 +90,7 @@ def check(name: str, env: str | None = None, perfect_information: bool = False) 
 def reaching_higher(env: str, perfect_information: bool = False) -> str:
     """The fix when the ladder does not reach above the strongest agent: the searches that can play `env`
     honestly, deeper; where none can, that ratings above the ladder's top are floors."""
-    if not (perfect_information or env in PERFECT_INFORMATION):
+    if not hides_nothing(env, perfect_information):
         return (
             f"no member but random plays {env!r} honestly (the others search copies of a game that hides "
             "information or has chance), so ratings above the ladder's top are floors"

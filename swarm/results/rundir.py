@@ -246,8 +246,8 @@ class Lock:
             except BlockingIOError:
                 os.close(fd)
                 raise Busy(
-                    f"{directory.path}: {_owner(path)} is writing this directory; wait for it to end or "
-                    "stop it (Ctrl-C), then try again"
+                    f"{directory.path}: {_owner(_read_owner(path))} is writing this directory; wait for it "
+                    "to end or stop it (Ctrl-C), then try again"
                 ) from None
             if _same_file(fd, path):  # not a file its last owner unlinked as we opened it
                 break
@@ -257,11 +257,11 @@ class Lock:
         if previous.get("host", here) != here:
             os.close(fd)
             raise Busy(
-                f"{directory.path}: locked by {_owner(path)}, which cannot be checked from {here}; if "
+                f"{directory.path}: locked by {_owner(previous)}, which cannot be checked from {here}; if "
                 f"that process is gone, delete {path} and try again"
             )
         if previous:
-            say(f"{directory.path}: took over a stale lock: {_owner(path)} is gone")
+            say(f"{directory.path}: took over a stale lock: {_owner(previous)} is gone")
         owner = {"host": here, "pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(owner).encode(), 0)
@@ -290,8 +290,8 @@ def _read_owner(path: Path) -> dict:
     return owner if isinstance(owner, dict) else {}
 
 
-def _owner(path: Path) -> str:
-    owner = _read_owner(path)
+def _owner(owner: dict) -> str:
+    """A recorded owner, for messages."""
     if not owner:
         return "a swarm process (no owner recorded)"
     return f"swarm process {owner.get('pid')} on {owner.get('host')} (since {owner.get('started')})"
