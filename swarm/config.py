@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from swarm import budget, interaction
 
@@ -72,12 +80,44 @@ class Arm(Strict):
         "plays on min(this, CPUs per agent) of them. Results depend on this number, never on the CPUs.",
     )
 
+    options: dict[str, Any] = Field(
+        {},
+        validate_default=True,
+        description="The interaction mode's parameters, defaults filled in: pfsp {weighting, power}; pbt "
+        "{every, quantile, factors, hyperparameters, spread}; league {mains, main_exploiters, "
+        "self_play_share, exploiter_threshold, weighting, power}; none for self_play and population.",
+    )
+
     _known_mode = field_validator("interaction")(lambda mode: known_mode(mode))
+
+    @field_validator("options")
+    @classmethod
+    def _mode_options(cls, given: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        mode = info.data.get("interaction")
+        if mode is None:  # already refused
+            return given
+        try:
+            return interaction.options(mode, given).model_dump(mode="json")
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"options.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ValueError(f"{problems} (the options of interaction {mode})") from None
+
+    @property
+    def mode_options(self) -> interaction.Options:
+        """The interaction mode's options, as its model."""
+        return interaction.options(self.interaction, self.options)
 
     @property
     def agent_ids(self) -> list[str]:
         """Each agent's id in tables: `<arm>/<index>`."""
         return [f"{self.name}/{i}" for i in range(self.agents)]
+
+    @property
+    def candidates(self) -> list[str]:
+        """The agents the arm's best is chosen from: a league's main agents; every agent otherwise."""
+        return [self.agent_ids[i] for i in self.mode_options.bests(self.agents)]
 
 
 class PPO(Strict):
@@ -142,6 +182,14 @@ class Opponents(Strict):
         le=1,
         description="self_play: share of games against the agent's current self; the rest go to its "
         "snapshots, drawn uniformly.",
+    )
+    results_decay: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Each round, every agent's tallies against its opponents are multiplied by this before "
+        "the round's games are added: the recent results that pfsp and league weigh opponents by and pbt "
+        "ranks members by (0.9: about the last ten rounds); 1 weighs every game alike.",
     )
 
 
@@ -377,12 +425,17 @@ class Experiment(Strict):
                     f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every shard needs "
                     "a game slot and a part of each batch; lower shards or raise ppo.envs"
                 )
-            needed = interaction.MODES[arm.interaction].min_agents
-            if arm.agents < needed:
+            needed = arm.mode_options.min_agents()
+            if arm.agents < needed <= interaction.MODES[arm.interaction].min_agents:
                 fitting = [name for name, mode in interaction.MODES.items() if mode.min_agents <= arm.agents]
                 raise ValueError(
                     f"arm {arm.name!r}: {arm.interaction} play needs at least {needed} agents; "
                     f"use interaction: {' or '.join(fitting)} for {arm.agents}"
+                )
+            if arm.agents < needed:
+                raise ValueError(
+                    f"arm {arm.name!r}: its options {arm.options} need {needed} agents, it has "
+                    f"{arm.agents}; lower them or raise agents"
                 )
         return self
 

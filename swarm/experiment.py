@@ -73,6 +73,13 @@ def run_seed(
         for arm in trained.wall_seconds
     }
     spent = trained.ledger.totals_by_arm()
+    lineage = {
+        arm: summary.Lineage(
+            trained.ledger.embodied(best),
+            sum(row["arm"] == arm for row in trained.ledger.lineage),
+        )
+        for arm, best in evaluation.best.items()
+    }
     result = summary.build(
         config,
         spent,
@@ -82,6 +89,7 @@ def run_seed(
         time.time() - started,
         training,
         exploited,
+        lineage,
     )
     rundir.write_summary(result, run)
     return result
@@ -96,6 +104,7 @@ def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) 
     for agent, weights in trained.weights.items():
         save_weights(weights, run.weights(agent))
     rundir.write_parquet(pd.DataFrame(trained.rows), run.training)
+    rundir.write_parquet(trained.ledger.lineage_frame(), run.lineage)
     return trained
 
 

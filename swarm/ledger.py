@@ -2,6 +2,10 @@
 
 Modelled on Acme's counter: `charge(...)` adds one row. The binding unit (agent_steps) is checked against the
 agent's share at every charge, so an overspend is refused at the moment it happens, not found afterwards.
+
+Weights copied between agents (PBT's exploit step) spend nothing but carry their history: `inherit` records
+who copied whom and when (the lineage), and `embodied` follows it back to the training spend an agent's
+weights hold, its own since its last copy plus what the weights it copied held then.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Ledger:
     shares: dict[str, int]  # agent id -> agent_steps it may spend
     rows: list[dict] = field(default_factory=list)
     spent: dict[str, dict[str, float]] = field(default_factory=dict)
+    lineage: list[dict] = field(default_factory=list)  # arm, agent, source, round: copies of weights
 
     def remaining(self, agent: str) -> int:
         return self.shares[agent] - int(self.spent.get(agent, {}).get("agent_steps", 0))
@@ -60,6 +65,37 @@ class Ledger:
                 **{f"cum_{u}": totals[u] for u in UNITS},
             }
         )
+
+    def inherit(self, arm: str, agent: str, source: str, round_: int) -> None:
+        """`agent` took `source`'s weights at the start of round `round_`."""
+        for name in (agent, source):
+            if name not in self.shares:
+                raise KeyError(f"agent {name!r} has no share in this ledger")
+        self.lineage.append({"arm": arm, "agent": agent, "source": source, "round": round_})
+
+    def embodied(self, agent: str, before: int | None = None) -> dict[str, float]:
+        """The training spend, in every unit, that `agent`'s weights hold at the start of round `before`
+        (after its last round, by default): its own since it last copied weights, plus what the weights it
+        copied held when it copied them. Without copies, its own training spend."""
+        copies = [r for r in self.lineage if r["agent"] == agent and (before is None or r["round"] < before)]
+        last = max(copies, key=lambda r: r["round"]) if copies else None
+        since = last["round"] if last else 0
+        total = dict.fromkeys(UNITS, 0.0)
+        for row in self.rows:
+            within = row["round"] >= since and (before is None or row["round"] < before)
+            if row["agent"] == agent and row["stage"] == "training" and within:
+                for unit in UNITS:
+                    total[unit] += row[unit]
+        if last is not None:
+            for unit, amount in self.embodied(last["source"], last["round"]).items():
+                total[unit] += amount
+        return total
+
+    def lineage_frame(self) -> pd.DataFrame:
+        """One row per copy, by round then agent."""
+        columns = ["arm", "agent", "source", "round"]
+        rows = sorted(self.lineage, key=lambda r: (r["round"], r["arm"], r["agent"]))
+        return pd.DataFrame(rows, columns=columns)
 
     def frame(self) -> pd.DataFrame:
         """One row per charge, ordered by agent (as in `shares`) then round, however arms interleaved."""

@@ -36,6 +36,8 @@ TAGS = {  # training row column -> tag
     "approx_kl": "losses/approx_kl",
     "clip_fraction": "losses/clip_fraction",
     "lr": "charts/learning_rate",
+    "entropy_coef": "charts/entropy_coef",
+    "clip": "charts/clip",
     "score": "charts/score",
     "games": "charts/games",
     "game_length": "charts/game_length",

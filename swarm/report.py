@@ -104,7 +104,9 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         Text(
             "What each arm spent on training, in every unit the ledger records; the selection games' cost "
             "is marked (charged) where it was paid from the arm's budget (evaluation.charge_selection: auto "
-            "charges it where its worst case reaches 1% of an agent's share)."
+            "charges it where its worst case reaches 1% of an agent's share). What the best's weights "
+            "embody follows its lineage: an agent that copied weights (pbt) holds the spend they held then, "
+            "not only its own."
         ),
         Table(analysis.spend_table(run)),
         Heading(2, "Held-out ratings"),

@@ -50,6 +50,12 @@ def round_rng(run_seed: int, arm_index: int, round_: int) -> np.random.Generator
     return np.random.default_rng(_sequence(run_seed, 1, arm_index, round_))
 
 
+def evolution_rng(run_seed: int, arm_index: int, round_: int) -> np.random.Generator:
+    """The draws that change an arm's population at the start of a round (PBT's copies and perturbations;
+    round 0: its members' starting hyperparameters)."""
+    return np.random.default_rng(_sequence(run_seed, 7, arm_index, round_))
+
+
 def agent_rngs(
     run_seed: int, arm_index: int, agent: int, round_: int, shard: int = 0
 ) -> tuple[np.random.Generator, torch.Generator]:

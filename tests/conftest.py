@@ -199,6 +199,18 @@ def uninterrupted() -> Callable:
     return train
 
 
+@pytest.fixture
+def modes_config(make_config) -> config.Experiment:
+    """The tiny run with an arm of every mode that meets others, four agents each, 4 rounds per agent: pbt
+    copies weights at round 2."""
+    arms = [
+        {"name": "pfsp", "agents": 4, "interaction": "pfsp"},
+        {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 2}},
+        {"name": "league", "agents": 4, "interaction": "league", "options": {"mains": 2}},
+    ]
+    return config.parse(make_config(arms=arms, budget={"unit": "agent_steps", "total": 4096}))
+
+
 @pytest.fixture(scope="session")
 def seed_summary(multi_seed_run: Path):
     """Seed 0's summary of `multi_seed_run`, typed: a real one to vary with `dataclasses.replace`."""

@@ -8,6 +8,8 @@ import pytest
 
 from swarm import budget, config, interaction
 from swarm.interaction import CURRENT, Key, Tally
+from swarm.interaction.pbt import Copy
+from swarm.interaction.uniform import draw_self_play
 from swarm.ledger import Ledger
 from swarm.training import arm as core
 from swarm.training.agent import RoundReport
@@ -112,7 +114,7 @@ def test_slots_are_the_drawn_opponents_and_modes_keep_to_their_rules(make_config
 
 
 def test_results_add_up_per_agent_and_opponent(make_config):
-    cfg = config.parse(make_config())
+    cfg = config.parse(make_config(opponents={"snapshot_every": 1, "pool_size": 2, "results_decay": 1}))
     plans, state, _, _ = drive(cfg, 2)
     expected: dict[tuple[int, Key], int] = {}
     for plan in plans:
@@ -126,12 +128,13 @@ def test_results_add_up_per_agent_and_opponent(make_config):
 def test_modes_see_the_results_so_far(make_config, monkeypatch):
     seen = []
 
-    def spy(population, settings, rng):
+    def spy(population, settings, options, rng):
         seen.append(dict(population.results))
-        return interaction.draw_self_play(population, settings, rng)
+        return draw_self_play(population, settings, options, rng)
 
     monkeypatch.setitem(interaction.MODES, "self_play", replace(interaction.MODES["self_play"], draw=spy))
-    plans, _, _, _ = drive(config.parse(make_config()), 0)
+    cfg = config.parse(make_config(opponents={"snapshot_every": 1, "pool_size": 2, "results_decay": 1}))
+    plans, _, _, _ = drive(cfg, 0)
     assert seen[0] == {} and len(seen) == len(plans)
     for r, results in enumerate(seen):  # one game against each opponent of every earlier round
         assert sum(record.games for record in results.values()) == sum(
@@ -160,3 +163,77 @@ def test_a_report_of_other_than_the_plan_is_refused(make_config):
         core.absorb(cfg, 0, state, plan, {0: short}, ledger)
     with pytest.raises(ValueError, match="reports of"):
         core.absorb(cfg, 0, state, plan, {}, ledger)
+
+
+def pbt_config(make_config, **options) -> config.Experiment:
+    """Four pbt agents, exploit step every 2 rounds, 8 rounds of 256 each."""
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 2, **options}},
+    ]
+    return config.parse(make_config(budget={"unit": "agent_steps", "total": 8192}, arms=arms))
+
+
+def test_pbt_copies_the_stronger_and_the_ledger_keeps_the_lineage(make_config):
+    """Agent i wins a share i / 3 of its games: at every exploit step the weakest agent copies agent 3 (the
+    quantile of 4 is one agent), agent 0 first; it then takes agent 3's results and perturbed
+    hyperparameters, spends its own share still, and its weights embody agent 3's spend up to the copy
+    plus its own since."""
+    cfg = pbt_config(make_config, hyperparameters=["lr", "clip"])
+    ledger = ledger_of(cfg, 1)
+    state = core.start(cfg, 1, ledger)
+    assert len({h["lr"] for h in state.hypers}) == 4 and all(set(h) == {"lr", "clip"} for h in state.hypers)
+    plans = []
+    while (plan := core.plan(cfg, 1, state, ledger)) is not None:
+        plans.append(plan)
+        for i, p in plan.agents.items():
+            assert p.hypers == plan.hypers[i]
+        reports = {
+            i: RoundReport(p.target, p.target, 0.0, {}, [Tally(3, i)] + [Tally()] * (len(p.opponents) - 1))
+            for i, p in plan.agents.items()
+        }
+        state, _ = core.absorb(cfg, 1, state, plan, reports, ledger)
+    copied = [(plan.round, c.agent, c.source) for plan in plans for c in plan.copies]
+    assert [r for r, _, _ in copied] == [2, 4, 6] and {s for _, _, s in copied} == {3}
+    assert copied[0][1] == 0 and copied[1][1] == 1  # agent 0 now holds agent 3's record: agent 1 is last
+    for plan in plans:
+        for c in plan.copies:
+            assert {k: t for (i, k), t in plan.results.items() if i == c.agent} == {
+                k: t for (i, k), t in plan.results.items() if i == c.source
+            }
+            ratio = {
+                h: plan.hypers[c.agent][h] / plans[plan.round - 1].hypers[c.source][h] for h in ("lr", "clip")
+            }
+            assert all(r == pytest.approx(0.8) or r == pytest.approx(1.2) for r in ratio.values())
+    assert all(ledger.remaining(a) == 0 for a in ledger.shares)  # every share spent, copies or not
+    assert ledger.lineage_frame().to_dict("records") == [
+        {"arm": "pbt", "agent": f"pbt/{a}", "source": f"pbt/{s}", "round": r} for r, a, s in copied
+    ]
+    # a copier's weights hold pbt/3's rounds before the copy and its own after: all 8 rounds' worth
+    for _, a, _ in copied:
+        assert ledger.embodied(f"pbt/{a}")["agent_steps"] == 8 * 256
+    assert ledger.embodied("pbt/0", before=3)["agent_steps"] == 3 * 256  # pbt/3's rounds 0, 1; its own 2
+
+
+def test_a_copy_takes_the_source_results_and_hyperparameters():
+    results = {
+        (0, Key(2, CURRENT)): Tally(4, 0.0),
+        (1, Key(2, 0)): Tally(2, 2.0),
+        (2, Key(0, 0)): Tally(1, 1),
+    }
+    hypers = ({"lr": 1.0}, {"lr": 2.0}, {"lr": 3.0})
+    got, new = core.inherited(results, hypers, (Copy(0, 1, {"lr": 2.4}),))
+    assert got == {(0, Key(2, 0)): Tally(2, 2.0), (1, Key(2, 0)): Tally(2, 2.0), (2, Key(0, 0)): Tally(1, 1)}
+    assert new == ({"lr": 2.4}, {"lr": 2.0}, {"lr": 3.0})
+
+
+def test_results_decay_each_round(make_config):
+    cfg = config.parse(make_config(opponents={"snapshot_every": 1, "pool_size": 2, "results_decay": 0.5}))
+    ledger = ledger_of(cfg, 2)
+    state, met = core.start(cfg, 2, ledger), []
+    for _ in range(2):
+        plan = core.plan(cfg, 2, state, ledger)
+        met.append(len(plan.agents[0].opponents))  # one game won against each (`report`)
+        state, _ = core.absorb(cfg, 2, state, plan, {i: report(p) for i, p in plan.agents.items()}, ledger)
+    total = sum(t.games for (i, _), t in state.results.items() if i == 0)
+    assert total == pytest.approx(0.5 * met[0] + met[1])

@@ -63,6 +63,29 @@ def test_killed_host_is_restarted_and_replays_its_round(caplog, make_config, uni
     same_run(trained, reference)
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_every_mode_survives_a_killed_host(caplog, modes_config, uninterrupted, same_training):
+    """A host of the pbt arm killed after its agents copied weights (round 2): restored from the driver's
+    copies (the copied weights and optimizer states included), it replays its round, and every arm trains
+    as the uninterrupted run did, lineage and all."""
+    cfg = modes_config.model_copy(update={"checkpoint_every": 2})
+    reference = uninterrupted(cfg)
+    killed = []
+
+    def kill(arm: str, spent: float) -> None:
+        if not killed and arm == "pbt" and spent >= 3 * 4 * 256:  # round 2 absorbed, round 3 sent
+            killed.append(max(actor_processes()))
+            os.kill(killed[0], signal.SIGKILL)
+
+    with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
+        trained = engine.train(cfg, cpus, kill)
+    assert killed and "restoring it, replaying" in caplog.text
+    same_training(trained.ledger.frame(), trained.rows, reference.ledger.frame(), reference.rows)
+    np.testing.assert_equal(trained.weights, reference.weights)
+    assert trained.ledger.lineage == reference.ledger.lineage and trained.ledger.lineage
+    assert all(t["agent_steps"] == 4096 for t in trained.ledger.totals_by_arm().values())
+
+
 @pytest.fixture(scope="module")
 def with_workers(make_config) -> config.Experiment:
     """The tiny run, arms one after another on 2 CPUs, the single agent's games in 2 shards: it plays on

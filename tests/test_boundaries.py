@@ -152,7 +152,7 @@ def test_the_package_keeps_every_boundary():
         ("report.py", "from swarm.training import ppo", "results, report and analysis"),
         ("training/ppo.py", "from swarm import storage", "the learner is plain torch"),
         ("envs/spec.py", "import torch", "environments know nothing of learning"),
-        ("interaction.py", "from swarm.training import agent", "matchmaking is a pure function"),
+        ("interaction/pfsp.py", "from swarm.training import agent", "matchmaking is a pure function"),
     ],
 )
 def test_a_forbidden_import_is_caught_even_through_another_module(tmp_path, where, line, promise):

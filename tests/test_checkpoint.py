@@ -32,19 +32,22 @@ def test_round_trip_loads_with_weights_only(tmp_path):
         pools=((0, 2),),
         curve=(arm.Point(0, 0, 0, 0), arm.Point(0, 512, 512, 2)),
         next_point=(2,),
-        results={(0, Key(0, CURRENT)): Tally(5, 2.5), (0, Key(0, 2)): Tally(1, 1.0)},
+        results={(0, Key(0, CURRENT)): Tally(5, 2.5), (0, Key(0, 2)): Tally(0.9, 0.45)},
+        hypers=({"lr": 2.5e-4, "clip": 0.24},),
     )
     state = checkpoint.ArmState(
         core=core,
         agents=[AgentState(weights, optimizer.state_dict(), [games, {}])],
         charges=[{"arm": "a", "agent": "a/0", "round": 0, "agent_steps": 8, "flops": 1, "core_seconds": 0.5}],
+        lineage=[{"arm": "a", "agent": "a/0", "source": "a/1", "round": 2}],
         rows=[{"agent": "a/0", "round": 0, "score": float("nan")}],
         wall_seconds=1.5,
         finished=False,
     )
     checkpoint.save(tmp_path, "a", state, {Key(0, 0): weights, Key(0, 2): weights})
     loaded, loaded_kept = checkpoint.load(tmp_path, "a", shards=2)
-    assert loaded.core == core and loaded.charges == state.charges and np.isnan(loaded.rows[0]["score"])
+    assert loaded.core == core and loaded.charges == state.charges and loaded.lineage == state.lineage
+    assert np.isnan(loaded.rows[0]["score"])
     (agent,) = loaded.agents
     np.testing.assert_equal(agent.weights, weights)
     exp_avg = agent.optimizer["state"][0]["exp_avg"]
@@ -60,21 +63,23 @@ def test_round_trip_loads_with_weights_only(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("workers", "every", "stop_at"),
-    [(False, 2, 7), (True, 3, 5)],
-    ids=["arms-side-by-side", "rollout-workers"],
+    ("kind", "every", "stop_at"),
+    [("arms-side-by-side", 2, 7), ("rollout-workers", 3, 5), ("modes", 2, 6)],
 )
 def test_interrupted_training_resumes_to_the_uninterrupted_run(
-    tmp_path, make_config, uninterrupted, same_training, workers, every, stop_at
+    tmp_path, make_config, modes_config, uninterrupted, same_training, kind, every, stop_at
 ):
     """Ctrl-C after any round (the 7th round any arm finishes, other arms mid-round; the 5th round of a single
-    agent on a host and a rollout worker, arms one after another on 2 CPUs) then a resume: the same ledger
-    (no agent-step spent twice, no row twice), the same training rows and the same weights."""
+    agent on a host and a rollout worker, arms one after another on 2 CPUs; the 6th of pfsp, pbt and league
+    arms, pbt's agents copying weights from round 2) then a resume: the same ledger and lineage (no
+    agent-step spent twice, no row twice), the same training rows and the same weights."""
     data = make_config(checkpoint_every=every)
-    if workers:
+    if kind == "rollout-workers":
         data["resources"] = {"cpus": 2, "arms_in_parallel": False}
         data["arms"][0]["shards"] = 2
     cfg = config.parse(data)
+    if kind == "modes":
+        cfg = modes_config.model_copy(update={"checkpoint_every": every})
     reference = uninterrupted(cfg)
     finished = []
 
@@ -95,6 +100,8 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
     same_training(ledger, resumed.rows, reference.ledger.frame(), reference.rows)
     np.testing.assert_equal(resumed.weights, reference.weights)
     assert [c.player for c in resumed.curve] == [c.player for c in reference.curve]
+    assert resumed.ledger.lineage == reference.ledger.lineage
+    assert (kind == "modes") == bool(reference.ledger.lineage)  # pbt copied weights
 
 
 def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path, make_config, uninterrupted):

@@ -46,3 +46,22 @@ def test_refuses_unknown_agent_and_negative_charges():
         ledger.charge("a", "b/0", 0, 1, 1, 0.0)
     with pytest.raises(ValueError):
         ledger.charge("a", "a/0", 0, 1, -1, 0.0)
+
+
+def test_weights_embody_their_lineage():
+    """c trains rounds 0-3; b copies c at round 2 and trains 2-3; a copies b at round 3 and trains round 3:
+    a's weights hold c's rounds 0, 1, b's round 2 and its own round 3, in every unit."""
+    ledger = Ledger({"a": 100, "b": 100, "c": 100})
+    for agent, cost in (("a", 1), ("b", 2), ("c", 4)):
+        for r in range(4):
+            ledger.charge("x", agent, r, cost, 10 * cost, 0.5 * cost)
+    ledger.inherit("x", "b", "c", 2)
+    ledger.inherit("x", "a", "b", 3)
+    assert ledger.embodied("c") == {"agent_steps": 16, "flops": 160, "core_seconds": 8.0}
+    assert ledger.embodied("b")["agent_steps"] == 4 + 4 + 2 + 2
+    assert ledger.embodied("a") == {"agent_steps": 4 + 4 + 2 + 1, "flops": 110, "core_seconds": 5.5}
+    assert ledger.embodied("a", before=3)["agent_steps"] == 3  # before its copy: its own rounds 0-2
+    assert sum(r["agent_steps"] for r in ledger.rows) == 28  # copying spent nothing
+    assert list(ledger.lineage_frame().source) == ["c", "b"]
+    with pytest.raises(KeyError):
+        ledger.inherit("x", "a", "nobody", 4)

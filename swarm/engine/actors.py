@@ -220,6 +220,7 @@ class Host:
                 plan.target,
                 plan.progress,
                 elsewhere,
+                plan.hypers,
             )
             results[i] = Played(report, self.state(i))
         return self.instance, results

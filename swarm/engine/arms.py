@@ -65,6 +65,9 @@ class ArmTraining:
         self.agents = {i: Stored(ray.put(s.weights), s.optimizer, s.games) for i, s in states.items()}
         self.rows, self.wall_before = [], 0.0
         self.kept: dict[Key, ray.ObjectRef] = {}  # pool and curve weights
+        # the round in flight's copies of weights (pbt), kept apart until it is absorbed: a checkpoint holds
+        # the agents as its state names them, and a resumed run copies again
+        self.copied: dict[int, Stored] = {}
         self.written: set[Key] = set()  # those in the store
         self.plan: core.Plan | None = None
         self.pending: dict[int, tuple[ray.ObjectRef, tuple]] = {}  # host -> its round in flight, its args
@@ -88,15 +91,18 @@ class ArmTraining:
             self.ledger.charge(
                 row["arm"], row["agent"], row["round"], row["agent_steps"], row["flops"], row["core_seconds"]
             )
+        for row in saved.lineage:
+            self.ledger.inherit(row["arm"], row["agent"], row["source"], row["round"])
         if self.placed.hosts:  # none for an arm that had finished
             pairs = zip(self.placed.hosts, self.members, strict=True)
             self.instances = ray.get([host.restore.remote(self.stored(m)) for host, m in pairs])
 
     def stored(self, members: list[int]) -> dict[int, Stored]:
-        return {i: self.agents[i] for i in members}
+        """The agents' states as the round in flight starts: their last, or what they copied for it."""
+        return {i: self.copied.get(i, self.agents[i]) for i in members}
 
     def frozen(self, key: Key) -> ray.ObjectRef:
-        return self.agents[key.agent].weights if key.round == CURRENT else self.kept[key]
+        return self.stored([key.agent])[key.agent].weights if key.round == CURRENT else self.kept[key]
 
     def launch(self) -> bool:
         """Start the next round on every host; False once every agent has spent its share."""
@@ -105,12 +111,22 @@ class ArmTraining:
             return False
         for key in self.plan.snapshots:
             self.kept[key] = self.agents[key.agent].weights
+        self.copied = {  # weights and optimizer state; an agent keeps its own games
+            c.agent: Stored(
+                self.agents[c.source].weights, self.agents[c.source].optimizer, self.agents[c.agent].games
+            )
+            for c in self.plan.copies
+        }
+        copied = set(self.copied)
         for k, members in enumerate(self.members):
             plans = {i: self.plan.agents[i] for i in members if i in self.plan.agents}
             if plans:
                 needed = {key for plan in plans.values() for key in plan.opponents}
                 args = (self.plan.round, plans, {key: self.frozen(key) for key in needed}, self.instances[k])
-                self.pending[k] = (self.placed.hosts[k].train_round.remote(*args), args)
+                # a host with a copied agent is restored whole: a partial restore would skip the check
+                # that it is the instance the driver last heard from
+                restore = self.stored(members) if copied & set(members) else None
+                self.pending[k] = (self.placed.hosts[k].train_round.remote(*args, restore=restore), args)
         return True
 
     def in_flight(self) -> list[ray.ObjectRef]:
@@ -144,6 +160,8 @@ class ArmTraining:
         played = {i: p for part in self.results.values() for i, p in part.items()}
         self.results = {}
         reports = {i: p.report for i, p in played.items()}
+        self.agents |= self.copied  # an agent that copied and did not play (its share spent) holds the copy
+        self.copied = {}
         self.state, rows = core.absorb(
             self.config, self.arm_index, self.state, self.plan, reports, self.ledger
         )
@@ -198,6 +216,7 @@ class ArmTraining:
                 for i, w in enumerate(self.current())
             ],
             charges=[row for row in self.ledger.rows if row["arm"] == self.name],
+            lineage=[row for row in self.ledger.lineage if row["arm"] == self.name],
             rows=self.rows,
             wall_seconds=self.wall_seconds,
             finished=self.finished_at is not None,

@@ -69,14 +69,18 @@ def player_scores(matches: pd.DataFrame) -> pd.DataFrame:
     return long.groupby("player")["score"].agg(score="mean", games="count").reset_index()
 
 
-def select_best(selection: pd.DataFrame, players: Sequence[str]) -> tuple[str, dict[str, float]]:
-    """Top selection scorer (ties to the lowest index); a population of one is its own best. Against the
-    ladder every agent meets the same opponents equally often, so the top score is also the top rating."""
+def select_best(
+    selection: pd.DataFrame, players: Sequence[str], candidates: Sequence[str] | None = None
+) -> tuple[str, dict[str, float]]:
+    """Top selection scorer among `candidates` (all players by default; ties to the lowest index); a
+    population of one is its own best. Against the ladder every agent meets the same opponents equally
+    often, so the top score is also the top rating."""
     if len(players) == 1:
         return players[0], {}
     table = player_scores(selection).set_index("player")["score"]
     ranked = {p: float(table[p]) for p in players}
-    return max(players, key=lambda p: (ranked[p], -players.index(p))), ranked
+    chosen = list(candidates or players)
+    return max(chosen, key=lambda p: (ranked[p], -chosen.index(p))), ranked
 
 
 def play_schedule(schedule: list[Game], play: Play) -> pd.DataFrame:
@@ -179,7 +183,8 @@ def run(config: Experiment, play: Play) -> Evaluation:
     """Choose each arm's best on selection games, then play every held-out game."""
     selection = play_schedule(selection_schedule(config), play)
     best, ranked = {}, {}
-    for arm, players in arm_agents(config).items():
-        best[arm], ranked[arm] = select_best(selection[selection.arm == arm], players)
+    for arm in config.arms:
+        games = selection[selection.arm == arm.name]
+        best[arm.name], ranked[arm.name] = select_best(games, arm.agent_ids, arm.candidates)
     held_out = play_schedule(held_out_schedule(config, best), play)
     return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked)

@@ -30,6 +30,7 @@ from swarm.results.records import (
     Gains,
     HeadToHead,
     Interval,
+    Lineage,
     NashRating,
     PlayerRating,
     SeedSummary,
@@ -70,9 +71,10 @@ def build(
     wall_seconds: float,
     training: dict[str, Training] | None = None,
     exploited: dict[str, Exploitability] | None = None,
+    lineage: dict[str, Lineage] | None = None,
 ) -> SeedSummary:
     """`training`: per arm, its training wall seconds and the Ray nodes its hosts ran on; `exploited`: per
-    arm, its best's exploiter (none when not measured)."""
+    arm, its best's exploiter (none when not measured); `lineage`: per arm, what its best embodies."""
     confidence = config.evaluation.confidence
     matches, rated = evaluation.matches, fits.held_out
     exploited = exploited or {}
@@ -81,7 +83,7 @@ def build(
     for arm in config.arms:
         best = evaluation.best[arm.name]
         oracle_best, loss = oracle.split_half(
-            matches, arm.name, arm.agent_ids, best, config.evaluation.crossplay_games, confidence
+            matches, arm.name, arm.candidates, best, config.evaluation.crossplay_games, confidence
         )
         selection_score = evaluation.selection_scores[arm.name].get(best)
         held_out = held_out_score(matches, arm.name, best)
@@ -106,6 +108,7 @@ def build(
             oracle_best=oracle_best,
             oracle_rating=_interval(rated, oracle_best),
             selection_loss=loss,
+            lineage=(lineage or {}).get(arm.name),
         )
     # Nash averaging over the trained agents' complete held-out round-robin (a dominant ladder member would
     # take all the mass of a meta-game that included the ladder); the fit check over every held-out game
@@ -258,6 +261,7 @@ def render(summary: SeedSummary, console: Console) -> None:
     row("training wall seconds", lambda a: f"{a.training.wall_seconds:,.1f}" if a.training else "-")
     row("selection games' agent_steps", text.selection_cost)
     row("best agent", lambda a: a.best)
+    row("best's weights embody (agent_steps)", text.embodied)
     row("best's held-out rating", lambda a: text.elo(a.best_rating))
     row("best's ladder rating", lambda a: text.elo(a.ladder_rating))
     row("best's exploitability", text.exploitability)

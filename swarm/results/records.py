@@ -106,6 +106,15 @@ class FitCheck:
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """What an arm's best embodies: the training spend its weights hold, following the copies of weights
+    they came through (`Ledger.embodied`), and how many copies the arm made in all (PBT's exploit steps)."""
+
+    embodied: dict[str, float]  # unit -> spend
+    copies: int
+
+
+@dataclass(frozen=True)
 class ArmSummary:
     """One arm of one seed: spend in every unit, the chosen best, and what selection cost and gained."""
 
@@ -126,6 +135,7 @@ class ArmSummary:
     oracle_best: str  # top scorer of the first half of the arm's own held-out games (evaluation.oracle)
     oracle_rating: Interval
     selection_loss: Estimate  # oracle's Elo less the chosen best's, on the second half of those games
+    lineage: Lineage | None = None  # None in a summary written before lineage was recorded
 
     @classmethod
     def from_json(cls, data: dict) -> ArmSummary:
@@ -140,6 +150,7 @@ class ArmSummary:
                 "ladder_rating": Interval(**data["ladder_rating"]),
                 "exploitability": data["exploitability"] and Exploitability(**data["exploitability"]),
                 "oracle_rating": Interval(**data["oracle_rating"]),
+                "lineage": data.get("lineage") and Lineage(**data["lineage"]),
             }
         )
 

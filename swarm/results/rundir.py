@@ -97,6 +97,10 @@ class RunDir(Directory):
         return self.path / "ledger.parquet"
 
     @property
+    def lineage(self) -> Path:
+        return self.path / "lineage.parquet"
+
+    @property
     def training(self) -> Path:
         return self.path / "training.parquet"
 

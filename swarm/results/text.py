@@ -51,6 +51,15 @@ def selection_cost(arm: ArmSummary) -> str:
     return f"{arm.selection_cost['agent_steps']:,}" + (" (charged)" if arm.selection_charged else "")
 
 
+def embodied(arm: ArmSummary) -> str:
+    """The training spend the best's weights hold, with the arm's copies of weights where it made any."""
+    if arm.lineage is None:
+        return "-"
+    n = arm.lineage.copies
+    copies = f" ({n} cop{'y' if n == 1 else 'ies'} of weights in the arm)" if n else ""
+    return f"{arm.lineage.embodied['agent_steps']:,.0f}{copies}"
+
+
 def record(v: Verdict) -> str:
     """The verdict games' record, its score with interval, and the rating gap."""
     r = v.record

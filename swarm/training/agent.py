@@ -12,7 +12,7 @@ seconds go with its metrics: set against the driver's round time, they show what
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,14 +78,17 @@ class Agent:
         target: int,
         progress: float = 0.0,
         elsewhere: Callable[[], tuple[dict[int, Part], float]] | None = None,
+        hypers: Mapping[str, float] | None = None,
     ) -> RoundReport:
-        """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1).
+        """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1);
+        `hypers`: ppo fields its interaction mode sets for it this round (PBT), over the file's.
 
         `elsewhere` waits for the parts of the shards other processes play this round (started before this
         call) and returns them with the CPU seconds they took.
         """
         start, wall = time.process_time(), time.perf_counter()
-        lr = self.config.ppo.lr * (1 - progress if self.config.ppo.anneal_lr else 1)
+        ppo = self.config.ppo.model_copy(update=dict(hypers or {}))
+        lr = ppo.lr * (1 - progress if ppo.anneal_lr else 1)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         parts, generator = self.shards.collect(round_, self.net, opponents, slot_opponent, target)
@@ -94,11 +97,13 @@ class Agent:
             remote, remote_seconds = elsewhere()
             parts |= remote
         batch, played = merge(parts)
-        learned = self.learner.update(self.net, self.optimizer, batch, self.config.ppo, generator)
+        learned = self.learner.update(self.net, self.optimizer, batch, ppo, generator)
         flops = played.flops + learned.pop("update_flops")
         metrics = {
             **learned,
             "lr": lr,
+            "entropy_coef": ppo.entropy_coef,
+            "clip": ppo.clip,
             "score": played.score,
             "games": played.games,
             "game_length": played.game_length,

@@ -2,8 +2,10 @@
 
 The rules of an arm's training live here, with no Ray and no weights: each agent's target agent-steps for
 the round (a full batch, else the exact remainder of its training share), its progress through the share,
-the opponent of each of its game slots (drawn by the arm's interaction mode from the round's seeded RNG), the
-snapshots that join the agents' opponent pools, and the learning-curve points due at the round's end. Weights
+the copies of weights that start the round where the arm's mode evolves its population (PBT) and each
+agent's hyperparameters, the opponent of each of its game slots (drawn by the arm's interaction mode from
+the round's seeded RNG), the snapshots that join the agents' opponent pools, and the learning-curve points
+due at the round's end. Weights
 are named by `interaction.Key`, (agent, round): an agent's weights at the start of that round (`CURRENT`: of
 this round). The engine maps keys to weights on Ray, plays the plan and hands the reports back to `absorb`,
 which charges the ledger. Everything here follows from the config, the seed and the reports, so a round
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from swarm import budget, interaction, seeds
 from swarm.config import Experiment
-from swarm.interaction import Key, Tally
+from swarm.interaction import Key, Results, Tally
+from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
 from swarm.training.agent import RoundReport
 
@@ -45,7 +48,8 @@ class State:
     pools: tuple[tuple[int, ...], ...]  # each agent's snapshot rounds, oldest first
     curve: tuple[Point, ...]
     next_point: tuple[int, ...]  # each agent's next learning-curve point, counted in `curve_points`
-    results: Mapping[tuple[int, Key], Tally] = field(default_factory=dict)  # (agent, opponent) -> its tally
+    results: Results = field(default_factory=dict)  # (agent, opponent) -> its tally, decayed each round
+    hypers: tuple[Mapping[str, float], ...] = ()  # each agent's ppo fields set by its mode (PBT), else empty
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class AgentPlan:
     progress: float  # share of its training budget spent so far, in [0, 1)
     opponents: tuple[Key, ...]  # the round's distinct opponents, sorted
     slot_opponent: tuple[int, ...]
+    hypers: Mapping[str, float] = field(default_factory=dict)  # ppo fields its mode sets for it (PBT)
 
     @property
     def slots(self) -> list[Key]:
@@ -70,6 +75,9 @@ class Plan:
     pools: tuple[tuple[int, ...], ...]  # the pools the opponents were drawn from, this round's snapshots in
     snapshots: tuple[Key, ...]  # current weights kept, before the round, as the snapshots that joined
     curve: tuple[Point, ...]  # learning-curve points due at the round's end, of the weights it ends with
+    copies: tuple[Copy, ...] = ()  # weights copied at the round's start, after its snapshots are kept
+    results: Results = field(default_factory=dict)  # the results the round starts from, copies applied
+    hypers: tuple[Mapping[str, float], ...] = ()
 
 
 def training_share(config: Experiment, arm_index: int, ledger: Ledger, agent: str) -> int:
@@ -83,8 +91,15 @@ def spent(ledger: Ledger, agent: str) -> int:
 
 def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
     """The state before round 0: empty pools and every agent's initial weights as its step-0 curve point."""
-    size = config.arms[arm_index].agents
-    state = State(0, ((),) * size, (), (0,) * size)
+    arm = config.arms[arm_index]
+    size, evolution = arm.agents, interaction.MODES[arm.interaction].evolution
+    hypers = ({},) * size
+    if evolution is not None:
+        base = config.ppo.model_dump()
+        hypers = tuple(
+            evolution.initial(arm.mode_options, base, size, seeds.evolution_rng(config.seed, arm_index, 0))
+        )
+    state = State(0, ((),) * size, (), (0,) * size, hypers=hypers)
     return _with_points(
         config, arm_index, state, ledger, _due(config, arm_index, state, ledger, [0] * size, 0)
     )
@@ -97,6 +112,13 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Pl
     targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
     if not any(targets):
         return None
+    arm = config.arms[arm_index]
+    results, hypers, copies = state.results, state.hypers, ()
+    if (evolution := interaction.MODES[arm.interaction].evolution) is not None:
+        rng = seeds.evolution_rng(config.seed, arm_index, state.round)
+        population = interaction.Population(state.pools, state.results)
+        copies = tuple(evolution.step(state.round, population, hypers, arm.mode_options, rng))
+        results, hypers = inherited(results, hypers, copies)
     pools, snapshots = state.pools, ()
     if state.round % config.opponents.snapshot_every == 0:
         keep = config.opponents.pool_size
@@ -106,21 +128,37 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Pl
         config.ppo.envs, config.opponents.per_round, config.opponents.latest_share
     )
     drawn = interaction.pairings(
-        config.arms[arm_index].interaction,
-        interaction.Population(pools, state.results),
+        arm.interaction,
+        interaction.Population(pools, results),
         settings,
         seeds.round_rng(config.seed, arm_index, state.round),
+        arm.mode_options,
     )
     agents = {}
     for i, slots in enumerate(drawn):
         if targets[i]:
             keys = tuple(sorted(set(slots)))
             progress = 1 - left[i] / training_share(config, arm_index, ledger, names[i])
-            agents[i] = AgentPlan(targets[i], progress, keys, tuple(keys.index(key) for key in slots))
+            slot_opponent = tuple(keys.index(key) for key in slots)
+            agents[i] = AgentPlan(targets[i], progress, keys, slot_opponent, hypers[i])
     arm_spent = sum(spent(ledger, a) for a in names) + sum(targets)
     after = [spent(ledger, a) + targets[i] for i, a in enumerate(names)]
     due = _due(config, arm_index, state, ledger, after, arm_spent, state.round + 1)
-    return Plan(state.round, agents, pools, snapshots, due)
+    return Plan(state.round, agents, pools, snapshots, due, copies, results, hypers)
+
+
+def inherited(
+    results: Results, hypers: tuple[Mapping[str, float], ...], copies: tuple[Copy, ...]
+) -> tuple[Results, tuple[Mapping[str, float], ...]]:
+    """The results and hyperparameters after `copies`: each copying agent takes its source's record (it
+    describes the weights it now has) and the copy's hyperparameters."""
+    if not copies:
+        return results, hypers
+    taken = {c.agent: c for c in copies}
+    kept = {(i, key): t for (i, key), t in results.items() if i not in taken}
+    for c in copies:
+        kept |= {(c.agent, key): t for (i, key), t in results.items() if i == c.source}
+    return kept, tuple(taken[i].hypers if i in taken else h for i, h in enumerate(hypers))
 
 
 def absorb(
@@ -144,8 +182,10 @@ def absorb(
                 f"{names[i]} spent {report.agent_steps} agent_steps, planned {plan.agents[i].target}"
             )
         ledger.charge(name, names[i], plan.round, report.agent_steps, report.flops, report.core_seconds)
+    for c in plan.copies:
+        ledger.inherit(name, names[c.agent], names[c.source], plan.round)
     arm_spent = sum(spent(ledger, a) for a in names)
-    results = dict(state.results)
+    results = decayed(plan.results, config.opponents.results_decay)
     rows = []
     for i in sorted(reports):
         report = reports[i]
@@ -162,8 +202,16 @@ def absorb(
         )
         for key, tally in zip(plan.agents[i].opponents, report.tallies, strict=True):
             results[i, key] = results.get((i, key), Tally()) + tally
-    after = replace(state, round=plan.round + 1, pools=plan.pools, results=results)
+    after = replace(state, round=plan.round + 1, pools=plan.pools, results=results, hypers=plan.hypers)
     return _with_points(config, arm_index, after, ledger, plan.curve), rows
+
+
+def decayed(results: Results, decay: float) -> dict[tuple[int, Key], Tally]:
+    """Every tally times `decay`, those that weigh less than a thousandth of a game dropped."""
+    if decay == 1:
+        return dict(results)
+    scaled = {pair: tally.scaled(decay) for pair, tally in results.items()}
+    return {pair: tally for pair, tally in scaled.items() if tally.games >= 1e-3}
 
 
 def wanted(state: State) -> set[Key]:

@@ -1,9 +1,10 @@
 """Training checkpoints: all an arm needs to go on training exactly where it stopped.
 
 An arm's state -- its core's (`swarm.training.arm`: the next round, the rounds whose weights sit in each
-agent's opponent pool, its learning-curve points, each agent's record against each opponent); every agent's
-weights, Adam state and games in progress, shard by shard (each game's seed and moves so far,
-`rollout.Slots`, `shards`); its ledger charges and training rows -- goes to `<dir>/<arm>.pt` in one atomic
+agent's opponent pool, its learning-curve points, each agent's record against each opponent and its
+hyperparameters where its mode sets them); every agent's weights, Adam state and games in progress, shard
+by shard (each game's seed and moves so far, `rollout.Slots`, `shards`); its ledger charges and lineage and
+its training rows -- goes to `<dir>/<arm>.pt` in one atomic
 write, so a kill leaves the previous checkpoint or the new one, never half of each. Pool and curve weights
 never change once taken, so each is written once, to `<dir>/<arm>/<agent>-r<round>.pt` (the agent's weights
 at the start of that round), before the state that names it. RNGs need no saving: every round's RNGs derive
@@ -33,6 +34,7 @@ class ArmState:
     core: State  # the round, pools, curve and results (`swarm.training.arm`)
     agents: list[AgentState]  # every agent's, by index
     charges: list[dict]  # the arm's ledger rows, in the order they were charged
+    lineage: list[dict]  # the arm's copies of weights (`Ledger.lineage` rows), in order
     rows: list[dict]  # the arm's training rows
     wall_seconds: float  # training wall time so far
     finished: bool
@@ -53,10 +55,12 @@ def save(directory: Path, arm: str, state: ArmState, kept: dict[Key, Weights]) -
         "curve": [[p.agent, p.agent_steps, p.arm_agent_steps, p.round] for p in core.curve],
         "next_point": list(core.next_point),
         "results": [[i, *key, r.games, r.score] for (i, key), r in core.results.items()],
+        "hypers": json.dumps(core.hypers),
         "weights": [_tensors(a.weights) for a in state.agents],
         "optimizers": [a.optimizer for a in state.agents],
         "games": [[_tensors(g) for g in a.games] for a in state.agents],
         "charges": json.dumps(state.charges),
+        "lineage": json.dumps(state.lineage),
         "rows": json.dumps(state.rows),
         "wall_seconds": state.wall_seconds,
         "finished": state.finished,
@@ -77,6 +81,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
         curve=tuple(Point(*point) for point in payload["curve"]),
         next_point=tuple(payload["next_point"]),
         results={(i, Key(m, v)): Tally(games, score) for i, m, v, games, score in payload["results"]},
+        hypers=tuple(json.loads(payload["hypers"])),
     )
     agents = [
         AgentState(_arrays(w), optimizer, [_arrays(g) for g in games])
@@ -94,6 +99,7 @@ def load(directory: Path, arm: str, shards: int = 1) -> tuple[ArmState, dict[Key
         core,
         agents,
         charges=json.loads(payload["charges"]),
+        lineage=json.loads(payload["lineage"]),
         rows=json.loads(payload["rows"]),
         wall_seconds=payload["wall_seconds"],
         finished=payload["finished"],
