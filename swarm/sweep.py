@@ -1,9 +1,12 @@
-"""A sweep: the equal-budget experiment over a grid of population sizes N and budgets B.
+"""A sweep: the equal-budget experiment over a grid of population sizes N, budgets B and interaction modes.
 
 Every (N, B) cell is one experiment on budget B of two arms: `single` (one agent in self-play, the
-baseline) and `swarm` (N agents, each on B / N). The N = 1 cell pits single against an independently seeded
-single, the null point of the gap-vs-N curve. Each cell is a normal run directory under
-`<out>/<name>/cells/N<n>-B<b>/`, and `sweep.parquet` beside them holds every finished cell's verdict rows.
+baseline) and `swarm` (N agents, each on B / N, in the sweep's interaction mode). The N = 1 cell pits single
+against an independently seeded single, the null point of the gap-vs-N curve. With several modes
+(`sweep.interaction: [population, pfsp, ...]`), every N > 1 cell is run once per mode, and the N = 1 cells
+once for all. Each cell is a normal run directory under `<out>/<name>/cells/N<n>-B<b>/` (with several
+modes, `<mode>-N<n>-B<b>/` for N > 1), and `sweep.parquet` beside them holds every finished cell's verdict
+rows.
 
 Every seed of every cell runs as a Ray task in one Ray session (`swarm.engine.sweeps.run`), as many at once
 as `sweep.cpus_per_cell` allows, the largest budgets first (the longest tasks first shortens a parallel
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
@@ -30,7 +33,7 @@ from swarm.results.rundir import SweepDir
 
 Say = Callable[[str], None]  # one line of progress for the user
 
-COLUMNS = ["n", "budget", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
+COLUMNS = ["n", "budget", "interaction", "cell", *aggregate.PER_SEED_COLUMNS, "verdict"]
 # how a sweep runs or is watched, not what it computes: may change on resume
 EXECUTION = ("resources", "cpus_per_cell", "metrics")
 
@@ -46,13 +49,32 @@ class Grid(Strict):
         min_length=1,
         description="Budgets B per arm, in budget.unit: the single agent gets all of B in every cell.",
     )
-    interaction: str = Field(
+    interaction: str | list[str] = Field(
         "population",
-        description="How a cell's N agents train, a mode of swarm.interaction.MODES: population (against "
-        "each other) or self_play (N isolated seeds, the best-of-N lottery). N = 1 cells use self_play, as "
-        "the baseline does.",
+        description="How a cell's N agents train, a mode of swarm.interaction.MODES (population, pfsp, pbt, "
+        "league; self_play: N isolated seeds, the best-of-N lottery), or a list of modes: a sweep axis, each "
+        "N > 1 cell run once per mode. N = 1 cells use self_play, as the baseline does.",
     )
-    _known_mode = field_validator("interaction")(lambda mode: config.known_mode(mode))
+    options: dict[str, dict[str, Any]] = Field(
+        {},
+        description="Each mode's options (an arm's `options`), by mode, e.g. {pbt: {every: 5}}; modes not "
+        "named here run with their defaults.",
+    )
+
+    @field_validator("interaction")
+    @classmethod
+    def _known_modes(cls, given: str | list[str]) -> str | list[str]:
+        modes = [given] if isinstance(given, str) else given
+        if not modes or len(set(modes)) != len(modes):
+            raise ValueError(f"give one mode or a list of distinct modes, got {given}")
+        for mode in modes:
+            config.known_mode(mode)
+        return given
+
+    @property
+    def modes(self) -> list[str]:
+        return [self.interaction] if isinstance(self.interaction, str) else list(self.interaction)
+
     cpus_per_cell: int | None = Field(
         None,
         ge=1,
@@ -81,29 +103,37 @@ class SweepFields(Strict):
         return self.seeds if self.seeds is not None else [self.seed]
 
     @property
-    def grid(self) -> list[tuple[int, int]]:
-        """(N, B) of every cell, by budget, then population."""
-        return [(n, b) for b in sorted(self.sweep.budgets) for n in sorted(self.sweep.populations)]
+    def grid(self) -> list[tuple[str, int, int]]:
+        """(mode, N, B) of every cell, by budget, then population, then mode; N = 1 once, in self_play."""
+        modes = self.sweep.modes
+        return [
+            (mode, n, b)
+            for b in sorted(self.sweep.budgets)
+            for n in sorted(self.sweep.populations)
+            for mode in (["self_play"] if n == 1 else modes)
+        ]
 
-    def cell(self, n: int, b: int) -> Experiment:
-        interaction = self.sweep.interaction if n > 1 else "self_play"
+    def cell_name(self, mode: str, n: int, b: int) -> str:
+        return cell_name(n, b, mode if n > 1 and len(self.sweep.modes) > 1 else None)
+
+    def cell(self, mode: str, n: int, b: int) -> Experiment:
         shared = self.model_dump(exclude={"name", "budget", "sweep"}, exclude_unset=True)
+        swarm = {"name": "swarm", "agents": n, "interaction": mode}
+        if mode in self.sweep.options:
+            swarm["options"] = self.sweep.options[mode]
         return Experiment.model_validate(
             {
                 **shared,
-                "name": f"{self.name}-{cell_name(n, b)}",
+                "name": f"{self.name}-{self.cell_name(mode, n, b)}",
                 "budget": {"unit": self.budget.unit, "total": b},
-                "arms": [
-                    {"name": "single", "agents": 1, "interaction": "self_play"},
-                    {"name": "swarm", "agents": n, "interaction": interaction},
-                ],
+                "arms": [{"name": "single", "agents": 1, "interaction": "self_play"}, swarm],
                 "baseline": "single",
             }
         )
 
     @property
     def cells(self) -> dict[str, Experiment]:
-        return {cell_name(n, b): self.cell(n, b) for n, b in self.grid}
+        return {self.cell_name(*cell): self.cell(*cell) for cell in self.grid}
 
 
 # A sweep file: every experiment field but the arms (so a field added to Experiment is a sweep field too),
@@ -119,14 +149,13 @@ Sweep = create_model(
 )
 
 
-def cell_name(n: int, b: int) -> str:
-    return f"N{n}-B{b}"
+def cell_name(n: int, b: int, mode: str | None = None) -> str:
+    return f"{mode}-N{n}-B{b}" if mode else f"N{n}-B{b}"
 
 
 def agent_steps(sweep: Sweep) -> int:
     """Training agent-steps of the whole sweep: 2 arms x B for every cell and seed."""
-    grid = sweep.sweep
-    return 2 * sum(grid.budgets) * len(grid.populations) * len(sweep.run_seeds)
+    return 2 * sum(b for _, _, b in sweep.grid) * len(sweep.run_seeds)
 
 
 # Loading: every cell validated before any compute
@@ -153,10 +182,16 @@ def parse(data: dict, source: str = "sweep") -> Sweep:
     except ValidationError as exc:
         raise ConfigError(f"{source}: invalid sweep file\n" + config.explain(exc)) from None
     check_grid(sweep, source)
-    for n, b in sweep.grid:
-        where = f"{source}: cell {cell_name(n, b)}"
+    unknown = set(sweep.sweep.options) - set(sweep.sweep.modes)
+    if unknown:
+        raise ConfigError(
+            f"{source}: sweep.options: options of {sorted(unknown)}, which sweep.interaction does not run; "
+            f"remove them or add the mode to sweep.interaction"
+        )
+    for mode, n, b in sweep.grid:
+        where = f"{source}: cell {sweep.cell_name(mode, n, b)}"
         try:
-            cell = sweep.cell(n, b)
+            cell = sweep.cell(mode, n, b)
         except ValidationError as exc:
             raise ConfigError(f"{where}: invalid\n" + config.explain(exc)) from None
         config.check_budget(cell, where)
@@ -176,7 +211,7 @@ def check_grid(sweep: Sweep, source: str) -> None:
             f"{source}: sweep.cpus_per_cell: {grid.cpus_per_cell} exceeds resources.cpus ({cpus}); lower it, "
             "or set it to null to run one cell at a time on all CPUs"
         )
-    for n, b in sweep.grid:
+    for b, n in sorted({(b, n) for _, n, b in sweep.grid}):
         reserve = config.selection_reserve(ev, n, b // n)
         need = ppo.rollout_steps + reserve
         if b // n < need:
@@ -294,7 +329,8 @@ def table(sweep: Sweep, directory: SweepDir) -> pd.DataFrame:
         verdicts = {v.arm: v.verdict for v in rundir.read_summary(run).verdicts}
         frame.insert(0, "n", cell.arms[1].agents)
         frame.insert(1, "budget", cell.budget.total)
-        frame.insert(2, "cell", name)
+        frame.insert(2, "interaction", cell.arms[1].interaction)
+        frame.insert(3, "cell", name)
         frame["verdict"] = frame.arm.map(verdicts)
         frames.append(frame)
     if not frames:

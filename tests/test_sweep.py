@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from swarm import cli, engine, report, sweep
+from swarm.analysis.tables import sweep_cells
 from swarm.config import ConfigError
 from swarm.engine import sweeps
 from swarm.evaluation import aggregate
@@ -161,6 +162,29 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch,
         ({"sweep": {"populations": [1], "budgets": [512], "pop": 3}}, r"sweep\.pop: unknown field"),
         ({"sweep": {"populations": [1], "budgets": [512], "cpus_per_cell": 4}}, r"sweep\.cpus_per_cell"),
         ({"opponents": {"per_round": 16}}, r"cell N1-B512: invalid.*opponents\.per_round"),
+        (
+            {"sweep": {"populations": [1, 2], "budgets": [512], "interaction": ["pbt", "pbt"]}},
+            r"sweep\.interaction: .*distinct modes",
+        ),
+        (
+            {"sweep": {"populations": [2], "budgets": [512], "interaction": ["population", "fsp"]}},
+            r"unknown interaction mode 'fsp'",
+        ),
+        (
+            {"sweep": {"populations": [2], "budgets": [512], "options": {"pbt": {"every": 2}}}},
+            r"sweep\.options: options of \['pbt'\], which sweep\.interaction does not run",
+        ),
+        (
+            {
+                "sweep": {
+                    "populations": [2],
+                    "budgets": [512],
+                    "interaction": "pbt",
+                    "options": {"pbt": {"x": 1}},
+                }
+            },
+            r"cell N2-B512: invalid.*options\.x",
+        ),
         ({"seeds": [0, 1]}, r"seed or seeds"),
     ],
 )
@@ -257,3 +281,51 @@ def test_cli_sweep_on_a_finished_sweep_reports_without_training(swept, tmp_path,
     )
     assert refused.returncode == 2 and "sweep.budgets" in refused.stderr
     assert not (tmp_path / "tiny-sweep").exists()  # refused before anything was written
+
+
+def test_the_mode_is_a_sweep_axis(tiny_sweep):
+    """Several modes: every N > 1 cell once per mode, named for it, with the mode's options; the N = 1 cells
+    (the null: single vs single) once for all; the figures' cells give each mode its own line."""
+    grid = sweep.parse(
+        tiny_sweep(
+            sweep={
+                "populations": [1, 2],
+                "budgets": [512, 1024],
+                "interaction": ["population", "pbt"],
+                "options": {"pbt": {"every": 2}},
+            }
+        )
+    )
+    assert list(grid.cells) == [
+        "N1-B512",
+        "population-N2-B512",
+        "pbt-N2-B512",
+        "N1-B1024",
+        "population-N2-B1024",
+        "pbt-N2-B1024",
+    ]
+    pbt = grid.cells["pbt-N2-B1024"].arms[1]
+    assert (pbt.interaction, pbt.options["every"], pbt.agents) == ("pbt", 2, 2)
+    assert grid.cells["N1-B512"].arms[1].interaction == "self_play"
+    assert sweep.agent_steps(grid) == 2 * 3 * (512 + 1024)
+    rows = pd.DataFrame(
+        {
+            "arm": "swarm",
+            "n": [1, 2, 2],
+            "budget": 512,
+            "interaction": ["self_play", "population", "pbt"],
+            "rating_gap": [0.0, -50.0, 20.0],
+            "gap_low": [-30.0, -90.0, -10.0],
+            "gap_high": [30.0, -10.0, 50.0],
+            "p_value": [1.0, 0.01, 0.2],
+        }
+    )
+    cells = sweep_cells(rows)
+    assert sorted(zip(cells.arm, cells.n, cells.gap, strict=True)) == [
+        ("pbt", 1, 0.0),
+        ("pbt", 2, 20.0),
+        ("population", 1, 0.0),
+        ("population", 2, -50.0),
+    ]
+    one = grid.model_copy(update={"sweep": grid.sweep.model_copy(update={"interaction": "pbt"})})
+    assert list(one.cells) == ["N1-B512", "N2-B512", "N1-B1024", "N2-B1024"]  # one mode: names as before

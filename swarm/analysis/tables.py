@@ -97,6 +97,7 @@ def spend_table(run: Run) -> pd.DataFrame:
             "spent core-seconds": [f"{a.spent['core_seconds']:,.1f}" for a in arms],
             "selection games' agent_steps": [text.selection_cost(a) for a in arms],
             "best agent": [a.best for a in arms],
+            "best's weights embody (agent_steps)": [text.embodied(a) for a in arms],
             "best's selection score": [text.maybe(a.selection_score) for a in arms],
             "best's held-out score, same opponents": [text.maybe(a.held_out_score) for a in arms],
         }
@@ -137,12 +138,26 @@ def ratings_table(run: Run) -> pd.DataFrame:
     )
 
 
+def by_mode(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sweep table whose N > 1 cells ran several interaction modes, with each mode as the compared arm
+    and the N = 1 cells (self_play: the null point) repeated in every mode's rows; else as it is."""
+    if "interaction" not in frame.columns:
+        return frame
+    grown = frame[frame.n > 1]
+    modes = list(pd.unique(grown.interaction))
+    if len(modes) < 2:
+        return frame
+    nulls = [frame[frame.n == 1].assign(arm=mode) for mode in modes]
+    return pd.concat([grown.assign(arm=grown.interaction), *nulls], ignore_index=True)
+
+
 def sweep_cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """One row per compared arm, budget and N: the mean head-to-head gap over the cell's seeds with its
     Student-t interval and t-test, or with one seed the cell's own (over games). A map's cells are one
-    family: a cell is significant when its Holm-adjusted p, over all the arm's cells, is under alpha."""
+    family: a cell is significant when its Holm-adjusted p, over all the arm's cells, is under alpha. With
+    several interaction modes (a sweep axis), each mode is a compared arm of its own (`by_mode`)."""
     rows = []
-    for (arm, budget, n), cell in frame.groupby(["arm", "budget", "n"], sort=True):
+    for (arm, budget, n), cell in by_mode(frame).groupby(["arm", "budget", "n"], sort=True):
         gaps = cell.rating_gap.to_numpy(float)
         if len(gaps) > 1:
             _, low, high = stats.mean_interval(gaps, confidence)
