@@ -109,11 +109,17 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     for arm in cfg.arms:
         shares = budget.split(cfg.budget.total, arm.agents)
         reserve = cfg.selection_reserve(arm)
-        rounds = budget.rounds(max(shares) - reserve, cfg.ppo.rollout_steps)
+        own = cfg.for_arm(arm)
+        rounds = budget.rounds(max(shares) - reserve, own.ppo.rollout_steps)
         held = f" ({reserve:,} each held back for charged selection games)" if reserve else ""
+        changed = "".join(
+            f"; {block} {getattr(own, block).model_dump(include=set(getattr(arm, block)))}"
+            for block in config.SETTINGS
+            if getattr(arm, block)
+        )
         console.print(
             f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} agent_steps{held}, "
-            f"{rounds} rounds of up to {cfg.ppo.rollout_steps}",
+            f"{rounds} rounds of up to {own.ppo.rollout_steps}{changed}",
             highlight=False,
             soft_wrap=True,  # never a line break inside a long number
         )

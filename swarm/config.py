@@ -88,6 +88,14 @@ class Arm(Strict):
         "self_play_share, exploiter_threshold, weighting, power}; none for self_play and population.",
     )
 
+    ppo: dict[str, Any] = Field(
+        {},
+        description="This arm's changes to the file's ppo block, e.g. {rollout_steps: 4096, lr: 0.001}: "
+        "validated like the block; the fields not named are the file's.",
+    )
+    network: dict[str, Any] = Field({}, description="This arm's changes to the file's network block.")
+    opponents: dict[str, Any] = Field({}, description="This arm's changes to the file's opponents block.")
+
     _known_mode = field_validator("interaction")(lambda mode: known_mode(mode))
 
     @field_validator("options")
@@ -191,6 +199,9 @@ class Opponents(Strict):
         "the round's games are added: the recent results that pfsp and league weigh opponents by and pbt "
         "ranks members by (0.9: about the last ten rounds); 1 weighs every game alike.",
     )
+
+
+SETTINGS: dict[str, type[Strict]] = {"ppo": PPO, "network": Network, "opponents": Opponents}  # per arm
 
 
 class Evaluation(Strict):
@@ -413,16 +424,28 @@ class Experiment(Strict):
             raise ValueError(
                 f"primary {self.primary!r} is not an arm other than the baseline; pick one of {others}"
             )
-        if self.opponents.per_round > self.ppo.envs:
-            raise ValueError(
-                f"opponents.per_round ({self.opponents.per_round}) exceeds ppo.envs ({self.ppo.envs}): "
-                "every opponent needs a game slot; lower opponents.per_round or raise ppo.envs"
-            )
-        for arm in self.arms:
-            if arm.shards > min(self.ppo.envs, self.ppo.rollout_steps):
+        for i, arm in enumerate(self.arms):
+            for block, model in SETTINGS.items():
+                try:
+                    model.model_validate({**getattr(self, block).model_dump(), **getattr(arm, block)})
+                except ValidationError as exc:
+                    problems = "; ".join(
+                        f"arms.{i}.{block}.{'.'.join(str(p) for p in e['loc']) or '(block)'}: {e['msg']}"
+                        for e in exc.errors()
+                    )
+                    raise ValueError(f"arm {arm.name!r}: {problems}") from None
+            own = self.for_arm(arm)
+            where = "" if not (arm.ppo or arm.opponents) else f" (arm {arm.name!r})"
+            if own.opponents.per_round > own.ppo.envs:
+                raise ValueError(
+                    f"opponents.per_round ({own.opponents.per_round}) exceeds ppo.envs "
+                    f"({own.ppo.envs}){where}: every opponent needs a game slot; lower "
+                    "opponents.per_round or raise ppo.envs"
+                )
+            if arm.shards > min(own.ppo.envs, own.ppo.rollout_steps):
                 raise ValueError(
                     f"arm {arm.name!r}: shards ({arm.shards}) exceeds ppo.envs "
-                    f"({self.ppo.envs}) or ppo.rollout_steps ({self.ppo.rollout_steps}): every shard needs "
+                    f"({own.ppo.envs}) or ppo.rollout_steps ({own.ppo.rollout_steps}): every shard needs "
                     "a game slot and a part of each batch; lower shards or raise ppo.envs"
                 )
             needed = arm.mode_options.min_agents()
@@ -469,6 +492,19 @@ class Experiment(Strict):
         """The same experiment on one seed: what each seed-<s>/ run directory records."""
         return self.model_copy(update={"seed": seed, "seeds": None})
 
+    def for_arm(self, arm: Arm | int) -> Experiment:
+        """The experiment as one arm trains it: the file's ppo, network and opponents blocks with the arm's
+        changes to them (`arms[].ppo`, `.network`, `.opponents`)."""
+        arm = self.arms[arm] if isinstance(arm, int) else arm
+        if not (arm.ppo or arm.network or arm.opponents):
+            return self
+        return self.model_copy(
+            update={
+                block: model.model_validate({**getattr(self, block).model_dump(), **getattr(arm, block)})
+                for block, model in SETTINGS.items()
+            }
+        )
+
     def selection_reserve(self, arm: Arm) -> int:
         """Agent-steps each agent of `arm` holds back for its charged selection games (0 unless charged)."""
         share = min(budget.split(self.budget.total, arm.agents))
@@ -478,10 +514,13 @@ class Experiment(Strict):
     def baseline_arm(self) -> Arm:
         return next(arm for arm in self.arms if arm.name == (self.baseline or self.arms[0].name))
 
-    @staticmethod
-    def same_procedure(a: Arm, b: Arm) -> bool:
-        """Whether two arms train alike: everything but their names and how their games are sharded."""
-        return a.model_dump(exclude={"name", "shards"}) == b.model_dump(exclude={"name", "shards"})
+    def same_procedure(self, a: Arm, b: Arm) -> bool:
+        """Whether two arms train alike: their agents, mode, options and resolved settings; not their names
+        or how their games are sharded."""
+        mine = {"name", "shards", *SETTINGS}
+        return a.model_dump(exclude=mine) == b.model_dump(exclude=mine) and all(
+            getattr(self.for_arm(a), block) == getattr(self.for_arm(b), block) for block in SETTINGS
+        )
 
     @property
     def primary_arm(self) -> Arm:
@@ -580,7 +619,13 @@ def check_budget(config: Experiment, source: str) -> None:
     for arm in config.arms:
         smallest = min(budget.split(config.budget.total, arm.agents))
         reserve = config.selection_reserve(arm)
-        if reserve and smallest - reserve < config.ppo.rollout_steps:
+        steps = config.for_arm(arm).ppo.rollout_steps
+        field = (
+            f"arms.{config.arms.index(arm)}.ppo.rollout_steps"
+            if "rollout_steps" in arm.ppo
+            else "ppo.rollout_steps"
+        )
+        if reserve and smallest - reserve < steps:
             raise ConfigError(
                 f"{source}: evaluation.charge_selection ({ev.charge_selection}): each agent of arm "
                 f"{arm.name!r} holds back {reserve} agent_steps for its selection games "
@@ -590,13 +635,12 @@ def check_budget(config: Experiment, source: str) -> None:
                 "raise budget.total, lower evaluation.selection_games, or set charge_selection: false to "
                 "report the selection games beside the ledger instead"
             )
-        if smallest < config.ppo.rollout_steps:
-            need = arm.agents * config.ppo.rollout_steps
+        if smallest < steps:
             raise ConfigError(
                 f"{source}: budget.total: {config.budget.total} agent_steps over the {arm.agents} agents "
                 f"of arm {arm.name!r} leaves {smallest} per agent, less than one rollout batch "
-                f"(ppo.rollout_steps = {config.ppo.rollout_steps}); raise budget.total to at least {need} "
-                "or lower ppo.rollout_steps"
+                f"({field} = {steps}); raise budget.total to at least {arm.agents * steps} "
+                f"or lower {field}"
             )
 
 

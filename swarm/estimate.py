@@ -53,7 +53,7 @@ class Probe:
 @dataclass(frozen=True)
 class Estimate:
     training: float  # seconds, training and exploiters, all seeds, on the run's CPUs
-    per_step: float  # seconds per agent-step of training on one CPU, at the file's epochs
+    per_step: float  # seconds per agent-step of training on one CPU: the mean over arms and exploiters
     evaluation: float  # seconds, evaluation games, all seeds, on the run's CPUs
     games: dict[str, int]  # evaluation games per seed, by the field that sets their number
     cpus: int
@@ -88,7 +88,7 @@ def _measure(config: Experiment) -> Probe:
         spec = envs.describe(config.env, config.env_kwargs)
         one, two = _shrunk(config, 1), _shrunk(config, 2)
         agent = Agent(spec, one, arm_index=0, index=0)
-        frozen = opponent(spec, one, agent.net.weights())
+        frozen = opponent(agent.net.weights())
         slots = np.zeros(one.ppo.envs, np.int64)
         agent.train_round(0, [frozen], slots, PROBE_STEPS)  # warm-up: first calls pay for lazy setup
         once = agent.train_round(1, [frozen], slots, PROBE_STEPS).metrics["seconds"]
@@ -118,7 +118,9 @@ def _shrunk(config: Experiment, epochs: int) -> Experiment:
             "minibatches": min(config.ppo.minibatches, PROBE_STEPS),
         }
     )
-    arms = [arm.model_copy(update={"shards": 1}) for arm in config.arms]
+    arms = [
+        arm.model_copy(update={"shards": 1, "ppo": {}, "network": {}, "opponents": {}}) for arm in config.arms
+    ]
     return config.model_copy(update={"ppo": ppo, "arms": arms})
 
 
@@ -159,7 +161,7 @@ def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
     if ev.curve_points:
         for arm in arms:
             share = min(budget.split(config.budget.total, arm.agents)) - config.selection_reserve(arm)
-            points = min(ev.curve_points, budget.rounds(share, config.ppo.rollout_steps)) + 1
+            points = min(ev.curve_points, budget.rounds(share, config.for_arm(arm).ppo.rollout_steps)) + 1
             curve += arm.agents * points * ev.curve_games
     return {
         "selection_games": selection,
@@ -172,11 +174,15 @@ def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
 
 
 def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
-    measured = probe(config)
+    measured = probe(config)  # the file's network: exploiters, and every agent's evaluation games
     cpus = cpus or config.resources.cpus or os.cpu_count() or 1
     seeds_ = len(config.run_seeds)
-    per_step = measured.collect + config.ppo.epochs * measured.epoch
+    seconds = len(config.arms) * config.evaluation.exploit_steps * _per_step(config, measured)
+    for arm in config.arms:  # an arm with its own network or ppo block is probed on them
+        own = config.for_arm(arm)
+        seconds += config.budget.total * _per_step(own, probe(own))
     steps = len(config.arms) * (config.budget.total + config.evaluation.exploit_steps)
+    per_step = seconds / steps
     counted = games(config)
     evaluation = {
         field: sum(n * measured.length * (measured.move[a] + measured.move[b]) / 2 for n, a, b in rows)
@@ -190,6 +196,11 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         cpus=cpus,
         probe=measured,
     )
+
+
+def _per_step(config: Experiment, measured: Probe) -> float:
+    """Seconds an agent-step of training costs with this ppo block, from a probe of its network."""
+    return measured.collect + config.ppo.epochs * measured.epoch
 
 
 def absurd(config: Experiment, found: Estimate) -> list[str]:
@@ -208,7 +219,8 @@ def absurd(config: Experiment, found: Estimate) -> list[str]:
 
 def lines(config: Experiment) -> list[str]:
     """What `swarm validate` and `swarm plan` print: the estimate, how it was made, and any warning."""
-    if (size := params(config)) > MAX_PROBE_PARAMS:
+    size = max(params(config), *(params(config.for_arm(arm)) for arm in config.arms))
+    if size > MAX_PROBE_PARAMS:
         return [
             f"expected wall time: not estimated: network.hidden gives {size:,} parameters, more "
             f"than the probe builds ({MAX_PROBE_PARAMS:,}); narrow network.hidden to estimate it"
@@ -219,8 +231,8 @@ def lines(config: Experiment) -> list[str]:
         f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): training "
         f"{duration(found.training)}, evaluation {duration(found.evaluation)} "
         f"({sum(found.games.values()):,} games a seed, {len(config.run_seeds)} seed(s))",
-        f"  an estimate from a {p.seconds:.2f} s probe here ({per_cpu:,.0f} agent-steps/s a CPU at "
-        f"{config.ppo.epochs} epochs; moves of every ladder member, searches scaled from a capped strength); "
+        f"  an estimate from a {p.seconds:.2f} s probe here ({per_cpu:,.0f} agent-steps/s a CPU, over the "
+        f"arms' networks and epochs; moves of every ladder member, searches scaled from a capped strength); "
         "it assumes perfect scaling over the CPUs and ignores Ray's start, the report, games lengthening "
         "as agents learn, and other load",
         *absurd(config, found),

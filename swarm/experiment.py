@@ -199,14 +199,18 @@ def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
         .sum()
     )
     spec = envs.describe(config.env, config.env_kwargs)
-    per_move = forward_flops([spec.obs_dim, *config.network.hidden, spec.actions], 1)
     rows = [
-        {"arm": arm, "agent": agent, "agent_steps": int(moves.get(agent, 0))}
-        for arm, agents in evaluate.arm_agents(config).items()
-        for agent in agents
+        {
+            "arm": arm.name,
+            "agent": agent,
+            "agent_steps": int(moves.get(agent, 0)),
+            "per_move": forward_flops([spec.obs_dim, *config.for_arm(arm).network.hidden, spec.actions], 1),
+        }
+        for arm in config.arms
+        for agent in arm.agent_ids
     ]
-    frame = pd.DataFrame(rows, columns=["arm", "agent", "agent_steps"])
-    frame["flops"] = frame.agent_steps * per_move
+    frame = pd.DataFrame(rows, columns=["arm", "agent", "agent_steps", "per_move"])
+    frame["flops"] = frame.agent_steps * frame.pop("per_move")
     return frame
 
 

@@ -72,6 +72,23 @@ def publish(report: list[Block], path: Path) -> Path:
     return directory.report_html
 
 
+def _settings(run: analysis.Run) -> list[Block]:
+    """Each arm's settings side by side where arms differ (their own ppo, network or opponents fields, their
+    mode's options); a line saying they do not, otherwise."""
+    table = analysis.settings_table(run)
+    if table.empty:
+        return [Text("Every arm trains with the file's ppo, network and opponents blocks (config.yaml).")]
+    return [
+        Heading(2, "Settings"),
+        Text(
+            "Where the arms' settings differ: each arm's own ppo, network and opponents fields, resolved "
+            "over the file's, and its interaction mode's options. Every other setting is the file's, "
+            "shared by all arms (config.yaml)."
+        ),
+        Table(table),
+    ]
+
+
 def blocks(run: analysis.Run, name: str) -> list[Block]:
     """The report's content, in order: verdict, spend, ratings, figures."""
     summary = run.summary
@@ -109,6 +126,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
             "not only its own."
         ),
         Table(analysis.spend_table(run)),
+        *_settings(run),
         Heading(2, "Held-out ratings"),
         Text(
             "Bradley-Terry on the Elo scale, random = 0: the joint fit of every held-out game (verdict, "

@@ -16,7 +16,8 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from swarm import config, engine
+from swarm import config, engine, envs
+from swarm.training.agent import Agent
 
 
 def actor_processes(actor: str = "Host") -> list[int]:
@@ -213,3 +214,31 @@ def test_arms_spread_over_nodes_and_survive_a_lost_node(
     assert len({node for nodes in trained.nodes.values() for node in nodes}) > 1
     assert all(len(set(trained.nodes[arm])) == 2 for arm in ("independent", "swarm"))
     same_run(trained, reference)
+
+
+def test_pbt_copies_weights_exactly(make_config):
+    """At a learning rate of 1e-30 no update moves a float32 weight, so an agent's weights change only when
+    it copies: after training, each agent holds the initial weights of its lineage's root, bit for bit."""
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 1, "spread": 1}},
+    ]
+    cfg = config.parse(
+        make_config(
+            arms=arms,
+            ppo={**make_config()["ppo"], "lr": 1e-30},
+            budget={"unit": "agent_steps", "total": 4096},
+        )
+    )
+    with engine.session(None, 2) as cpus:
+        trained = engine.train(cfg, cpus)
+    lineage = trained.ledger.lineage_frame()
+    assert len(lineage)  # the members' training scores differ: the weakest copied
+    holder = list(range(4))  # whose initial weights each agent holds
+    for row in lineage.itertuples():
+        holder[int(row.agent[-1])] = holder[int(row.source[-1])]
+    spec = envs.describe(cfg.env, cfg.env_kwargs)
+    initial = [Agent(spec, cfg, 1, i).net.weights() for i in range(4)]
+    for i in range(4):
+        np.testing.assert_equal(trained.weights[f"pbt/{i}"], initial[holder[i]])
+    assert len(set(holder)) < 4

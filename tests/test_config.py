@@ -49,6 +49,19 @@ def broken(data: dict, **changes) -> dict:
         (dict(budget__total="lots"), "budget.total", "valid integer"),
         (dict(budget__total=1000), "budget.total", "raise budget.total to at least 1024"),
         (dict(budget__unit="flops"), "budget.unit", "agent_steps"),
+        (dict(arms__0__ppo={"lr": -1}), "arms.0.ppo.lr", "greater than 0"),
+        (
+            dict(arms__0__ppo={"learning_rate": 1}),
+            "arms.0.ppo.learning_rate",
+            "Extra inputs are not permitted",
+        ),
+        (dict(arms__1__network={"hidden": [0]}), "arms.1.network", "hidden widths must be positive"),
+        (
+            dict(arms__2__ppo={"envs": 2}),
+            "opponents.per_round (4) exceeds ppo.envs (2) (arm 'swarm')",
+            "lower",
+        ),
+        (dict(arms__0__ppo={"rollout_steps": 4096}), "arms.0.ppo.rollout_steps = 4096", "raise budget.total"),
         (dict(arms__1__interaction="fsp"), "arms.1.interaction", "pick one of self_play, population, pfsp"),
         (dict(arms__2__options={"power": 2}), "arms.2.options", "options.power: Extra inputs"),
         (dict(arms__2__interaction="pbt", arms__2__options={"every": 0}), "options.every", "greater than"),
@@ -198,3 +211,24 @@ def test_searches_are_refused_on_a_game_with_hidden_information(make_config):
         config.parse(leduc)
     leduc["evaluation"]["ladder"] = ["random"]
     assert config.parse(leduc).evaluation.ladder == ["random"]
+
+
+def test_an_arm_changes_only_the_fields_it_names(make_config):
+    data = make_config()
+    data["arms"][1]["ppo"] = {"lr": 0.001}
+    data["arms"][2]["opponents"] = {"pool_size": 3}
+    cfg = config.parse(data)
+    single, independent, swarm = (cfg.for_arm(i) for i in range(3))
+    assert single is cfg and independent.ppo.lr == 0.001 and independent.ppo.epochs == cfg.ppo.epochs
+    assert swarm.opponents.pool_size == 3 and swarm.opponents.per_round == cfg.opponents.per_round
+    assert swarm.for_arm(2) == swarm  # applying an arm's changes twice changes nothing
+
+
+def test_the_same_procedure_is_judged_on_resolved_settings(make_config):
+    data = make_config()
+    data["arms"][1] = {**data["arms"][0], "name": "twin", "ppo": {"lr": data["ppo"].get("lr", 3e-4)}}
+    cfg = config.parse(data)
+    assert cfg.same_procedure(cfg.arms[0], cfg.arms[1])  # an override to the file's own value changes nothing
+    data["arms"][1]["network"] = {"hidden": [16]}
+    cfg = config.parse(data)
+    assert not cfg.same_procedure(cfg.arms[0], cfg.arms[1])

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from swarm import config, experiment, seeds
+from swarm import config, experiment, report, seeds
 from swarm.budget import UNITS
 from swarm.evaluation import oracle, significance, verdict
 from swarm.results import events, records, rundir
@@ -406,3 +406,28 @@ def test_charged_selection_stays_inside_each_share(tmp_path, make_config, picked
     picked = pd.read_parquet(run_dir / "matches.parquet").query("stage == 'selection'")
     outsiders = (set(picked.player_0) | set(picked.player_1)) - set(cfg.arms[1].agent_ids)
     assert outsiders == (set(cfg.evaluation.ladder) if picked_by == "ladder" else set())
+
+
+def test_arms_with_their_own_settings_train_and_meet(tmp_path, make_config):
+    """An arm with its own ppo and network blocks: it trains in its own batches with its own network, its
+    agents meet the others' (of another width) in every held-out stage, and the report shows the
+    settings side by side."""
+    data = make_config()
+    data["arms"][0] |= {"ppo": {"rollout_steps": 512, "lr": 0.001}, "network": {"hidden": [48]}}
+    cfg = config.parse(data)
+    assert cfg.for_arm(0).ppo.envs == cfg.ppo.envs and cfg.for_arm(1) is cfg
+    run_dir, _ = experiment.run(cfg, tmp_path)
+    training = pd.read_parquet(run_dir / "training.parquet")
+    assert (training[training.arm == "single"].agent_steps == 512).all()  # 2048 in 4 batches of 512
+    assert (training[training.arm == "swarm"].agent_steps == 256).all()
+    assert training[training.arm == "single"].lr.max() == pytest.approx(0.001)
+    assert load_weights(RunDir(run_dir).weights("single/0"))["actor.0.weight"].shape[0] == 48
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    assert (ledger.groupby("arm").agent_steps.sum() == 2048).all()
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    crossplay = matches[matches.stage == "crossplay"]
+    assert ((crossplay.player_0 == "single/0") | (crossplay.player_1 == "single/0")).sum() > 0
+    report.write(run_dir)
+    written = (run_dir / "report.md").read_text()
+    assert "| ppo.lr | 0.001 | 0.0003 | 0.0003 |" in written
+    assert "| network.hidden | 48 | 32 | 32 |" in written

@@ -106,6 +106,33 @@ def spend_table(run: Run) -> pd.DataFrame:
     return pd.concat(blocks, ignore_index=True)
 
 
+SETTINGS = ("ppo", "network", "opponents")  # the blocks an arm may change (config.SETTINGS)
+
+
+def settings_table(run: Run) -> pd.DataFrame:
+    """Each arm's resolved settings side by side where they differ from the file's shared blocks: a row per
+    field some arm changes (`arms[].ppo` etc.), and the interaction mode's options of arms that have any.
+    Empty when every arm trains with the file's blocks and no options."""
+    config, rows = run.config, {}
+    arms = config["arms"]
+    for block in SETTINGS:
+        changed = sorted({field for arm in arms for field in arm.get(block, {})})
+        for field in changed:
+            shared = config[block][field]
+            rows[f"{block}.{field}"] = [_setting(arm.get(block, {}).get(field, shared)) for arm in arms]
+    if any(arm.get("options") for arm in arms):
+        rows["options"] = [
+            ", ".join(f"{k} {_setting(v)}" for k, v in arm.get("options", {}).items()) or "-" for arm in arms
+        ]
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows, index=[arm["name"] for arm in arms]).T.rename_axis("").reset_index()
+
+
+def _setting(value: object) -> str:
+    return "/".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def ratings_table(run: Run) -> pd.DataFrame:
     """Held-out ratings, strongest first: every player for one seed; the chosen and the ladder per seed."""
     held = run.ratings[run.ratings.fit == "held_out"]

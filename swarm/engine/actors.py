@@ -56,6 +56,7 @@ class RolloutWorker:
     def __init__(self, config: Experiment, arm_index: int, members: list[int], process: int, processes: int):
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
+        config = config.for_arm(arm_index)
         self.config, self.spec = config, describe(config.env, config.env_kwargs)
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
@@ -88,7 +89,7 @@ class RolloutWorker:
             self.shards[i].restore(restore)
             self.instance = uuid.uuid4().hex  # a call sent before this restore (a dead host's) is refused
         self.learner.load_weights(learner)
-        players = [opponent(self.spec, self.config, w) for w in ray.get(opponents)]
+        players = [opponent(w) for w in ray.get(opponents)]
         parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
         return self.instance, parts, time.process_time() - start, self.shards[i].state()
 
@@ -205,7 +206,7 @@ class Host:
             self.restore(restore)
         needed = sorted(frozen)
         fetched = ray.get([frozen[key] for key in needed])
-        players = {key: opponent(self.spec, self.config, w) for key, w in zip(needed, fetched, strict=True)}
+        players = {key: opponent(w) for key, w in zip(needed, fetched, strict=True)}
         results = {}
         for i, plan in plans.items():
             slot_opponent = np.array(plan.slot_opponent)

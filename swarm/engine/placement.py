@@ -50,7 +50,8 @@ def layout(cpus: int, arms: int, agents: int, shards: int) -> Layout:
 
 def idle(config: Experiment, arm: Arm, cpus: int, laid: Layout) -> str | None:
     """What to change where an arm on `cpus` whole CPUs could play its agents' games on more processes."""
-    best = min(cpus // laid.hosts, config.ppo.envs, config.ppo.rollout_steps)
+    ppo = config.for_arm(arm).ppo
+    best = min(cpus // laid.hosts, ppo.envs, ppo.rollout_steps)
     if arm.shards >= best:
         return None
     return (

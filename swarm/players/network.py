@@ -95,6 +95,16 @@ class ActorCritic(nn.Module):
     def act_flops(self, batch: int) -> int:
         return forward_flops(self.actor_sizes, batch)
 
+    @classmethod
+    def from_weights(cls, weights: dict[str, np.ndarray]) -> ActorCritic:
+        """The network these weights belong to, its layer sizes read off their shapes (arms may differ in
+        width and depth), with the weights loaded."""
+        layers = sorted((k for k in weights if k.startswith("actor.") and k.endswith(".weight")), key=_index)
+        shapes = [weights[k].shape for k in layers]
+        net = cls(shapes[0][1], shapes[-1][0], [shape[0] for shape in shapes[:-1]])
+        net.load_weights(weights)
+        return net
+
     def weights(self) -> dict[str, np.ndarray]:
         return {k: v.detach().cpu().numpy().copy() for k, v in self.state_dict().items()}
 
@@ -102,6 +112,11 @@ class ActorCritic(nn.Module):
         self.load_state_dict(
             {k: torch.tensor(v) for k, v in weights.items()}
         )  # copies: Ray arrays are read-only
+
+
+def _index(key: str) -> int:
+    """A layer's place in its MLP, from its state-dict key (actor.<i>.weight)."""
+    return int(key.split(".")[1])
 
 
 def entropy(logp: torch.Tensor) -> torch.Tensor:

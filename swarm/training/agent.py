@@ -52,16 +52,16 @@ def network(spec: EnvSpec, config: Experiment) -> ActorCritic:
     return ActorCritic(spec.obs_dim, spec.actions, config.network.hidden)
 
 
-def opponent(spec: EnvSpec, config: Experiment, weights: Weights) -> ActorCritic:
-    net = network(spec, config)
-    net.load_weights(weights)
-    return net
+def opponent(weights: Weights) -> ActorCritic:
+    """A frozen player of these weights, whatever the network of the arm that trained them."""
+    return ActorCritic.from_weights(weights)
 
 
 class Agent:
     """`processes`: how many processes play the agent's shards; this one plays those of process 0."""
 
     def __init__(self, spec: EnvSpec, config: Experiment, arm_index: int, index: int, processes: int = 1):
+        config = config.for_arm(arm_index)
         self.config, self.arm_index, self.index = config, arm_index, index
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seeds.init_seed(config.seed, arm_index, index))

@@ -91,6 +91,7 @@ def spent(ledger: Ledger, agent: str) -> int:
 
 def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
     """The state before round 0: empty pools and every agent's initial weights as its step-0 curve point."""
+    config = config.for_arm(arm_index)
     arm = config.arms[arm_index]
     size, evolution = arm.agents, interaction.MODES[arm.interaction].evolution
     hypers = ({},) * size
@@ -107,6 +108,7 @@ def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
 
 def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Plan | None:
     """The next round's plan; None once every agent has spent its training share."""
+    config = config.for_arm(arm_index)  # the arm's ppo and opponents blocks
     names, reserve = config.arms[arm_index].agent_ids, config.selection_reserve(config.arms[arm_index])
     left = [ledger.remaining(a) - reserve for a in names]
     targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
@@ -170,6 +172,7 @@ def absorb(
     ledger: Ledger,
 ) -> tuple[State, list[dict]]:
     """Charge the round's reports to the ledger; the next state and the round's training rows."""
+    config = config.for_arm(arm_index)
     names, name = config.arms[arm_index].agent_ids, config.arms[arm_index].name
     if sorted(reports) != sorted(plan.agents):
         raise ValueError(

@@ -42,6 +42,7 @@ class Shards:
     def __init__(
         self, spec: EnvSpec, config: Experiment, arm_index: int, index: int, process: int, processes: int
     ):
+        config = config.for_arm(arm_index)
         self.config, self.arm_index, self.index = config, arm_index, index
         self.count = config.arms[arm_index].shards
         bounds = np.cumsum([0, *budget.split(config.ppo.envs, self.count)])
