@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from swarm.players import RandomPlayer
@@ -66,3 +67,15 @@ def test_weights_round_trip():
     b.load_weights(a.weights())
     obs = torch.randn(5, 8)
     assert torch.equal(a.actor(obs), b.actor(obs))
+
+
+@pytest.mark.parametrize("hidden", [[48], [64, 16], [8, 8, 8]])
+def test_a_network_is_rebuilt_from_its_weights_alone(hidden):
+    """Arms may differ in width and depth: a player built from weights alone acts as the network did."""
+    torch.manual_seed(0)
+    net = ActorCritic(42, 7, hidden)
+    rebuilt = ActorCritic.from_weights(net.weights())
+    assert rebuilt.actor_sizes == [42, *hidden, 7] and rebuilt.critic_sizes == [42, *hidden, 1]
+    obs, mask = torch.randn(5, 42), torch.ones(5, 7, dtype=torch.bool)
+    assert torch.equal(rebuilt.logits(obs, mask), net.logits(obs, mask))
+    assert torch.equal(rebuilt.value(obs), net.value(obs))
