@@ -12,7 +12,7 @@ from swarm import report
 from swarm.results import rundir
 from swarm.results.rundir import RunDir
 
-FIGURES = ["learning_curves", "ratings", "crossplay", "winners_curse"]
+FIGURES = ["verdict", "learning_curves", "ratings", "crossplay", "winners_curse"]  # in the report's order
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,7 +50,10 @@ def test_the_verdict_comes_before_the_ledger(reports):
         for line in verdicts:
             assert -1 < markdown.find(f"**{line}") < markdown.index("## Spend")
             assert -1 < text.find(f"<strong>{html.escape(line)}") < text.index("<h2>Spend</h2>")
-        assert markdown.index("## Spend") < markdown.index("## Held-out ratings") < markdown.index("![")
+        assert (
+            markdown.index("![verdict](") < markdown.index("## Spend") < markdown.index("## Held-out ratings")
+        )
+        assert markdown.index("## Held-out ratings") < markdown.index("![learning_curves](")
 
 
 def test_the_ledger_shows_every_arms_spend(reports):
