@@ -1,9 +1,10 @@
-"""Figures: learning curves (score against training opponents, and against `random` at checkpoints), every
-agent's held-out rating by arm, the cross-play matrix of held-out pairs, the winner's curse (selection score
-vs held-out score against the same agents), and for a sweep the best-of-N rating gap against N and over
-(N, budget). Each function draws on the Axes it is given, or on a new pyplot figure (shown inline in a
-notebook); the report passes Axes of figures it saves itself, so no backend is forced here.
-"""
+"""Figures: the verdict (each contrast's head-to-head gap, per seed and with its interval), learning curves
+(each arm's mean score and the band of its middle half, against training opponents and against `random` at
+checkpoints), every agent's held-out rating by arm, the cross-play matrix of held-out pairs, the winner's
+curse (selection score vs held-out score against the same agents), and for a sweep the best-of-N rating gap
+against N and over (N, budget). Each function draws on the Axes it is given, or on a new pyplot figure
+(shown inline in a notebook); the report passes Axes of figures it saves itself, so no backend is forced
+here."""
 
 from __future__ import annotations
 
