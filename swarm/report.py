@@ -1,7 +1,8 @@
 """The report of one run directory, from the directory alone: report.md, report.html and figures/*.png.
 
-The verdict comes first, then what each arm spent (the ledger side by side), the held-out ratings and four
-figures: learning curves, ratings by arm, cross-play, winner's curse. Both files are rendered from one list
+The verdict comes first, with its figure (each contrast's head-to-head gap: per seed, and its interval), then
+what each arm spent (the ledger side by side), the held-out ratings and four more figures: learning curves
+(each arm's mean and band), ratings by arm, cross-play, winner's curse. Both files are rendered from one list
 of blocks, so they say the same thing; the HTML embeds its figures as base64 PNG, so it stands alone. For a
 multi-seed run the figures pool every seed. Like `analysis`, this needs no torch and no Ray, and it draws
 on `matplotlib.figure.Figure` objects of its own, so it works headless and leaves pyplot's backend alone.
@@ -20,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from swarm import analysis
+from swarm.analysis.tables import SMOOTHING
 from swarm.results import rundir, text
 from swarm.results.rundir import Directory
 
@@ -102,6 +104,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
         Text(run.summary.correction),
+        verdict_figure(run),
     ]
     if run.multi_seed:
         report += [
@@ -142,13 +145,37 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
     return report + figures(run)
 
 
+def verdict_figure(run: analysis.Run) -> Picture:
+    level = f"{run.summary.confidence:.0%}"
+    if run.multi_seed:
+        caption = (
+            "The verdict: each arm's best against the baseline's, as the head-to-head Elo gap of their "
+            "verdict games (the primary endpoint). Dots are the seeds, each with its games' Wilson interval; "
+            f"the diamond is their mean with its {level} Student-t interval over seeds, the interval the "
+            "verdict tests (the primary contrast at the file's level, the others after Holm's correction)."
+        )
+    else:
+        caption = (
+            "The verdict: each arm's best against the baseline's, as the head-to-head Elo gap of their "
+            f"verdict games (the primary endpoint), with its {level} Wilson interval over those games. One "
+            "seed: each gap is about these two trained agents, not the ways of training them."
+        )
+    rows = len(run.summary.verdicts)
+    return picture(
+        "verdict", caption, (9, 1.4 + 1.3 * rows), lambda fig: analysis.plot_verdict(run, fig.subplots())
+    )
+
+
 def figures(run: analysis.Run) -> list[Picture]:
     pooled = f" Every seed is drawn, {len(run.seed_summaries)} in all." if run.multi_seed else ""
     specs: list[tuple[str, str, tuple[float, float], Callable[[Figure], object]]] = [
         (
             "learning_curves",
-            "Learning curves: each agent's score against its training opponents, and against random at its "
-            "checkpoints, against the agent-steps its arm had spent.",
+            "Learning curves, against the agent-steps each arm had spent: its score against its training "
+            "opponents (each agent's per-round score averaged over a centred window of "
+            f"1/{SMOOTHING} of its arm's rounds), and against random at its checkpoints (not smoothed). "
+            "Each arm's line is the mean over its agents (of every seed); the band holds the middle half "
+            "of them (their quartiles). An arm of one agent on one seed has no band.",
             (12, 4.5),
             lambda fig: analysis.plot_learning_curves(
                 run.training, run.curve, fig.subplots(1, 2, sharey=True)

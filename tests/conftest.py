@@ -96,6 +96,19 @@ def flops_of() -> Callable[[Callable[[], object]], int]:
 
 
 @pytest.fixture(scope="session")
+def descendants() -> Callable[[int], dict[int, int]]:
+    """`descendants(pid)`: every live process under `pid`, by pid and start time (a reused pid is another
+    process), from /proc."""
+    from swarm.engine import watchdog
+
+    def under(pid: int) -> dict[int, int]:
+        table = watchdog.processes()
+        return {p: table[p][1] for p in watchdog.family(table, {pid}) - {pid}}
+
+    return under
+
+
+@pytest.fixture(scope="session")
 def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One tiny two-seed run directory per test session, for the analysis, report and notebook tests. Its
     `seed-0/` is a whole single-seed run directory, so one experiment gives both kinds. The tiny config is

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
@@ -117,10 +118,58 @@ def test_tables_for_the_report(one, top):
     assert set(analysis.spend_table(multi).seed) == {0, 1}
 
 
-def test_run_figures(one):
+def test_an_arms_curve_is_the_mean_of_its_agents_with_the_middle_half_around_it(top):
+    training = analysis.load_run(top).training
+    curves = analysis.arm_curves(training).set_index(["arm", "arm_agent_steps"])
+    for (arm, steps), rows in training.groupby(["arm", "arm_agent_steps"]):
+        curve = curves.loc[(arm, steps)]
+        assert curve.score == pytest.approx(rows.score.mean())
+        assert (curve.low, curve.high) == pytest.approx(tuple(rows.score.quantile([0.25, 0.75])))
+        assert curve.curves == len(rows) == 2 * rows.agents.iloc[0]  # every agent of both seeds
+    assert len(curves) == training.groupby("arm").arm_agent_steps.nunique().sum()
+
+
+def test_smoothing_is_a_centred_window_of_a_25th_of_the_rounds():
+    rounds = np.arange(100)
+    frame = pd.DataFrame(
+        {"arm": "a", "agent": "a/0", "arm_agent_steps": 10 * rounds, "score": (rounds % 2).astype(float)}
+    )
+    smooth = analysis.arm_curves(frame, smooth=True).score
+    # 100 rounds: a window of 5, centred, so round 10 averages rounds 8 to 12 (0, 1, 0, 1, 0)
+    assert smooth.iloc[10] == pytest.approx(0.4) and smooth.iloc[11] == pytest.approx(0.6)
+    assert smooth.iloc[0] == pytest.approx(1 / 3)  # rounds 0 to 2: the window is cut at the ends, not padded
+    short = analysis.arm_curves(frame.head(49), smooth=True).score  # under 50 rounds: a window of 1
+    assert list(short) == list(frame.score.head(49))
+
+
+def test_contrasts_are_the_summarys_verdicts_primary_first(one, top):
+    contrasts = analysis.contrasts(one)
+    verdicts = sorted(one.summary.verdicts, key=lambda v: not v.primary)
+    assert list(contrasts.arm) == [v.arm for v in verdicts] and contrasts.primary.iloc[0]
+    for row, v in zip(contrasts.itertuples(), verdicts, strict=True):
+        assert (row.gap, row.gap_low, row.gap_high) == tuple(vars(v.rating_gap).values())
+        assert row.players == f"{v.record.player} vs {v.record.opponent}" and row.seeds == 1
+        assert row.significant == (v.adjusted_p < 0.05)
+    multi = analysis.load_run(top)
+    for row in analysis.contrasts(multi).itertuples():
+        gaps = multi.per_seed[multi.per_seed.arm == row.arm].rating_gap
+        assert row.gap == pytest.approx(gaps.mean()) and row.seeds == 2
+        assert row.gap_low < row.gap < row.gap_high
+
+
+def test_run_figures(one, top):
     fig = analysis.plot_learning_curves(one.training, one.curve)
-    own = fig.axes[0]
-    assert len(own.get_lines()) >= len(pd.unique(one.training.agent))  # one line per agent
+    own, fixed = fig.axes
+    arms = len(pd.unique(one.training.arm))
+    assert len(own.get_lines()) == arms + 1  # one line per arm, and the line at 1/2
+    assert len(fixed.get_lines()) == arms and len(own.collections) == arms  # and its band
+    assert own.get_legend().get_texts()[0].get_text() == "single: 1 x self_play, 1 curve"
+    for run, containers in ((one, 1), (analysis.load_run(top), 2)):  # over seeds: the seeds, and their mean
+        ax = analysis.plot_verdict(run)
+        contrasts = analysis.contrasts(run)
+        assert len(ax.containers) == containers * len(contrasts)
+        rows = dict(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels()), strict=True))
+        assert rows[max(rows)] == f"{contrasts.players.iloc[0]}\n(primary)"  # the primary on top
     ax = analysis.plot_ratings(one.ratings)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["single", "independent", "swarm", "ladder"]
     ax = analysis.plot_crossplay(one.pairs)

@@ -61,7 +61,7 @@ def test_the_kernel_is_this_interpreter():
 def test_compare_runs_on_a_run(multi_seed_run, seed_dir):
     run = multi_seed_run / seed_dir
     notebook = execute("compare", run=str(run.resolve()))
-    assert images(notebook) == 4  # ratings, learning curves, cross-play, winner's curse
+    assert images(notebook) == 5  # verdict, ratings, learning curves, cross-play, winner's curse
     printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
     summary = rundir.read_summary(RunDir(run))
     assert all(v.verdict in printed for v in summary.verdicts)

@@ -1,10 +1,17 @@
-"""report.md, report.html and figures/*.png of a tiny run, one seed and two, from the directory alone."""
+"""report.md, report.html and figures/*.png of a tiny run, one seed and two, from the directory alone; the
+HTML rendered in a headless Chromium, where one is installed."""
 
 from __future__ import annotations
 
 import base64
 import html
+import json
+import os
 import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +19,20 @@ from swarm import report
 from swarm.results import rundir
 from swarm.results.rundir import RunDir
 
-FIGURES = ["learning_curves", "ratings", "crossplay", "winners_curse"]
+FIGURES = ["verdict", "learning_curves", "ratings", "crossplay", "winners_curse"]  # in the report's order
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-headless-shell"))), None)
+# Appended to a copy of report.html: once the page has loaded, write every image's size as the browser
+# decoded it into the DOM, which --dump-dom then prints.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "probe";
+  const images = [...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight]);
+  out.textContent = JSON.stringify(images);
+  document.body.append(out);
+});
+</script>
+"""
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,7 +70,10 @@ def test_the_verdict_comes_before_the_ledger(reports):
         for line in verdicts:
             assert -1 < markdown.find(f"**{line}") < markdown.index("## Spend")
             assert -1 < text.find(f"<strong>{html.escape(line)}") < text.index("<h2>Spend</h2>")
-        assert markdown.index("## Spend") < markdown.index("## Held-out ratings") < markdown.index("![")
+        assert (
+            markdown.index("![verdict](") < markdown.index("## Spend") < markdown.index("## Held-out ratings")
+        )
+        assert markdown.index("## Held-out ratings") < markdown.index("![learning_curves](")
 
 
 def test_the_ledger_shows_every_arms_spend(reports):
@@ -116,3 +139,43 @@ def test_a_one_seed_report_says_its_verdict_is_about_these_agents(reports):
     (one, _), (several, _) = reports
     assert f"**{ONE_SEED}**" in (one / "report.md").read_text()
     assert ONE_SEED not in (several / "report.md").read_text()
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Chromium to render the report (Debian: apt-get install chromium)"
+)
+def test_a_browser_loads_every_figure_of_a_copied_run_directory(reports, tmp_path):
+    """The HTML rendered in a real headless Chromium, from a copy of the run directory elsewhere: every
+    figure is an image the browser decoded, at the size of its PNG in figures/."""
+    for run_dir, _ in reports:
+        copy = shutil.copytree(run_dir, tmp_path / run_dir.name, ignore=shutil.ignore_patterns("checkpoints"))
+        probe = copy / "probe.html"
+        probe.write_text((copy / "report.html").read_text().replace("</body>", PROBE + "</body>"))
+        images = {alt: (done, width, height) for alt, done, width, height in _render(probe, tmp_path)}
+        assert list(images) == FIGURES
+        for name in FIGURES:
+            assert images[name] == (True, *_png_size(copy / "figures" / f"{name}.png")), name
+
+
+def _render(page: Path, scratch: Path) -> list:
+    """The probe's list of images, from the DOM Chromium holds once the page has loaded."""
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--disable-gpu",
+        f"--user-data-dir={scratch / 'chromium'}",
+        "--virtual-time-budget=10000",  # wait (in the page's own time) for the load event
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    if os.geteuid() == 0:
+        command.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
+    assert found, f"the page never finished loading: {dom[-500:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (IHDR)."""
+    return struct.unpack(">II", path.read_bytes()[16:24])

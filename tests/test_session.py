@@ -1,14 +1,16 @@
-"""A local Ray session exposes nothing beyond loopback."""
+"""A local Ray session exposes nothing beyond loopback, and leaves no process behind."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 import pytest
 import ray
 
 from swarm import engine
+from swarm.engine import watchdog
 
 LISTEN = "0A"
 
@@ -35,8 +37,8 @@ def is_loopback(address: str) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net")
-def test_local_session_listens_on_loopback_only():
-    before = listening()
+def test_local_session_listens_on_loopback_only_and_leaves_nothing_running(descendants):
+    before, children = listening(), descendants(os.getpid())
     with engine.session(None, 2) as cpus:
         assert cpus == 2
 
@@ -46,6 +48,9 @@ def test_local_session_listens_on_loopback_only():
 
         assert ray.get(ping.remote()) == 1  # a worker process is up, with its own server
         opened = listening() - before
+        started = {pid: start for pid, start in descendants(os.getpid()).items() if pid not in children}
+    table = watchdog.processes()
+    assert started and not [pid for pid, start in started.items() if table.get(pid, (0, -1))[1] == start]
     assert opened, "a running Ray must listen somewhere"
     exposed = sorted(address for address, _ in opened if not is_loopback(address))
     assert not exposed, f"Ray listens beyond loopback: {exposed}"

@@ -9,11 +9,14 @@ from swarm.analysis.figures import (
     plot_gap_vs_n,
     plot_learning_curves,
     plot_ratings,
+    plot_verdict,
     plot_verdict_map,
     plot_winners_curse,
 )
 from swarm.analysis.load import LADDER, TABLES, Run, arm_of, load_run, load_runs, load_sweep
 from swarm.analysis.tables import (
+    arm_curves,
+    contrasts,
     gain_lines,
     ratings_table,
     scores,
@@ -29,7 +32,9 @@ __all__ = [
     "LADDER",
     "TABLES",
     "Run",
+    "arm_curves",
     "arm_of",
+    "contrasts",
     "gain_lines",
     "load_run",
     "load_runs",
@@ -38,6 +43,7 @@ __all__ = [
     "plot_gap_vs_n",
     "plot_learning_curves",
     "plot_ratings",
+    "plot_verdict",
     "plot_verdict_map",
     "plot_winners_curse",
     "ratings_table",

@@ -1,9 +1,10 @@
-"""Figures: learning curves (score against training opponents, and against `random` at checkpoints), every
-agent's held-out rating by arm, the cross-play matrix of held-out pairs, the winner's curse (selection score
-vs held-out score against the same agents), and for a sweep the best-of-N rating gap against N and over
-(N, budget). Each function draws on the Axes it is given, or on a new pyplot figure (shown inline in a
-notebook); the report passes Axes of figures it saves itself, so no backend is forced here.
-"""
+"""Figures: the verdict (each contrast's head-to-head gap, per seed and with its interval), learning curves
+(each arm's mean score and the band of its middle half, against training opponents and against `random` at
+checkpoints), every agent's held-out rating by arm, the cross-play matrix of held-out pairs, the winner's
+curse (selection score vs held-out score against the same agents), and for a sweep the best-of-N rating gap
+against N and over (N, budget). Each function draws on the Axes it is given, or on a new pyplot figure
+(shown inline in a notebook); the report passes Axes of figures it saves itself, so no backend is forced
+here."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import EngFormatter
 
-from swarm.analysis.load import LADDER, arm_of
-from swarm.analysis.tables import sweep_cells, winners_curse
+from swarm.analysis.load import LADDER, Run, arm_of
+from swarm.analysis.tables import arm_curves, contrasts, sweep_cells, winners_curse
 
 LINESTYLES = ["-", "--", ":", "-."]
 NO_SELECTION = "no arm chose a best: every arm has one agent, so no selection games were played"
@@ -27,44 +29,126 @@ NO_SELECTION = "no arm chose a best: every arm has one agent, so no selection ga
 def plot_learning_curves(
     training: pd.DataFrame, curve: pd.DataFrame | None = None, axes: Sequence[Axes] | None = None
 ) -> Figure:
-    """Two panels against the arm's agent-steps spent, so arms on one budget share the x range: each agent's
-    score against its training opponents (relative: they improve too), and against random (absolute)."""
+    """Two panels against the arm's agent-steps spent, so arms on one budget share the x range: each arm's
+    score against its training opponents (relative: they improve too), and against random at checkpoints
+    (absolute). An arm is one line, its mean over every agent of every seed, in a band holding the middle
+    half of them (`tables.arm_curves`); per-round scores are smoothed first, the checkpoints are not."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
     own, fixed = axes
     palette = _palette(training)
-    _agent_lines(training, own, palette)
-    own.set(title="score against its training opponents", xlabel="arm's agent-steps spent", ylabel="score")
-    own.set_ylim(-0.02, 1.02)
+    _arm_lines(arm_curves(training, smooth=True), own, palette, _arm_labels(training))
+    own.axhline(0.5, color="grey", ls=":", lw=0.8)
+    own.set(title="score against its training opponents (smoothed)", ylabel="score")
     if curve is None or curve.empty:
         fixed.text(
             0.5, 0.5, "no curve.parquet in this run", ha="center", va="center", transform=fixed.transAxes
         )
     else:
-        _agent_lines(curve[curve.opponent == "random"], fixed, palette)
-    fixed.set(title="score against random at checkpoints", xlabel="arm's agent-steps spent")
-    fixed.set_ylim(-0.02, 1.02)
+        _arm_lines(arm_curves(curve[curve.opponent == "random"]), fixed, palette, {}, marker="o")
+    fixed.set(title="score against random at checkpoints")
+    for ax in axes:
+        ax.set(xlabel="arm's agent-steps spent", ylim=(0, 1.02))
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.grid(alpha=0.3)
+    own.legend(loc="lower right", fontsize=8, title="line: mean; band: middle half", title_fontsize=8)
     return own.figure
 
 
-def _agent_lines(frame: pd.DataFrame, ax: Axes, palette: dict[str, tuple]) -> None:
-    if frame.empty:
-        return
-    keys = [c for c in ("run", "seed") if c in frame.columns]
-    units = frame[keys].astype(str).agg("/".join, axis=1) + "/" + frame.agent if keys else frame.agent
-    sns.lineplot(
-        data=frame.assign(unit=units),
-        x="arm_agent_steps",
-        y="score",
-        hue="arm",
-        hue_order=list(pd.unique(frame.arm)),
-        palette=palette,
-        units="unit",
-        estimator=None,
-        lw=0.8,
-        alpha=0.7,
-        ax=ax,
+def _arm_lines(
+    curves: pd.DataFrame, ax: Axes, palette: dict[str, tuple], labels: dict[str, str], marker: str = ""
+) -> None:
+    for arm in (a for a in palette if a in set(curves.arm)):
+        rows = curves[curves.arm == arm]
+        colour = palette[arm]
+        ax.plot(
+            rows.arm_agent_steps, rows.score, color=colour, lw=2, marker=marker, ms=4, label=labels.get(arm)
+        )
+        ax.fill_between(rows.arm_agent_steps, rows.low, rows.high, color=colour, alpha=0.2, lw=0)
+
+
+def _arm_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """`swarm: 16 x population, 32 curves`: what an arm is and how many curves its line averages."""
+    keys = [c for c in ("run", "seed") if c in frame.columns] + ["arm", "agent"]
+    labels = {}
+    for arm, rows in frame.drop_duplicates(keys).groupby("arm", sort=False):
+        kind = f"{rows.agents.iloc[0]} x {rows.interaction.iloc[0]}, " if "agents" in rows.columns else ""
+        labels[arm] = f"{arm}: {kind}{len(rows)} curve{'s' * (len(rows) > 1)}"
+    return labels
+
+
+def plot_verdict(run: Run, ax: Axes | None = None) -> Axes:
+    """The primary endpoint at a glance: for every arm compared with the baseline (the primary contrast on
+    top), the head-to-head Elo gap of its best over the baseline's best. Over seeds: each seed's gap (a dot,
+    with its games' interval) under the mean with its Student-t interval over seeds, which the verdict
+    tests. On one seed: that seed's gap with its interval over games, a statement about those two agents."""
+    rows = contrasts(run)
+    if ax is None:
+        ax = plt.subplots(figsize=(9, 1.4 + 1.3 * len(rows)), layout="constrained")[1]
+    palette = _palette(run.training)
+    level = f"{run.summary.confidence:.0%}"
+    top = len(rows) - 1
+    for y, c in zip(range(top, -1, -1), rows.itertuples(), strict=True):
+        if run.multi_seed:
+            _seed_gaps(run.per_seed[run.per_seed.arm == c.arm], y, palette[c.arm], ax, label=y == top)
+            what, at = f"mean over {c.seeds} seeds, {level} interval over seeds (Student t)", y + 0.1
+        else:
+            what, at = f"one seed: these two agents, {level} interval over their games (Wilson)", y
+        ax.errorbar(
+            [c.gap],
+            [at],
+            xerr=[[c.gap - c.gap_low], [c.gap_high - c.gap]],
+            fmt="D",
+            ms=9,
+            color="black",
+            mfc=palette[c.arm],
+            elinewidth=2.5,
+            capsize=5,
+            label=what if y == top else None,
+        )
+        judged = "significant" if c.significant else "not significant"
+        ax.annotate(
+            f"{c.gap:+.0f} [{c.gap_low:+.0f}, {c.gap_high:+.0f}] Elo, {judged}",
+            (c.gap, at),
+            xytext=(0, 9),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1},
+        )
+    ax.axvline(0, color="grey", ls="--", lw=1)
+    labels = [f"{c.players}\n({'primary' if c.primary else 'Holm-adjusted'})" for c in rows.itertuples()]
+    ax.set_yticks(range(top, -1, -1), labels)
+    ax.set_ylim(-0.55 if run.multi_seed else -0.5, top + 0.5)
+    baseline = rows.baseline.iloc[0]
+    scope = f"over {rows.seeds.iloc[0]} seeds" if run.multi_seed else "on one seed, about these agents"
+    ax.set(
+        xlabel=f"head-to-head Elo gap over {baseline}'s best (right of 0: the arm's best is stronger)",
+        title=f"verdict: each arm's best against {baseline}'s, {scope}",
     )
+    ax.margins(x=0.1)
+    ax.grid(axis="x", alpha=0.3)
+    ax.figure.legend(loc="outside lower center", ncols=2, fontsize=8)
+    return ax
+
+
+def _seed_gaps(seeds: pd.DataFrame, y: float, colour: tuple, ax: Axes, label: bool) -> None:
+    """Each seed's gap with its games' interval, stacked below row `y`, named when there are few."""
+    offsets = -0.1 - 0.35 * np.arange(len(seeds)) / max(len(seeds) - 1, 1)
+    ax.errorbar(
+        seeds.rating_gap,
+        y + offsets,
+        xerr=[seeds.rating_gap - seeds.gap_low, seeds.gap_high - seeds.rating_gap],
+        fmt="o",
+        ms=5,
+        color=colour,
+        elinewidth=0.8,
+        alpha=0.8,
+        label="each seed's gap, its games' interval" if label else None,
+    )
+    if len(seeds) <= 10:
+        for gap, dy, seed in zip(seeds.rating_gap, offsets, seeds.seed, strict=True):
+            ax.annotate(f"seed {seed}", (gap, y + dy), xytext=(5, 1), textcoords="offset points", fontsize=7)
 
 
 def plot_ratings(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:

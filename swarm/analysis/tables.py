@@ -1,5 +1,6 @@
-"""Tables from loaded runs: scores, the winner's curse, the verdict and gain lines, spend and ratings side
-by side, and a sweep's cells: what the report prints and the notebooks show."""
+"""Tables from loaded runs: scores, the winner's curse, each arm's learning curve, the verdict's contrasts
+and lines, the gain lines, spend and ratings side by side, and a sweep's cells: what the report prints and
+draws and the notebooks show."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from swarm.evaluation import significance, stats
 from swarm.results import text
 
 SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; seat 1 scores 1 minus it
+SMOOTHING = 25  # an agent's per-round scores are averaged over a centred window of 1/25 of its arm's rounds
+BAND = (0.25, 0.75)  # an arm's band: the middle half of its curves (every agent of every seed)
 
 
 def scores(matches: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -47,6 +50,61 @@ def winners_curse(matches: pd.DataFrame) -> pd.DataFrame:
     first = ranked.sort_values([*by, "top", "index"]).groupby(by, sort=False).head(1)
     frame["chosen"] = frame.index.isin(first.index)
     return frame
+
+
+def arm_curves(frame: pd.DataFrame, smooth: bool = False) -> pd.DataFrame:
+    """One row per arm and point of its curve (`arm_agent_steps`, the arm's spend there): the mean score over
+    the arm's curves (one per agent of every seed and run), the quartiles that bound the middle half of
+    them, and how many there are. With `smooth`, each curve is first averaged over a centred window of
+    1/SMOOTHING of the arm's points (odd, at least 1): a round's score against that round's opponents is
+    noisy, and a trailing window would lag the curve."""
+    keys = [c for c in ("run", "seed") if c in frame.columns] + ["arm", "agent"]
+    frame = frame.sort_values([*keys, "arm_agent_steps"])
+    if smooth:
+        window = (frame.groupby("arm").arm_agent_steps.nunique() // (2 * SMOOTHING) * 2 + 1).to_dict()
+        score = frame.groupby(keys, sort=False).score.transform(
+            lambda s: s.rolling(window[s.name[-2]], center=True, min_periods=1).mean()  # name: keys
+        )
+        frame = frame.assign(score=score)
+    by = frame.groupby(["arm", "arm_agent_steps"], sort=False).score
+    return pd.DataFrame(
+        {
+            "score": by.mean(),
+            "low": by.quantile(BAND[0]),
+            "high": by.quantile(BAND[1]),
+            "curves": by.size(),
+        }
+    ).reset_index()
+
+
+def contrasts(run: Run) -> pd.DataFrame:
+    """One row per arm compared with the baseline, the primary first: who played (on one seed, the two
+    agents), the head-to-head Elo gap of its best over the baseline's best (the primary endpoint) with its
+    interval, over seeds (Student t) for a
+    multi-seed run or else over the one seed's verdict games (Wilson), and whether it was judged
+    significant (the primary at the file's level, the others after Holm's correction)."""
+    summary = run.summary
+    rows = [
+        {
+            "arm": v.arm,
+            "baseline": v.baseline,
+            "players": f"{v.arm} best vs {v.baseline} best"
+            if run.multi_seed
+            else f"{v.record.player} vs {v.record.opponent}",
+            "primary": v.primary,
+            "seeds": v.seeds if run.multi_seed else 1,
+            "gap": v.rating_gap.estimate,
+            "gap_low": v.rating_gap.ci_low,
+            "gap_high": v.rating_gap.ci_high,
+            "adjusted_p": v.adjusted_p,
+            "significant": v.significant
+            if run.multi_seed
+            else significance.significant(v.adjusted_p, summary.confidence),
+        }
+        for v in summary.verdicts
+    ]
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("primary", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def verdict_lines(run: Run) -> list[str]:

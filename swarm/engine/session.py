@@ -1,13 +1,19 @@
-"""A Ray session: a local Ray bound to loopback, or a cluster joined at its address."""
+"""A Ray session: a local Ray bound to loopback that ends with its driver, or a cluster joined at its
+address."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import ray
 from ray._private import ray_constants  # private: the one switch that keeps a local Ray on loopback
+
+from swarm.engine import watchdog
 
 
 @contextmanager
@@ -18,19 +24,27 @@ def session(address: str | None, cpus: int | None) -> Iterator[int]:
     Ray turns a node address of 127.0.0.1 into the machine's LAN address, and its gRPC servers then listen
     on every interface, unless its cluster switch is off. For a local session we turn it off, so every port
     (GCS, raylet, workers, agents) binds 127.0.0.1 and the dashboard is not started; joining a cluster keeps
-    Ray's own behaviour, which the cluster needs.
+    Ray's own behaviour, which the cluster needs. On Linux a watchdog ends a local session's processes when
+    the driver ends, even when it is killed (`watchdog`).
     """
     switch = ray_constants.ENABLE_RAY_CLUSTER
+    guard = None
     try:
         if address is None:
             ray_constants.ENABLE_RAY_CLUSTER = False
-            ray.init(
-                address="local",  # a new local Ray even where RAY_ADDRESS names a cluster
-                num_cpus=cpus,
-                include_dashboard=False,
-                logging_level=logging.WARNING,
-                _node_ip_address="127.0.0.1",
-            )
+            token = watchdog.token()
+            guard = watchdog.start(token) if watchdog.SUPPORTED else None
+            os.environ[watchdog.MARK] = token  # inherited by every process of this Ray, and only by them
+            try:
+                ray.init(
+                    address="local",  # a new local Ray even where RAY_ADDRESS names a cluster
+                    num_cpus=cpus,
+                    include_dashboard=False,
+                    logging_level=logging.WARNING,
+                    _node_ip_address="127.0.0.1",
+                )
+            finally:
+                del os.environ[watchdog.MARK]
         else:
             ray.init(address=address, logging_level=logging.WARNING)
         total = int(ray.cluster_resources().get("CPU", 1))
@@ -38,3 +52,13 @@ def session(address: str | None, cpus: int | None) -> Iterator[int]:
     finally:
         ray.shutdown()
         ray_constants.ENABLE_RAY_CLUSTER = switch
+        if guard is not None:
+            _release(guard)
+
+
+def _release(guard: subprocess.Popen) -> None:
+    """Close the watchdog's pipe, as the driver's death would, and wait while it ends anything Ray's own
+    shutdown left running (which is nothing, when that shutdown went well)."""
+    guard.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):  # a machine too loaded: it finishes on its own
+        guard.wait(timeout=2 * watchdog.GRACE)
