@@ -45,6 +45,8 @@ class Node:
 
 def nodes(total: bool = False) -> list[Node]:
     """Every live node's free CPUs and GPUs (all of them, with `total`), as Ray's GCS last heard."""
+    if ray.util.client.ray.is_connected():  # a Ray Client driver has no GCS of its own: ask on the cluster
+        return ray.get(_nodes_on_cluster.remote(total))
     alive = {n["NodeID"]: n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]}
     resources = state.total_resources_per_node() if total else state.available_resources_per_node()
     return [
@@ -52,6 +54,11 @@ def nodes(total: bool = False) -> list[Node]:
         for node, held in sorted(resources.items(), key=lambda item: alive.get(item[0], ""))
         if node in alive
     ]
+
+
+@ray.remote(num_cpus=0)
+def _nodes_on_cluster(total: bool) -> list[Node]:
+    return nodes(total)
 
 
 @dataclass(frozen=True)
