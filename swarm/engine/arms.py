@@ -284,8 +284,11 @@ def _arrange(config: Experiment, cpus: int) -> packing.Arrangement:
     free = placement.nodes()
     try:
         arranged = packing.arrange(config, cpus, free)
-    except placement.Unplaceable:
-        arranged = packing.arrange(config, cpus, placement.nodes(total=True))
+    except placement.Unplaceable as refused:
+        try:
+            arranged = packing.arrange(config, cpus, placement.nodes(total=True))
+        except placement.Unplaceable:
+            raise refused from None  # it names the nodes' free CPUs
         log.warning(
             "the nodes' free CPUs (%s) cannot hold the arms now; waiting up to %d s for them "
             "(resources.reserve_timeout_s)",
