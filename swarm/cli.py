@@ -246,6 +246,7 @@ def _train(
     import pandas as pd
 
     from swarm import experiment, report, storage  # ray and torch: once the file is good
+    from swarm.engine.placement import Unplaceable
     from swarm.evaluation import aggregate, summary
 
     def publish() -> None:
@@ -259,6 +260,9 @@ def _train(
                 run_dir, result = experiment.run(
                     cfg, run_dir.parent, args.address, on_round, run_dir=run_dir, say=say, after_seed=publish
                 )
+        except Unplaceable as exc:
+            publish()
+            raise Unplaceable(f"{exc}; once the cluster has room: swarm resume {remote or run_dir}") from None
         except KeyboardInterrupt:
             publish()
             console.print(

@@ -315,8 +315,18 @@ class Resources(Strict):
     )
     arms_in_parallel: bool = Field(
         True,
-        description="true: the arms train side by side, each on cpus / arms; false: one after another, "
-        "each on all the CPUs. Either way every arm reserves the same CPUs through a Ray placement group.",
+        description="true: the arms train side by side, each on cpus / arms, where those equal shares fit "
+        "the nodes (else one after another, with a warning); false: one after another, each on all the "
+        "CPUs. Either way every arm reserves the same CPUs through a Ray placement group.",
+    )
+    reserve_timeout_s: int = Field(
+        60,
+        ge=1,
+        le=86400,
+        description="Seconds to wait for Ray to reserve a wave of arms (or to place again the part of one "
+        "whose node died) while the nodes that could hold it are busy or an autoscaler adds one; then the "
+        "run stops with an error naming each node's free resources (a stopped run resumes). Arms the "
+        "nodes could never hold are refused at once, and a local Ray has room at once.",
     )
 
 

@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 import ray
 from ray.cluster_utils import Cluster
+from ray.util.placement_group import placement_group
 
 from swarm import config, engine, envs
+from swarm.engine.placement import Unplaceable
 from swarm.training.agent import Agent
 
 
@@ -171,6 +173,23 @@ def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(
         trained = engine.train(with_workers, cpus, kill_host)
     assert killed and "restoring it, replaying" in caplog.text
     same_run(trained, on_one_cpu)
+
+
+def test_nodes_busy_past_the_reservation_timeout_stop_training_clearly(caplog, make_config):
+    """Another job holds both CPUs: the arms fit the node once it ends, so the run waits for them, then
+    stops with an error naming the node's free CPUs after resources.reserve_timeout_s, trained nothing."""
+    cfg = config.parse(make_config(resources={"cpus": 2, "reserve_timeout_s": 1}))
+    with engine.session(None, 2) as cpus:
+        other = placement_group([{"CPU": 2}])
+        ray.get(other.ready())
+        deadline = time.monotonic() + 10
+        while ray.available_resources().get("CPU", 0) and time.monotonic() < deadline:  # the GCS has heard
+            time.sleep(0.1)
+        with caplog.at_level(logging.WARNING, "swarm.engine"), pytest.raises(Unplaceable) as stopped:
+            engine.train(cfg, cpus, lambda arm, spent: pytest.fail("an arm trained"))
+    assert "cannot hold the arms now; waiting up to 1 s" in caplog.text
+    assert "could not reserve 3 bundle(s) of [0.6666] CPU on one node within 1 s" in str(stopped.value)
+    assert "127.0.0.1 " in str(stopped.value) and " 0 CPU" in str(stopped.value)
 
 
 @pytest.fixture(scope="module")

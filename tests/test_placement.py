@@ -15,6 +15,11 @@ def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
     assert layout(8, 1, 16, 4) == Layout(8, 1.0, 0)  # fewer CPUs than agents: hosts share them
 
 
+def test_an_arm_reserves_a_bundle_per_host_then_one_cpu_per_worker():
+    assert Layout(1, 0.6666, 0).bundles == [0.6666]
+    assert Layout(2, 1.0, 2).bundles == [1.0] * 6
+
+
 def test_agents_are_dealt_to_hosts_in_turn():
     assert Layout(3, 1.0, 0).members(7) == [[0, 3, 6], [1, 4], [2, 5]]
     assert Layout(1, 0.5, 0).members(2) == [[0, 1]]

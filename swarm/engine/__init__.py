@@ -2,8 +2,9 @@
 
 `session` starts or joins Ray (`session`), `train` trains every arm (`arms`: each arm's core,
 `swarm.training.arm`, driven round by round on `Host` and `RolloutWorker` actors, `actors`, laid out on its
-own placement group, `placement`), `play_games` plays evaluation games as Ray tasks (`play`), and
-`exploit_bests` trains an exploiter against each arm's best (`exploiters`).
+wave's placement group, `placement`, the waves planned against the nodes, `packing`), `play_games` plays
+evaluation games as Ray tasks (`play`), and `exploit_bests` trains an exploiter against each arm's best
+(`exploiters`).
 """
 
 from swarm.engine.arms import CurvePoint, Trained, train

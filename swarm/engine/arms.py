@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ray
+from ray.util.placement_group import PlacementGroup, remove_placement_group
 
 from swarm import budget
 from swarm.config import Experiment
-from swarm.engine import placement
+from swarm.engine import packing, placement
 from swarm.engine.actors import Played, Stored
 from swarm.interaction import CURRENT, Key
 from swarm.ledger import Ledger
@@ -28,6 +29,7 @@ from swarm.training import checkpoint
 from swarm.training.agent import AgentState, Weights
 
 log = logging.getLogger(__name__)
+CHECK_S = 2.0  # seconds between checks that Ray is not stuck placing a dead node's part of a wave
 
 
 @dataclass(frozen=True)
@@ -46,19 +48,25 @@ class CurvePoint:
 
 
 class ArmTraining:
-    """One arm's training on its own placement group, a round at a time. The driver holds every agent's
-    latest state, so a host that dies mid-round is restored and replays that round, and the arm is
-    checkpointed to `store` without asking the hosts; a store with a checkpoint resumes from it."""
+    """One arm's training on its bundles of its wave's placement group, a round at a time. The driver holds
+    every agent's latest state, so a host that dies mid-round is restored and replays that round, and the arm
+    is checkpointed to `store` without asking the hosts; a store with a checkpoint resumes from it."""
 
     def __init__(
-        self, config: Experiment, arm_index: int, laid: placement.Layout, ledger: Ledger, store: Path | None
+        self,
+        config: Experiment,
+        arm_index: int,
+        laid: placement.Layout,
+        slot: tuple[PlacementGroup, int],  # the wave's group, and the index of the arm's first bundle in it
+        ledger: Ledger,
+        store: Path | None,
     ):
         self.config, self.arm_index, self.ledger, self.store = config, arm_index, ledger, store
         spec = config.arms[arm_index]
         self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
         saved = None if store is None else checkpoint.load(store, self.name, spec.shards)
         done = saved is not None and saved[0].finished  # nothing left to train: no hosts needed
-        self.placed = placement.Placed(None, [], []) if done else placement.place(config, arm_index, laid)
+        self.placed = placement.Placed([], []) if done else placement.place(config, arm_index, laid, *slot)
         got = ray.get([host.states.remote() for host in self.placed.hosts])
         self.instances = [instance for instance, _ in got]  # each host as the driver last heard from it
         states = {i: s for _, part in got for i, s in part.items()}
@@ -243,12 +251,14 @@ def train(
     on_rows: Callable[[list[dict]], None] | None = None,
 ) -> Trained:
     """Train every arm on an equal share of the CPUs: side by side, or one after another with all of them
-    (`resources.arms_in_parallel`). With `store`, each arm is checkpointed there every
-    `checkpoint_every` rounds and when it finishes, and an arm with a checkpoint there resumes from it.
+    (`resources.arms_in_parallel`, where the nodes can hold the arms side by side: `packing.arrange`). With
+    `store`, each arm is checkpointed there every `checkpoint_every` rounds and when it finishes, and an arm
+    with a checkpoint there resumes from it.
     After each round of an arm, `on_rows` gets its training rows, each with the agent's cumulative
     `cum_flops` and `cum_core_seconds` beside them (live metrics), then `on_round` the arm's spend.
 
-    Ctrl-C (KeyboardInterrupt) checkpoints every running arm as of its last finished round, then re-raises.
+    Ctrl-C (KeyboardInterrupt) checkpoints every running arm as of its last finished round, then re-raises;
+    so does a reservation that Ray cannot make or remake in time (placement.Unplaceable).
     """
     shares = {
         agent: share
@@ -256,26 +266,26 @@ def train(
         for agent, share in zip(arm.agent_ids, budget.split(config.budget.total, arm.agents), strict=True)
     }
     ledger = Ledger(shares)
-    parallel = config.resources.arms_in_parallel
-    waves = [list(range(len(config.arms)))] if parallel else [[a] for a in range(len(config.arms))]
+    timeout = config.resources.reserve_timeout_s
     done: list[ArmTraining] = []
-    for wave in waves:
+    for wave in _arrange(config, cpus).waves:
+        group = placement.reserve(wave.bundles, wave.fractional, timeout)
         trainings = []
-        for a in wave:
-            spec = config.arms[a]
-            laid = placement.layout(cpus, len(wave), spec.agents, spec.shards)
-            if advice := placement.idle(config, spec, int(cpus / len(wave)), laid):
-                log.warning(advice)
-            trainings.append(ArmTraining(config, a, laid, ledger, store))
         try:
-            _advance(trainings, config.checkpoint_every, ledger, on_round, on_rows)
-        except KeyboardInterrupt:
+            firsts = [sum(len(laid.bundles) for laid in wave.layouts[:k]) for k in range(len(wave.arms))]
+            for a, laid, first in zip(wave.arms, wave.layouts, firsts, strict=True):
+                if advice := placement.idle(config, config.arms[a], int(cpus / len(wave.arms)), laid):
+                    log.warning(advice)
+                trainings.append(ArmTraining(config, a, laid, (group, first), ledger, store))
+            _advance(trainings, config.checkpoint_every, ledger, on_round, on_rows, group, timeout)
+        except (KeyboardInterrupt, placement.Unplaceable):
             for training in trainings:
                 training.save()
             raise
         finally:
             for training in trainings:
                 training.placed.close()
+            remove_placement_group(group)
         done += trainings
     return Trained(
         ledger,
@@ -287,20 +297,55 @@ def train(
     )
 
 
+def _arrange(config: Experiment, cpus: int) -> packing.Arrangement:
+    """The arms' waves, planned against the nodes' free CPUs; where only busy nodes could hold them, against
+    the nodes' CPUs in all (reservation then waits for them); where not even those could, refused at once."""
+    free = placement.nodes()
+    try:
+        arranged = packing.arrange(config, cpus, free)
+    except placement.Unplaceable as refused:
+        try:
+            arranged = packing.arrange(config, cpus, placement.nodes(total=True))
+        except placement.Unplaceable:
+            raise refused from None  # it names the nodes' free CPUs
+        log.warning(
+            "the nodes' free CPUs (%s) cannot hold the arms now; waiting up to %d s for them "
+            "(resources.reserve_timeout_s)",
+            "; ".join(map(str, free)),
+            config.resources.reserve_timeout_s,
+        )
+    if arranged.note:
+        log.warning(arranged.note)
+    return arranged
+
+
 def _advance(
     trainings: list[ArmTraining],
     every: int,
     ledger: Ledger,
     on_round: Callable[[str, float], None] | None,
     on_rows: Callable[[list[dict]], None] | None,
+    group: PlacementGroup,
+    timeout: float,
 ) -> None:
-    """Run rounds until every arm has spent its share; each arm advances as soon as its round is in."""
+    """Run rounds until every arm has spent its share; each arm advances as soon as its round is in. Where a
+    node died and Ray cannot place its bundles elsewhere within `timeout` seconds, raises Unplaceable."""
     running = [training for training in trainings if training.launch()]
     for training in trainings:
         if training not in running:
             training.finish()
+    since = None  # when the group was first seen waiting for a dead node's bundles to be placed again
     while running:
-        ray.wait([ref for training in running for ref in training.in_flight()], num_returns=1)
+        refs = [ref for training in running for ref in training.in_flight()]
+        ray.wait(refs, num_returns=1, timeout=CHECK_S)
+        since = (since or time.monotonic()) if placement.rescheduling(group) else None
+        if since is not None and time.monotonic() - since > timeout:
+            raise placement.Unplaceable(
+                f"resources: a node holding part of arms {[t.name for t in running]} died and Ray could not "
+                f"place its bundles on the other nodes within {timeout:g} s (resources.reserve_timeout_s; "
+                f"free: {'; '.join(map(str, placement.nodes()))}); the arms are checkpointed as of their "
+                "last finished round"
+            )
         for training in list(running):
             if not training.poll():
                 continue

@@ -1,5 +1,6 @@
 """Where an arm's processes run: its share of the CPUs laid out as hosts and rollout workers, reserved
-through a placement group of its own, so every arm gets the same resources; and what to change where an arm
+through its wave's placement group (`swarm.engine.packing` plans the waves against the nodes), so every arm
+gets the same resources; the nodes' free resources as Ray reports them; and what to change where an arm
 leaves CPUs idle."""
 
 from __future__ import annotations
@@ -9,14 +10,55 @@ import uuid
 from dataclasses import dataclass
 
 import ray
+from ray._private import state  # private (a developer API): the one place Ray tells each node's free CPUs
 from ray.actor import ActorHandle
-from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
+from ray.util.placement_group import (
+    PlacementGroup,
+    placement_group,
+    placement_group_table,
+    remove_placement_group,
+)
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-from swarm.config import Arm, Experiment
+from swarm.config import Arm, ConfigError, Experiment
 from swarm.engine.actors import Host, RolloutWorker
 
-RESERVE_TIMEOUT = 600  # seconds to wait for an arm's placement group
+
+class Unplaceable(ConfigError):
+    """The arms' reservations cannot be made on this cluster: said like a bad file (a `swarm: error:` line,
+    exit 2), since the fix is in the file's `resources` or in the cluster."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node's free resources (or all of them), as Ray reports them."""
+
+    id: str
+    address: str
+    cpus: float
+    gpus: float = 0.0
+
+    def __str__(self) -> str:
+        gpus = f", {self.gpus:g} GPU" if self.gpus else ""
+        return f"{self.address} ({self.id[:6]}) {self.cpus:g} CPU{gpus}"
+
+
+def nodes(total: bool = False) -> list[Node]:
+    """Every live node's free CPUs and GPUs (all of them, with `total`), as Ray's GCS last heard."""
+    if ray.util.client.ray.is_connected():  # a Ray Client driver has no GCS of its own: ask on the cluster
+        return ray.get(_nodes_on_cluster.remote(total))
+    alive = {n["NodeID"]: n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]}
+    resources = state.total_resources_per_node() if total else state.available_resources_per_node()
+    return [
+        Node(node, alive[node], held.get("CPU", 0.0), held.get("GPU", 0.0))
+        for node, held in sorted(resources.items(), key=lambda item: alive.get(item[0], ""))
+        if node in alive
+    ]
+
+
+@ray.remote(num_cpus=0)
+def _nodes_on_cluster(total: bool) -> list[Node]:
+    return nodes(total)
 
 
 @dataclass(frozen=True)
@@ -31,6 +73,11 @@ class Layout:
     def members(self, agents: int) -> list[list[int]]:
         """The agents of each host, dealt in turn."""
         return [list(range(h, agents, self.hosts)) for h in range(self.hosts)]
+
+    @property
+    def bundles(self) -> list[float]:
+        """The CPUs of each bundle it reserves: the hosts', then each host's workers' (one CPU each)."""
+        return [self.cpus_per_host] * self.hosts + [1.0] * (self.hosts * self.workers)
 
 
 def layout(cpus: int, arms: int, agents: int, shards: int) -> Layout:
@@ -61,51 +108,56 @@ def idle(config: Experiment, arm: Arm, cpus: int, laid: Layout) -> str | None:
     )
 
 
-def reserve(name: str, bundles: list[dict[str, float]]) -> PlacementGroup:
-    """A placement group of `bundles`, spread over nodes where it can be; fails clearly if the cluster cannot
-    hold it within RESERVE_TIMEOUT seconds (an autoscaler may add nodes meanwhile)."""
-    group = placement_group(bundles, strategy="SPREAD", name=f"swarm-{name}-{uuid.uuid4().hex[:8]}")
+def reserve(bundles: list[float], together: bool, timeout: float) -> PlacementGroup:
+    """A wave's placement group: its bundles on one node (`together`) or spread over nodes where they can be.
+    Fails clearly, naming each node's free resources, if Ray cannot place it within `timeout` seconds (a
+    job may end or an autoscaler add a node meanwhile)."""
+    strategy = "STRICT_PACK" if together else "SPREAD"
+    group = placement_group(
+        [{"CPU": cpus} for cpus in bundles], strategy=strategy, name=f"swarm-{uuid.uuid4().hex[:8]}"
+    )
     try:
-        ray.get(group.ready(), timeout=RESERVE_TIMEOUT)
+        ray.get(group.ready(), timeout=timeout)
     except ray.exceptions.GetTimeoutError:
         remove_placement_group(group)
-        raise RuntimeError(
-            f"arm {name!r}: Ray could not reserve {bundles} within {RESERVE_TIMEOUT} s (cluster: "
-            f"{ray.available_resources()} free); lower resources.cpus or add nodes"
+        raise Unplaceable(
+            f"resources: Ray could not reserve {len(bundles)} bundle(s) of {sorted(set(bundles))} CPU "
+            f"{'on one node' if together else 'over the nodes'} within {timeout:g} s "
+            f"(resources.reserve_timeout_s; free: {'; '.join(map(str, nodes())) or 'no node'}); lower "
+            "resources.cpus or free or add nodes"
         ) from None
     return group
 
 
+def rescheduling(group: PlacementGroup) -> bool:
+    """Whether Ray is placing again a bundle of the group whose node died."""
+    return placement_group_table(group)["state"] == "RESCHEDULING"
+
+
 @dataclass(frozen=True)
 class Placed:
-    """An arm's actors on its placement group (none for an arm with nothing left to train)."""
+    """An arm's actors on its wave's placement group (none for an arm with nothing left to train)."""
 
-    group: PlacementGroup | None
     hosts: list[ActorHandle]
     workers: list[ActorHandle]
 
     def close(self) -> None:
         for actor in self.hosts + self.workers:
             ray.kill(actor, no_restart=True)
-        if self.group is not None:
-            remove_placement_group(self.group)
 
 
-def place(config: Experiment, arm_index: int, laid: Layout) -> Placed:
-    """Reserve the arm's bundles (the hosts', then each host's workers') and start its actors on them."""
-    name, agents = config.arms[arm_index].name, config.arms[arm_index].agents
-    group = reserve(
-        name, [{"CPU": laid.cpus_per_host}] * laid.hosts + [{"CPU": 1}] * (laid.hosts * laid.workers)
-    )
+def place(config: Experiment, arm_index: int, laid: Layout, group: PlacementGroup, first: int) -> Placed:
+    """Start the arm's actors on its bundles of the group (`laid.bundles`, from index `first` on)."""
+    agents = config.arms[arm_index].agents
 
     def bundle(index: int) -> PlacementGroupSchedulingStrategy:
-        return PlacementGroupSchedulingStrategy(group, placement_group_bundle_index=index)
+        return PlacementGroupSchedulingStrategy(group, placement_group_bundle_index=first + index)
 
     hosts, workers = [], []
     for h, members in enumerate(laid.members(agents)):
         # named, so a restarted host finds them: handles among an actor's arguments sit in the object store,
         # which need not keep them for a restart (ray-project/ray#53727)
-        mine = [f"{group.id.hex()}-{h}-{w}" for w in range(laid.workers)]
+        mine = [f"{group.id.hex()}-{first + h}-{w}" for w in range(laid.workers)]
         workers += [
             RolloutWorker.options(
                 name=worker, scheduling_strategy=bundle(laid.hosts + h * laid.workers + w)
@@ -114,4 +166,4 @@ def place(config: Experiment, arm_index: int, laid: Layout) -> Placed:
         ]
         host = Host.options(num_cpus=laid.cpus_per_host, scheduling_strategy=bundle(h))
         hosts.append(host.remote(config, arm_index, members, mine))
-    return Placed(group, hosts, workers)
+    return Placed(hosts, workers)
