@@ -14,11 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import ray
+import torch
 from ray.cluster_utils import Cluster
 from ray.util.placement_group import placement_group
 
 from swarm import config, engine, envs
+from swarm.engine import arms
+from swarm.engine.actors import Stored
 from swarm.engine.placement import Unplaceable
+from swarm.interaction.pbt import Copy
 from swarm.training.agent import Agent
 
 
@@ -261,3 +265,21 @@ def test_pbt_copies_weights_exactly(make_config):
     for i in range(4):
         np.testing.assert_equal(trained.weights[f"pbt/{i}"], initial[holder[i]])
     assert len(set(holder)) < 4
+
+
+def test_a_copier_is_handed_its_source_weights_and_adam_state_and_keeps_its_games():
+    """The driver's side of PBT's exploit step: the state a host restores the copier from."""
+    agents = {
+        i: Stored(
+            weights=f"weights-{i}",  # an object ref in a run; any value here
+            optimizer={"state": {0: {"step": torch.tensor(float(i)), "exp_avg": torch.full((3,), float(i))}}},
+            games=[{"seed": np.array([i])}],
+        )
+        for i in range(4)
+    }
+    got = arms.handed(agents, [Copy(0, 3, {"lr": 1.0}), Copy(1, 2, {"lr": 1.0})])
+    assert set(got) == {0, 1}
+    for copier, source in ((0, 3), (1, 2)):
+        assert got[copier].weights == agents[source].weights
+        assert got[copier].optimizer is agents[source].optimizer  # Adam's moments and step, untouched
+        assert got[copier].games is agents[copier].games

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from swarm.config import Experiment
 from swarm.engine import packing, placement
 from swarm.engine.actors import Played, Stored
 from swarm.interaction import CURRENT, Key
+from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
 from swarm.training import arm as core
 from swarm.training import checkpoint
@@ -119,12 +120,7 @@ class ArmTraining:
             return False
         for key in self.plan.snapshots:
             self.kept[key] = self.agents[key.agent].weights
-        self.copied = {  # weights and optimizer state; an agent keeps its own games
-            c.agent: Stored(
-                self.agents[c.source].weights, self.agents[c.source].optimizer, self.agents[c.agent].games
-            )
-            for c in self.plan.copies
-        }
+        self.copied = handed(self.agents, self.plan.copies)
         copied = set(self.copied)
         for k, members in enumerate(self.members):
             plans = {i: self.plan.agents[i] for i in members if i in self.plan.agents}
@@ -231,6 +227,15 @@ class ArmTraining:
         )
         checkpoint.save(self.store, self.name, state, kept)
         self.written |= set(keys)
+
+
+def handed(agents: Mapping[int, Stored], copies: Iterable[Copy]) -> dict[int, Stored]:
+    """What each copying agent starts its round with: its source's weights and Adam state, as they are, and
+    its own games in progress (they belong to its shards' seeds, not to the weights)."""
+    return {
+        c.agent: Stored(agents[c.source].weights, agents[c.source].optimizer, agents[c.agent].games)
+        for c in copies
+    }
 
 
 @dataclass
