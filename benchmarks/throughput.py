@@ -238,7 +238,7 @@ def one_agent(cfg: config.Experiment, seconds: float) -> float:
     rounds = itertools.count()
 
     def step() -> int:
-        frozen = opponent(spec, cfg, agent.net.weights())
+        frozen = opponent(agent.net.weights())
         return agent.train_round(next(rounds), [frozen], slots, cfg.ppo.rollout_steps).agent_steps
 
     return rate(step, seconds)
@@ -412,7 +412,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     spec = envs.describe(cfg.env, cfg.env_kwargs)
     agent = Agent(spec, cfg, arm_index=0, index=0)
     slots, steps = np.zeros(cfg.ppo.envs, np.int64), cfg.ppo.rollout_steps
-    frozen = opponent(spec, cfg, agent.net.weights())
+    frozen = opponent(agent.net.weights())
     start, timed = time.perf_counter(), 5
     for round_ in range(timed):
         agent.train_round(round_, [frozen], slots, steps)

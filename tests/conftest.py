@@ -214,14 +214,15 @@ def uninterrupted() -> Callable:
 
 @pytest.fixture
 def modes_config(make_config) -> config.Experiment:
-    """The tiny run with an arm of every mode that meets others, four agents each, 4 rounds per agent: pbt
-    copies weights at round 2."""
+    """The tiny run with a single agent (8 rounds) beside an arm of every mode that meets others, four
+    agents each (2 rounds each): pbt copies weights at round 1."""
     arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
         {"name": "pfsp", "agents": 4, "interaction": "pfsp"},
-        {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 2}},
+        {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 1}},
         {"name": "league", "agents": 4, "interaction": "league", "options": {"mains": 2}},
     ]
-    return config.parse(make_config(arms=arms, budget={"unit": "agent_steps", "total": 4096}))
+    return config.parse(make_config(arms=arms, checkpoint_every=2))
 
 
 @pytest.fixture(scope="session")

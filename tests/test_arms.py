@@ -47,6 +47,7 @@ def same_run(same_training):
         assert not ledger.duplicated(["agent", "stage", "round"]).any()
         same_training(ledger, trained.rows, reference.ledger.frame(), reference.rows)
         np.testing.assert_equal(trained.weights, reference.weights)
+        assert trained.ledger.lineage == reference.ledger.lineage
         for totals in trained.ledger.totals_by_arm().values():
             assert totals["agent_steps"] == 2048  # the budget, in every arm
 
@@ -54,13 +55,17 @@ def same_run(same_training):
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_killed_host_is_restarted_and_replays_its_round(caplog, make_config, uninterrupted, same_run):
-    cfg = config.parse(make_config())
+def test_killed_host_is_restarted_and_replays_its_round(caplog, modes_config, uninterrupted, same_run):
+    """A host killed as pbt's copy round starts (Ray restarts it; the driver restores its agents, a
+    copier from its source's weights and Adam state, and replays the round): every arm of every mode
+    trains as the uninterrupted run did, lineage and all."""
+    cfg = modes_config
     reference = uninterrupted(cfg)
+    assert reference.ledger.lineage  # pbt copied
     killed = []
 
     def kill(arm: str, spent: float) -> None:
-        if not killed and arm == "single" and spent >= 768:  # hosts of every arm are up by now
+        if not killed and arm == "pbt" and spent >= 4 * 256:  # round 0 in, the copy round sent
             killed.append(max(actor_processes()))
             os.kill(killed[0], signal.SIGKILL)
 
@@ -68,29 +73,6 @@ def test_killed_host_is_restarted_and_replays_its_round(caplog, make_config, uni
         trained = engine.train(cfg, cpus, kill)
     assert killed and "restoring it, replaying" in caplog.text
     same_run(trained, reference)
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_every_mode_survives_a_killed_host(caplog, modes_config, uninterrupted, same_training):
-    """A host of the pbt arm killed after its agents copied weights (round 2): restored from the driver's
-    copies (the copied weights and optimizer states included), it replays its round, and every arm trains
-    as the uninterrupted run did, lineage and all."""
-    cfg = modes_config.model_copy(update={"checkpoint_every": 2})
-    reference = uninterrupted(cfg)
-    killed = []
-
-    def kill(arm: str, spent: float) -> None:
-        if not killed and arm == "pbt" and spent >= 3 * 4 * 256:  # round 2 absorbed, round 3 sent
-            killed.append(max(actor_processes()))
-            os.kill(killed[0], signal.SIGKILL)
-
-    with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
-        trained = engine.train(cfg, cpus, kill)
-    assert killed and "restoring it, replaying" in caplog.text
-    same_training(trained.ledger.frame(), trained.rows, reference.ledger.frame(), reference.rows)
-    np.testing.assert_equal(trained.weights, reference.weights)
-    assert trained.ledger.lineage == reference.ledger.lineage and trained.ledger.lineage
-    assert all(t["agent_steps"] == 4096 for t in trained.ledger.totals_by_arm().values())
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +225,7 @@ def test_pbt_copies_weights_exactly(make_config):
     """At a learning rate of 1e-30 no update moves a float32 weight, so an agent's weights change only when
     it copies: after training, each agent holds the initial weights of its lineage's root, bit for bit."""
     arms = [
-        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "independent", "agents": 4, "interaction": "self_play"},
         {"name": "pbt", "agents": 4, "interaction": "pbt", "options": {"every": 1, "spread": 1}},
     ]
     cfg = config.parse(

@@ -115,7 +115,7 @@ def test_a_training_round_is_the_same_on_either_backend(spec, one_thread, make_c
     for backend in ("native", "pettingzoo"):
         cfg = config.Experiment.model_validate(make_config(env_backend=backend))
         agent = Agent(spec, cfg, arm_index=0, index=0)
-        rival = opponent(spec, cfg, agent.net.weights())
+        rival = opponent(agent.net.weights())
         report = agent.train_round(0, [RandomPlayer(), rival], np.arange(8) % 2, target=256)
         results[backend] = report, agent.net.weights(), type(agent.shards.games[0].games)
     (native, weights, kind), (reference, expected_weights, expected_kind) = results.values()

@@ -414,6 +414,7 @@ def test_arms_with_their_own_settings_train_and_meet(tmp_path, make_config):
     settings side by side."""
     data = make_config()
     data["arms"][0] |= {"ppo": {"rollout_steps": 512, "lr": 0.001}, "network": {"hidden": [48]}}
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 8, "bootstrap": 100}
     cfg = config.parse(data)
     assert cfg.for_arm(0).ppo.envs == cfg.ppo.envs and cfg.for_arm(1) is cfg
     run_dir, _ = experiment.run(cfg, tmp_path)
