@@ -1,8 +1,8 @@
 """Experiment configuration: pydantic models loaded from a budget file and validated at the door.
 
-Every field carries a description (printed by `swarm validate`). Anything wrong with a file -- an unknown
-key, a wrong type, a budget too small to give every agent one rollout batch, an environment that will not
-build with its env_kwargs, is not a two-player turn-based PettingZoo game with action masks or fails
+Every field carries a description (printed by `swarm validate`). Anything wrong with a file -- an unknown key,
+a wrong type, a budget too small to give every agent one rollout batch, an environment that will not build
+with its env_kwargs, is not a turn-based PettingZoo game of two or more players with action masks or fails
 PettingZoo's API test, a ladder member that would search a game it could cheat at -- raises `ConfigError`
 naming the field and the fix, before Ray starts or any compute is spent.
 """
@@ -359,8 +359,8 @@ class Experiment(Strict):
     env: str = Field(
         ...,
         description="PettingZoo registry id (classic/connect_four-v3) or module path with an env() function "
-        "(pettingzoo.classic.connect_four_v3): a two-player turn-based game whose observations carry an "
-        "action_mask.",
+        "(pettingzoo.classic.connect_four_v3): a turn-based game of two or more players whose observations "
+        "carry an action_mask.",
     )
     env_kwargs: dict[str, Any] = Field(
         {},
@@ -661,14 +661,38 @@ def check_env(config: Experiment, source: str) -> None:
     from swarm.evaluation import ladder
 
     try:
-        envs.api_check(envs.describe(config.env, config.env_kwargs))
+        spec = envs.describe(config.env, config.env_kwargs)
+        envs.api_check(spec)
     except envs.EnvError as exc:
         raise ConfigError(f"{source}: env: {exc}") from None
+    if spec.seats > 2:
+        check_seats(config, spec.seats, source)
     for name in config.evaluation.ladder:
         try:  # a search refuses a game it could cheat at, a game-specific member (alphabeta) another game
             ladder.check(name, config.env, config.env_perfect_information)
         except ValueError as exc:
             raise ConfigError(f"{source}: {exc}") from None
+
+
+def check_seats(config: Experiment, seats: int, source: str) -> None:
+    """What a game of more than two seats cannot have yet: searches (two-player negamax), exploiters (a best
+    response to one opponent) and charged selection games (their reserve counts half a game's moves)."""
+    from swarm.evaluation import ladder
+    from swarm.players import GAME
+
+    ev, game = config.evaluation, f"{config.env!r} has {seats} players"
+    searching = [name for name in ev.ladder if ladder.build(name).sees == GAME]
+    fixes = [
+        (bool(searching), f"evaluation.ladder: {', '.join(searching)} search two-player games only; drop it"),
+        (ev.exploit_steps > 0, "evaluation.exploit_steps: exploiters train in two-player games only; set 0"),
+        (
+            any(config.selection_reserve(arm) for arm in config.arms) or ev.charge_selection is True,
+            "evaluation.charge_selection: its reserve is counted for two-player games only; set false",
+        ),
+    ]
+    for broken, fix in fixes:
+        if broken:
+            raise ConfigError(f"{source}: {game}: {fix}")
 
 
 def explain(exc: ValidationError) -> str:

@@ -77,6 +77,78 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
+SEAT_GAME = """
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv
+
+
+class SeatGame(AECEnv):
+    \"\"\"k players move in seat order, `rounds` times each, choosing 0 .. k - 1; a seat's return is the sum of
+    its choices. Each sees a one-hot of its own seat, so a player can tell where it sat.\"\"\"
+
+    metadata = {"name": "seat_game_v0"}
+
+    def __init__(self, players=3, rounds=1):
+        self.possible_agents = [f"player_{i}" for i in range(players)]
+        self.rounds = rounds
+        box = spaces.Box(0, 1, (players,), np.int8)
+        self.spaces = spaces.Dict({"observation": spaces.Box(0, 1, (players,), np.float32), "action_mask": box})
+        self.actions = spaces.Discrete(players)
+
+    def observation_space(self, agent):
+        return self.spaces
+
+    def action_space(self, agent):
+        return self.actions
+
+    def reset(self, seed=None, options=None):
+        self.agents, self.moves = list(self.possible_agents), 0
+        self.sums = dict.fromkeys(self.agents, 0.0)
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {a: {} for a in self.agents}
+        self.agent_selection = self.agents[0]
+
+    def observe(self, agent):
+        seat = self.possible_agents.index(agent)
+        k = len(self.possible_agents)
+        return {"observation": np.eye(k, dtype=np.float32)[seat], "action_mask": np.ones(k, np.int8)}
+
+    def step(self, action):
+        if self.terminations[self.agent_selection]:
+            return self._was_dead_step(action)
+        self.sums[self.agent_selection] += action
+        self.moves += 1
+        k = len(self.agents)
+        over = self.moves == k * self.rounds
+        self.rewards = {a: (self.sums[a] if over else 0.0) for a in self.agents}
+        self.terminations = dict.fromkeys(self.agents, over)
+        self.agent_selection = self.agents[self.moves % k]
+        self._accumulate_rewards()
+
+
+def env(players=3, rounds=1):
+    return SeatGame(players, rounds)
+"""
+
+
+@pytest.fixture(scope="session")
+def seat_game(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The module path of `SEAT_GAME`, a game of k seats (env_kwargs players, rounds) that tells every player
+    its seat, importable in this process."""
+    import sys
+
+    folder = tmp_path_factory.mktemp("seat_game")
+    (folder / "seat_game_v0.py").write_text(SEAT_GAME)
+    sys.path.insert(0, str(folder))
+    yield "seat_game_v0"
+    sys.path.remove(str(folder))
+    sys.modules.pop("seat_game_v0", None)
+
+
 @pytest.fixture(scope="session")
 def make_config() -> Callable[..., dict]:
     """`tiny_config` as a fixture: `make_config(**overrides)` gives a fresh budget-file mapping."""

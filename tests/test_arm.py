@@ -108,7 +108,7 @@ def test_slots_are_the_drawn_opponents_and_modes_keep_to_their_rules(make_config
     for a, meets_others in ((1, False), (2, True)):
         for plan in drive(cfg, a)[0]:
             for i, p in plan.agents.items():
-                assert len(p.slots) == cfg.ppo.envs and sorted(set(p.slots)) == list(p.opponents)
+                assert len(p.places) == cfg.ppo.envs and sorted(set(p.places)) == list(p.opponents)
                 assert all((key.agent != i) == meets_others for key in p.opponents)
                 assert all(key.round == CURRENT or key.round in plan.pools[key.agent] for key in p.opponents)
 

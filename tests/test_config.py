@@ -213,6 +213,23 @@ def test_searches_are_refused_on_a_game_with_hidden_information(make_config):
     assert config.parse(leduc).evaluation.ladder == ["random"]
 
 
+@pytest.mark.parametrize(
+    "evaluation,message",
+    [
+        ({"ladder": ["random", "heuristic"]}, "evaluation.ladder: heuristic search two-player games only"),
+        ({"exploit_steps": 256}, "evaluation.exploit_steps: exploiters train in two-player games only"),
+        ({"charge_selection": True, "max_game_length": 9}, "evaluation.charge_selection: its reserve"),
+    ],
+)
+def test_what_a_game_of_more_than_two_seats_cannot_have_is_named(make_config, seat_game, evaluation, message):
+    data = make_config(env=seat_game, env_kwargs={"players": 3}, env_perfect_information=True)
+    data["evaluation"] |= {"ladder": ["random"], **evaluation}
+    with pytest.raises(config.ConfigError, match=f"has 3 players: {re.escape(message)}"):
+        config.parse(data)
+    data["evaluation"] |= {"ladder": ["random"], "exploit_steps": 0, "charge_selection": False}
+    assert config.parse(data).env_kwargs == {"players": 3}
+
+
 def test_an_arm_changes_only_the_fields_it_names(make_config):
     data = make_config()
     data["arms"][1]["ppo"] = {"lr": 0.001}

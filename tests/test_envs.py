@@ -64,39 +64,13 @@ def test_unsuitable_envs_are_refused(module, message):
         envs.describe(module)
 
 
-def test_more_than_two_players_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "three_player_v0.py").write_text(
-        textwrap.dedent("""
-        import numpy as np
-        from gymnasium import spaces
-        from pettingzoo import AECEnv
-
-        class Three(AECEnv):
-            metadata = {"name": "three_player_v0"}
-            possible_agents = ["a", "b", "c"]
-
-            def observation_space(self, agent):
-                box = spaces.Box(0, 1, (2,))
-                return spaces.Dict({"observation": box, "action_mask": box})
-
-            def action_space(self, agent):
-                return spaces.Discrete(2)
-
-            def reset(self, seed=None, options=None):
-                self.agents = list(self.possible_agents)
-                self.agent_selection = "a"
-
-            def observe(self, agent):
-                return {"observation": np.zeros(2), "action_mask": np.ones(2)}
-
-        def env():
-            return Three()
-    """)
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(envs.EnvError, match="has 3 players"):
-        envs.describe("three_player_v0")
-    sys.modules.pop("three_player_v0", None)
+def test_games_of_k_seats_pass_the_door_and_one_player_is_refused(seat_game):
+    pytest.importorskip("rlcard")
+    assert envs.describe("classic/texas_holdem-v4", {"num_players": 4}).seats == 4
+    assert envs.describe(seat_game, {"players": 5}).seats == 5
+    envs.api_check(envs.describe(seat_game, {"players": 5, "rounds": 2}))
+    with pytest.raises(envs.EnvError, match="has 1 player; .* two or more players"):
+        envs.describe(seat_game, {"players": 1})
 
 
 def test_env_kwargs_build_the_game_and_travel_with_the_spec():

@@ -432,3 +432,30 @@ def test_arms_with_their_own_settings_train_and_meet(tmp_path, make_config):
     written = (run_dir / "report.md").read_text()
     assert "| ppo.lr | 0.001 | 0.0003 | 0.0003 |" in written
     assert "| network.hidden | 48 | 32 | 32 |" in written
+
+
+def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, make_config):
+    """Texas hold'em for three: agents train against two opponents a game, and every held-out game seats the
+    two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat."""
+    pytest.importorskip("rlcard")
+    data = make_config(
+        env="classic/texas_holdem-v4",
+        env_kwargs={"num_players": 3},
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 3, "interaction": "population"},
+        ],
+    )
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 8, "bootstrap": 100}
+    run_dir, summary = experiment.run(config.parse(data), tmp_path)
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    assert (ledger.groupby("arm").agent_steps.sum() == 2048).all()
+    training = pd.read_parquet(run_dir / "training.parquet")
+    assert (training.games > 0).all() and training.score.between(0, 1).all()
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    sign = (matches.reward_0 - matches.reward_1).apply(lambda d: (d > 0) - (d < 0))
+    assert (matches.outcome == sign.map({1: "player_0", -1: "player_1", 0: "draw"})).all()
+    verdict_games = matches[matches.stage == "verdict"]
+    bests = {summary.arms["single"].best, summary.arms["swarm"].best}
+    assert len(verdict_games) == 8 and set(verdict_games.player_0) == bests == set(verdict_games.player_1)
+    assert summary.verdicts[0].record.games == 8 and summary.verdicts[0].verdict

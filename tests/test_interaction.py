@@ -5,10 +5,10 @@ from swarm import interaction
 from swarm.interaction import CURRENT, MODES, Key, Population, Settings, Tally, pbt, pfsp
 
 
-def draw(mode, pools, seed, slots=64, per_round=8, latest_share=0.5):
+def draw(mode, pools, seed, places=64, per_round=8, latest_share=0.5):
     population = Population(pools, {})
     return interaction.pairings(
-        mode, population, Settings(slots, per_round, latest_share), np.random.default_rng(seed)
+        mode, population, Settings(places, per_round, latest_share), np.random.default_rng(seed)
     )
 
 
@@ -21,7 +21,7 @@ def test_reproducible_from_seed(mode):
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_slots_are_dealt_evenly_among_the_round_opponents(mode):
-    for opponents in draw(mode, [[0, 5, 10], [0, 5], [0]], 1, slots=32, per_round=4):
+    for opponents in draw(mode, [[0, 5, 10], [0, 5], [0]], 1, places=32, per_round=4):
         assert opponents[:4] * 8 == opponents  # slot s plays draw s % 4: 8 slots each, 4 of each seat parity
 
 
@@ -48,14 +48,14 @@ def test_self_play_meets_only_itself():
 
 
 def test_self_play_latest_share():
-    (opponents,) = draw("self_play", [list(range(10))], 0, slots=4000, per_round=4000, latest_share=0.8)
+    (opponents,) = draw("self_play", [list(range(10))], 0, places=4000, per_round=4000, latest_share=0.8)
     share = np.mean([key.round == CURRENT for key in opponents])
     assert 0.77 < share < 0.83
 
 
 def test_population_meets_others_uniformly():
     # agent 0's candidates: (1,current), (1,4), (2,current), (2,4), (2,9): five, each about 1/5
-    drawn = draw("population", [[], [4], [4, 9]], 0, slots=6000, per_round=6000)[0]
+    drawn = draw("population", [[], [4], [4, 9]], 0, places=6000, per_round=6000)[0]
     counts = {key: drawn.count(key) for key in set(drawn)}
     assert set(counts) == {Key(1, CURRENT), Key(1, 4), Key(2, CURRENT), Key(2, 4), Key(2, 9)}
     assert all(abs(c / 6000 - 0.2) < 0.03 for c in counts.values())
@@ -103,7 +103,7 @@ def test_pfsp_draws_follow_a_synthetic_payoff_table():
     rates = np.array([Tally(100, 90.0).rate, Tally(100, 10.0).rate])
     share = pfsp.weights(rates, "hard", 2.0)[1]
     assert abs(drawn.count(Key(2, CURRENT)) / 20000 - share) < 0.01
-    uniform = draw("population", [[], [], []], 0, slots=20000, per_round=20000)[0]
+    uniform = draw("population", [[], [], []], 0, places=20000, per_round=20000)[0]
     assert abs(uniform.count(Key(2, CURRENT)) / 20000 - 0.5) < 0.02  # the same candidates, unweighed
 
 

@@ -197,3 +197,64 @@ def test_concatenated_batches_keep_each_games_chain(spec):
     assert stats.games == sum(s.games for _, s in parts) > 0
     assert stats.score == pytest.approx(sum(s.score * s.games for _, s in parts) / stats.games)
     np.testing.assert_array_equal(stats.opponent_games, sum(s.opponent_games for _, s in parts))
+
+
+class Seated:
+    """A player that always chooses `action` and writes down the seat of every move it makes."""
+
+    sees = "observation"
+
+    def __init__(self, action: int):
+        self.action, self.seats = action, []
+
+    def act(self, obs, mask, generator):
+        self.seats += obs.argmax(-1).tolist()
+        return torch.full((len(obs),), self.action)
+
+    def act_flops(self, batch):
+        return 0
+
+
+@pytest.mark.parametrize("players", [3, 4])
+def test_k_seats_are_filled_place_by_place_and_the_learner_moves_on(seat_game, generator, players):
+    """One slot, one move each a game: the learner sits in seat g % k in its g-th game, and the opponent of
+    place j in seat (learner's + 1 + j) % k, every game."""
+    spec = envs.describe(seat_game, {"players": players})
+    assert spec.seats == players
+    opponents = [Seated(0) for _ in range(players - 1)]
+    slots = rollout.Slots(envs.games(spec, 1), 64)
+    learner = ActorCritic(spec.obs_dim, spec.actions, [8])
+    batch, stats = slots.collect(
+        learner, opponents, np.arange(players - 1)[None], 20, generator, seeds_from(np.random.default_rng(0))
+    )
+    learner_seats = batch.obs.argmax(-1)
+    np.testing.assert_array_equal(learner_seats, np.arange(20) % players)
+    for j, opponent in enumerate(opponents):
+        np.testing.assert_array_equal(opponent.seats, (learner_seats[: len(opponent.seats)] + 1 + j) % players)
+    assert stats.games == batch.done.sum() and (stats.opponent_games == stats.games).all()
+
+
+def test_k_seat_scores_compare_the_learners_return_with_every_other_seat(seat_game, generator):
+    """Returns are the seats' choices: against an opponent that always plays 2 the learner scores 0.5 when it
+    plays 2 and 0 otherwise; against one that plays 0 it scores 1, or 0.5 when it plays 0."""
+    spec = envs.describe(seat_game, {"players": 3})
+    high, low = Seated(2), Seated(0)
+    learner = ActorCritic(spec.obs_dim, spec.actions, [8])
+    batch, stats = rollout.Slots(envs.games(spec, 5), 300).collect(
+        learner, [high, low], np.tile([0, 1], (5, 1)), 300, generator, seeds_from(np.random.default_rng(0))
+    )
+    chosen = batch.action[batch.done]
+    assert stats.games == len(chosen) and (stats.opponent_games == len(chosen)).all()
+    assert stats.opponent_score[0] == 0.5 * (chosen == 2).sum()
+    assert stats.opponent_score[1] == (chosen > 0).sum() + 0.5 * (chosen == 0).sum()
+    assert stats.score == pytest.approx(stats.opponent_score.sum() / (2 * len(chosen)))
+
+
+def test_play_fills_k_seats_and_sides_average_their_seats(seat_game, generator):
+    spec = envs.describe(seat_game, {"players": 3, "rounds": 2})
+    players = [Seated(0), Seated(1), Seated(2)]
+    seating = np.array([[0, 1, 2], [2, 0, 1]])
+    rewards, lengths = rollout.play(envs.games(spec, 2), players, seating, [0, 1], generator)
+    np.testing.assert_array_equal(rewards, [[0, 2, 4], [4, 0, 2]])  # two moves each: twice the choice
+    np.testing.assert_array_equal(lengths, [6, 6])
+    np.testing.assert_array_equal(rollout.sides(rewards), [[2, 2], [3, 0]])  # seats 0, 2 against seat 1

@@ -22,6 +22,7 @@ from swarm import budget
 from swarm.config import Experiment
 from swarm.engine import packing, placement
 from swarm.engine.actors import Played, Stored
+from swarm.envs import describe
 from swarm.interaction import CURRENT, Key
 from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
@@ -63,6 +64,7 @@ class ArmTraining:
         store: Path | None,
     ):
         self.config, self.arm_index, self.ledger, self.store = config, arm_index, ledger, store
+        self.seats = describe(config.env, config.env_kwargs).seats
         spec = config.arms[arm_index]
         self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
         saved = None if store is None else checkpoint.load(store, self.name, spec.shards)
@@ -115,7 +117,7 @@ class ArmTraining:
 
     def launch(self) -> bool:
         """Start the next round on every host; False once every agent has spent its share."""
-        self.plan = core.plan(self.config, self.arm_index, self.state, self.ledger)
+        self.plan = core.plan(self.config, self.arm_index, self.state, self.ledger, self.seats)
         if self.plan is None:
             return False
         for key in self.plan.snapshots:

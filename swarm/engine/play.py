@@ -13,7 +13,7 @@ from swarm.envs import games as games_of
 from swarm.evaluation import ladder
 from swarm.players import GAME, Player
 from swarm.training.agent import Weights, opponent
-from swarm.training.rollout import play
+from swarm.training.rollout import play, sides
 
 CHUNK = 64  # evaluation games one task plays in lockstep
 
@@ -22,19 +22,22 @@ def play_local(
     config: Experiment, games: list[tuple[int, str, str]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play (seed, player_0, player_1) games in this process, all in lockstep; players are agents by id
-    (their weights given) or ladder members by name."""
+    (their weights given) or ladder members by name. In a game of k seats player_0's side fills the even
+    seats and player_1's the odd ones (`rollout.sides`): rewards [G, 2] are each side's."""
     torch.set_num_threads(1)
     spec = describe(config.env, config.env_kwargs)
     names = sorted({name for _, a, b in games for name in (a, b)})
     players: list[Player] = [
         ladder.build(n) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
     ]
-    seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])
+    seat_side = np.arange(spec.seats) % 2
+    seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])[:, seat_side]
     seeds_ = [seed for seed, _, _ in games]
     # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
     searching = any(p.sees == GAME for p in players)
     env_games = games_of(spec, len(games), "pettingzoo" if searching else config.env_backend)
-    return play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+    rewards, lengths = play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+    return sides(rewards), lengths
 
 
 _play_chunk = ray.remote(num_cpus=1)(play_local)

@@ -1,13 +1,14 @@
-"""The PettingZoo adapter: many two-player turn-based AEC games stepped in lockstep, seen as arrays.
+"""The PettingZoo adapter: many turn-based AEC games of two or more players stepped in lockstep, as arrays.
 
 An environment is named by its PettingZoo registry id (`classic/connect_four-v3`, built with
 `pettingzoo.make`) or by a module path with an `env()` function (`pettingzoo.classic.connect_four_v3`, or a
-third-party game), and built with the budget file's `env_kwargs` as keywords. At the door it must be a
-two-player game with action masks and Discrete actions (`describe`) and pass PettingZoo's own API test
-(`api_check`). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time and
-would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
-every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0
-moves first. The adapter knows nothing of learning.
+third-party game), and built with the budget file's `env_kwargs` as keywords. At the door it must be a game of
+two or more players (its seats) with action masks and Discrete actions (`describe`) and pass PettingZoo's own
+API test (`api_check`). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time
+and would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
+every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0 moves
+first. A game ends when any seat's episode does (terminated or truncated): the classic games end for every
+player at once. The adapter knows nothing of learning.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def parameters(module: str) -> str:
 
 
 def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpec:
-    """Build one instance and check it is a two-player, turn-based game with action masks."""
+    """Build one instance and check it is a turn-based game of two or more players with action masks."""
     env = make(env_id, env_kwargs)
     try:
         env.reset(seed=0)
@@ -115,8 +116,11 @@ def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpe
     except Exception as exc:
         raise EnvError(f"{env_id!r} is not a turn-based (AEC) PettingZoo environment ({exc})") from None
     agents = list(env.possible_agents)
-    if len(agents) != 2:
-        raise EnvError(f"{env_id!r} has {len(agents)} players; swarm needs a two-player game for now")
+    if len(agents) < 2:
+        raise EnvError(
+            f"{env_id!r} has {len(agents)} player; swarm compares agents that play each other, so it needs "
+            "a game of two or more players"
+        )
     obs_space = env.observation_space(agents[0])
     spaces = getattr(obs_space, "spaces", None)
     if not isinstance(spaces, dict) or "observation" not in spaces or "action_mask" not in spaces:
@@ -134,6 +138,7 @@ def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpe
         obs_dim=int(np.prod(spaces["observation"].shape)),
         actions=int(actions),
         env_kwargs=tuple(sorted((env_kwargs or {}).items())),
+        seats=len(agents),
     )
 
 
@@ -193,8 +198,8 @@ class Games:
             self.reset(i, seed)
 
     def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Play `actions[k]` in game `games[k]`. Returns rewards [len(games), 2] and done [len(games)]."""
-        rewards = np.zeros((len(games), 2), dtype=np.float32)
+        """Play `actions[k]` in game `games[k]`. Returns rewards [len(games), seats] and done [len(games)]."""
+        rewards = np.zeros((len(games), self.spec.seats), dtype=np.float32)
         done = np.zeros(len(games), dtype=bool)
         for k, (i, action) in enumerate(zip(games, actions, strict=True)):
             if self.to_move[i] < 0 or not self.mask[i, action]:
@@ -203,8 +208,7 @@ class Games:
             env = self.envs[i]
             env.step(int(action))
             self.length[i] += 1
-            seats = self.seats[i]
-            rewards[k] = (env.rewards.get(seats[0], 0.0), env.rewards.get(seats[1], 0.0))
+            rewards[k] = [env.rewards.get(seat, 0.0) for seat in self.seats[i]]
             if any(env.terminations.values()) or any(env.truncations.values()):
                 done[k] = True
                 self.to_move[i] = -1

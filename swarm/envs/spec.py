@@ -26,13 +26,14 @@ class EnvSpec:
     obs_dim: int
     actions: int
     env_kwargs: tuple[tuple[str, Any], ...] = ()  # (keyword, value), sorted: a budget file's env_kwargs
+    seats: int = 2  # players in one game: indices into the env's `possible_agents`
 
 
 class GameBatch(Protocol):
     """What players and rollouts see of `n` games stepped together, whatever the backend."""
 
     spec: EnvSpec
-    to_move: np.ndarray  # [n] seat to move, -1 once the game is over
+    to_move: np.ndarray  # [n] seat to move (0 .. spec.seats - 1), -1 once the game is over
     obs: np.ndarray  # [n, obs_dim] float32, the mover's observation
     mask: np.ndarray  # [n, actions] bool, the mover's legal actions
     length: np.ndarray  # [n] moves played
@@ -43,4 +44,5 @@ class GameBatch(Protocol):
     def __len__(self) -> int: ...
     def reset(self, i: int, seed: int) -> None: ...
     def reset_many(self, indices: np.ndarray, seeds: Sequence[int]) -> None: ...
+    # rewards [len(games), spec.seats] of every seat for the moves, and whether each game ended
     def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...

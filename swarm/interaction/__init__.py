@@ -5,9 +5,10 @@ Modes are a registry (`MODES`), chosen by an arm's `interaction`, with their par
 `options` (each mode's `Options` model, validated at the door). A mode is handed the population (each
 agent's snapshot pool), the results so far (recent games weighed more: `opponents.results_decay`), the
 round's settings, its options and the round's seeded RNG, and draws each agent's `per_round` opponents;
-`pairings` deals an agent's game slots among them in turn, so every opponent gets the same number of slots
-(and, as seats alternate by slot, as many games moving first as second) and each plays its games in one
-batched forward per step. A pure function of the RNG, so a run is reproducible whatever Ray's scheduling.
+`pairings` deals the places an agent's opponents fill (the seats other than its own in each game slot) among
+them in turn, so every opponent gets the same number of places (and, as the learner's seat moves on slot by
+slot, as many games moving first as second in a two-player game) and each plays its games in one batched
+forward per step. A pure function of the RNG, so a run is reproducible whatever Ray's scheduling.
 
 An opponent is a `Key`: an agent's weights frozen at the start of the round (`round` is `CURRENT`), else
 its snapshot taken at the start of that round.
@@ -126,9 +127,10 @@ def pairings(
     rng: np.random.Generator,
     chosen: Options | None = None,
 ) -> list[list[Key]]:
-    """The opponent of every game slot, for every agent of the arm; `chosen`: the arm's options."""
+    """The opponent of every place (`Settings.places`), for every agent of the arm; `chosen`: the arm's
+    options."""
     entry, chosen = MODES[mode], chosen or options(mode)
     if population.size < chosen.min_agents():
         raise ValueError(f"{mode} play needs at least {chosen.min_agents()} agents, got {population.size}")
     drawn = entry.draw(population, settings, chosen, rng)
-    return [[opponents[s % settings.per_round] for s in range(settings.slots)] for opponents in drawn]
+    return [[opponents[s % settings.per_round] for s in range(settings.places)] for opponents in drawn]

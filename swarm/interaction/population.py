@@ -78,7 +78,7 @@ class Population:
 
 @dataclass(frozen=True)
 class Settings:
-    slots: int  # game slots of each agent
+    places: int  # opponents' seats in an agent's game slots: slots x (seats - 1), slot by slot
     per_round: int  # opponents each agent draws
     latest_share: float  # self_play: share of games against the current self
 

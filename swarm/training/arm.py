@@ -1,15 +1,15 @@
 """One arm's rounds as plain Python: a state in, a round's plan out; its reports in, the next state out.
 
-The rules of an arm's training live here, with no Ray and no weights: each agent's target agent-steps for
-the round (a full batch, else the exact remainder of its training share), its progress through the share,
-the copies of weights that start the round where the arm's mode evolves its population (PBT) and each
-agent's hyperparameters, the opponent of each of its game slots (drawn by the arm's interaction mode from
-the round's seeded RNG), the snapshots that join the agents' opponent pools, and the learning-curve points
-due at the round's end. Weights
-are named by `interaction.Key`, (agent, round): an agent's weights at the start of that round (`CURRENT`: of
-this round). The engine maps keys to weights on Ray, plays the plan and hands the reports back to `absorb`,
-which charges the ledger. Everything here follows from the config, the seed and the reports, so a round
-replayed after a fault or from a checkpoint is the same round.
+The rules of an arm's training live here, with no Ray and no weights: each agent's target agent-steps for the
+round (a full batch, else the exact remainder of its training share), its progress through the share, the
+copies of weights that start the round where the arm's mode evolves its population (PBT) and each agent's
+hyperparameters, the opponent of each place in its game slots (the seats other than its own; drawn by the
+arm's interaction mode from the round's seeded RNG), the snapshots that join the agents' opponent pools, and
+the learning-curve points due at the round's end. Weights are named by `interaction.Key`, (agent, round): an
+agent's weights at the start of that round (`CURRENT`: of this round). The engine maps keys to weights on Ray,
+plays the plan and hands the reports back to `absorb`, which charges the ledger. Everything here follows from
+the config, the seed and the reports, so a round replayed after a fault or from a checkpoint is the same
+round.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class State:
 
 @dataclass(frozen=True)
 class AgentPlan:
-    """One agent's round: `target` agent-steps against `opponents[slot_opponent[s]]` in game slot s."""
+    """One agent's round: `target` agent-steps against `opponents[slot_opponent[p]]` in place p, where
+    slot s's places (its seats other than the agent's) are s x (seats - 1) onwards."""
 
     target: int
     progress: float  # share of its training budget spent so far, in [0, 1)
@@ -63,8 +64,8 @@ class AgentPlan:
     hypers: Mapping[str, float] = field(default_factory=dict)  # ppo fields its mode sets for it (PBT)
 
     @property
-    def slots(self) -> list[Key]:
-        """The opponent of every game slot."""
+    def places(self) -> list[Key]:
+        """The opponent of every place."""
         return [self.opponents[k] for k in self.slot_opponent]
 
 
@@ -106,8 +107,8 @@ def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
     )
 
 
-def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Plan | None:
-    """The next round's plan; None once every agent has spent its training share."""
+def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger, seats: int = 2) -> Plan | None:
+    """The next round's plan; None once every agent has spent its training share. `seats`: the game's."""
     config = config.for_arm(arm_index)  # the arm's ppo and opponents blocks
     names, reserve = config.arms[arm_index].agent_ids, config.selection_reserve(config.arms[arm_index])
     left = [ledger.remaining(a) - reserve for a in names]
@@ -127,7 +128,7 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Pl
         pools = tuple((*pool, state.round)[-keep if keep else 0 :] for pool in state.pools)
         snapshots = tuple(Key(i, state.round) for i in range(len(pools)))
     settings = interaction.Settings(
-        config.ppo.envs, config.opponents.per_round, config.opponents.latest_share
+        config.ppo.envs * (seats - 1), config.opponents.per_round, config.opponents.latest_share
     )
     drawn = interaction.pairings(
         arm.interaction,
@@ -137,11 +138,11 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger) -> Pl
         arm.mode_options,
     )
     agents = {}
-    for i, slots in enumerate(drawn):
+    for i, places in enumerate(drawn):
         if targets[i]:
-            keys = tuple(sorted(set(slots)))
+            keys = tuple(sorted(set(places)))
             progress = 1 - left[i] / training_share(config, arm_index, ledger, names[i])
-            slot_opponent = tuple(keys.index(key) for key in slots)
+            slot_opponent = tuple(keys.index(key) for key in places)
             agents[i] = AgentPlan(targets[i], progress, keys, slot_opponent, hypers[i])
     arm_spent = sum(spent(ledger, a) for a in names) + sum(targets)
     after = [spent(ledger, a) + targets[i] for i, a in enumerate(names)]

@@ -1,8 +1,10 @@
 """Playing games in lockstep: `Slots.collect` gathers a learner's transitions, `play` runs evaluation games.
 
 At every step each player does one batched forward over all the games where it is to move, never one
-forward per game, and the games that end restart together: nothing in a step loops over games. A learner
-learns only from its own seats; in each game slot its seat alternates game by game.
+forward per game, and the games that end restart together: nothing in a step loops over games. A game has
+`spec.seats` seats (k). A learner fills one seat of each game slot and learns only from it; its seat moves
+on by one, game by game, so over k games it plays every seat once. Its opponents fill the other k - 1
+seats, named by their place after the learner's seat: place j is seat (learner's + 1 + j) % k.
 
 A transition's reward is everything the learner receives from its move until its next move (so a loss
 dealt by the opponent's reply lands on the learner's last move).
@@ -92,10 +94,12 @@ class Batch:
 class RolloutStats:
     flops: int
     games: int  # games finished this round
-    score: float  # learner's mean score in them: 1 win, 0.5 draw, 0 loss (nan if none finished)
+    # learner's mean score in them against each other seat: 1 for a higher return, 0.5 equal, 0 lower (with
+    # two seats: win, draw, loss); nan if none finished
+    score: float
     game_length: float
-    # by the round's opponent index: games finished against it and the learner's scores in them summed, the
-    # results an interaction mode may weigh opponents by
+    # by the round's opponent index: the seats it filled in games finished and the learner's scores against
+    # those seats summed, the results an interaction mode may weigh opponents by
     opponent_games: np.ndarray
     opponent_score: np.ndarray
 
@@ -149,22 +153,23 @@ def act_grouped(
 
 
 def score(own: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """1 for the higher return, 0.5 for equal, 0 for the lower: win/draw/loss in a zero-sum game."""
+    """1 for the higher return, 0.5 for equal, 0 for the lower: win/draw/loss in a zero-sum game, and in a
+    game of k seats the pairwise comparisons a finishing order by return breaks into."""
     return 0.5 + 0.5 * np.sign(np.asarray(own, np.float64) - other)
 
 
 class Slots:
     """An agent's games, played in lockstep, and its transition buffer: both kept from round to round.
 
-    Slot i's learner seat starts at (first + i) % 2, so half the slots open with the learner to move (`first`:
-    the slot's number among all of an agent's slots, where a shard holds some of them).
+    Slot i's learner seat starts at (first + i) % k, so the slots open with the learner in every seat alike
+    (`first`: the slot's number among all of an agent's slots, where a shard holds some of them).
     """
 
     def __init__(self, games: GameBatch, capacity: int, first: int = 0):
-        self.games, self.capacity = games, capacity
+        self.games, self.capacity, self.seats = games, capacity, games.spec.seats
         self.buffer = Batch.empty(capacity, games.spec.obs_dim, games.spec.actions)
-        self.learner_seat = (first + np.arange(len(games))) % 2
-        self.returns = np.zeros((len(games), 2), np.float32)  # each running game's rewards so far, by seat
+        self.learner_seat = (first + np.arange(len(games))) % self.seats
+        self.returns = np.zeros((len(games), self.seats), np.float32)  # each running game's rewards, by seat
         self.started = False
         self.seed = np.zeros(len(games), np.int64)  # each running game's seed and its moves so far: all it
         self.moves = np.zeros((len(games), 64), np.int64)  # takes to rebuild the game on any backend
@@ -213,13 +218,14 @@ class Slots:
         generator: torch.Generator,
         seeds: Seeds,
     ) -> tuple[Batch, RolloutStats]:
-        """Play the learner against `opponents[slot_opponent[i]]` in slot i until `target` transitions.
+        """Play the learner against `opponents[slot_opponent[i, j]]` in place j of slot i (`slot_opponent`
+        [slots, seats - 1], or flat, slot by slot) until `target` transitions.
 
         The batch is a view of the buffer: it holds until the next `collect`, which overwrites it.
         """
         if not 0 < target <= self.capacity:
             raise ValueError(f"target {target} is outside 1..{self.capacity}, the buffer's capacity")
-        games = self.games
+        games, slot_opponent = self.games, np.asarray(slot_opponent).reshape(len(self.games), -1)
         if not self.started:
             self.start(np.arange(len(games)), seeds(len(games)))
             self.started = True
@@ -251,7 +257,7 @@ class Round:
         self.generator, self.seeds = generator, seeds
         self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
         self.count, self.flops = 0, 0
-        self.length_sum = 0
+        self.finished, self.length_sum = 0, 0
         self.opponent_games = np.zeros(len(opponents), np.int64)
         self.opponent_score = np.zeros(len(opponents))
 
@@ -278,8 +284,9 @@ class Round:
     def opponents_move(self, wait: np.ndarray) -> None:
         if not len(wait):
             return
+        place = (self.games.to_move[wait] - self.slots.learner_seat[wait] - 1) % self.slots.seats
         actions, flops = act_grouped(
-            self.opponents, self.slot_opponent[wait], wait, self.games, self.generator
+            self.opponents, self.slot_opponent[wait, place], wait, self.games, self.generator
         )
         self.flops += flops
         self.step(wait, actions)
@@ -299,14 +306,16 @@ class Round:
         closed = pending[finished]
         self.batch.done[closed[closed >= 0]] = True
         pending[finished] = -1
-        seat, rows = slots.learner_seat[finished], np.arange(len(finished))
+        seat, rows = slots.learner_seat[finished], np.arange(len(finished))[:, None]
         returns = slots.returns[finished]
-        scores = score(returns[rows, seat], returns[rows, 1 - seat])
+        others = (seat[:, None] + 1 + np.arange(slots.seats - 1)) % slots.seats  # [finished, places]
+        scores = score(returns[rows[:, 0], seat][:, None], returns[rows, others])
         np.add.at(self.opponent_games, self.slot_opponent[finished], 1)
         np.add.at(self.opponent_score, self.slot_opponent[finished], scores)
+        self.finished += len(finished)
         self.length_sum += int(self.games.length[finished].sum())
         slots.returns[finished] = 0
-        slots.learner_seat[finished] = 1 - seat
+        slots.learner_seat[finished] = (seat + 1) % slots.seats
         slots.start(finished, self.seeds(len(finished)))
 
     def values(self) -> None:
@@ -319,16 +328,24 @@ class Round:
         self.flops += forward_flops(self.learner.critic_sizes, self.count + len(open_))
 
     def stats(self) -> RolloutStats:
-        finished = int(self.opponent_games.sum())
+        finished, places = self.finished, int(self.opponent_games.sum())
         return RolloutStats(
             flops=self.flops,
             games=finished,
-            # scores are halves, so the per-opponent sums add up exactly: the same mean as one running sum
-            score=float(self.opponent_score.sum()) / finished if finished else float("nan"),
+            # every game counts k - 1 places alike; scores are halves, so the per-opponent sums add up
+            # exactly: the same mean as one running sum
+            score=float(self.opponent_score.sum()) / places if places else float("nan"),
             game_length=self.length_sum / finished if finished else float("nan"),
             opponent_games=self.opponent_games,
             opponent_score=self.opponent_score,
         )
+
+
+def sides(rewards: np.ndarray) -> np.ndarray:
+    """Games of k seats as two sides, seats taken in turn (side 0: seats 0, 2, ...): [G, k] rewards to each
+    side's mean return per seat [G, 2]. A mean, not a sum, so that in a game of odd k the side with the extra
+    seat is not credited for it; with two seats, the rewards as they are."""
+    return np.stack([rewards[:, 0::2].mean(1), rewards[:, 1::2].mean(1)], axis=1)
 
 
 def play(
@@ -340,10 +357,10 @@ def play(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play game g with `players[seating[g, seat]]` in each seat, at most len(games) at once.
 
-    Returns each game's total reward per seat [G, 2] and its length in moves [G].
+    Returns each game's total reward per seat [G, seats] and its length in moves [G].
     """
     total = len(seeds)
-    rewards = np.zeros((total, 2), np.float32)
+    rewards = np.zeros((total, games.spec.seats), np.float32)
     lengths = np.zeros(total, np.int64)
     slot_game = np.full(len(games), -1)
     started = min(len(games), total)

@@ -62,9 +62,11 @@ class Shards:
         target: int,
     ) -> tuple[dict[int, Part], torch.Generator | None]:
         """This process's parts of a round of `target` transitions, the learner playing
-        `opponents[slot_opponent[slot]]` in each of the agent's slots; and shard 0's generator, if it is here,
-        to draw the update's minibatches. A shard whose part of the target is 0 sits the round out."""
+        `opponents[slot_opponent[place]]` in each of the places of the agent's slots (slot by slot, seats - 1
+        each); and shard 0's generator, if it is here, to draw the update's minibatches. A shard whose part
+        of the target is 0 sits the round out."""
         targets = budget.split(target, self.count)
+        slot_opponent = np.asarray(slot_opponent).reshape(self.config.ppo.envs, -1)  # [slot, place]
         parts, generator_0 = {}, None
         for k, games in self.games.items():
             np_rng, generator = seeds.agent_rngs(self.config.seed, self.arm_index, self.index, round_, k)
