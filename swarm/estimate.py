@@ -89,7 +89,7 @@ def _measure(config: Experiment) -> Probe:
         one, two = _shrunk(config, 1), _shrunk(config, 2)
         agent = Agent(spec, one, arm_index=0, index=0)
         frozen = opponent(agent.net.weights())
-        slots = np.zeros(one.ppo.envs, np.int64)
+        slots = np.zeros((one.ppo.envs, spec.seats - 1), np.int64)  # the frozen copy in every other seat
         agent.train_round(0, [frozen], slots, PROBE_STEPS)  # warm-up: first calls pay for lazy setup
         once = agent.train_round(1, [frozen], slots, PROBE_STEPS).metrics["seconds"]
         agent.config = two
@@ -135,10 +135,10 @@ def _probed(name: str) -> tuple[str, float]:
 
 
 def _games(spec: envs.EnvSpec, players: list, backend: envs.Backend) -> tuple[float, np.ndarray]:
-    """Seconds of two games between players[0] and players[1], seats swapped, and their lengths."""
+    """Seconds of two games between players[0] and players[1], sides swapped, and their lengths."""
     seeds_ = [seeds.game_seed(0, "selection", k) for k in range(2)]
     started = time.perf_counter()
-    seating = np.array([[0, 1], [1, 0]])
+    seating = (np.arange(spec.seats) + np.arange(2)[:, None]) % 2  # sides take the seats in turn
     _, lengths = play(envs.games(spec, 2, backend), players, seating, seeds_, seeds.eval_generator(seeds_[0]))
     return time.perf_counter() - started, lengths
 

@@ -222,7 +222,7 @@ def test_searches_are_refused_on_a_game_with_hidden_information(make_config):
     ],
 )
 def test_what_a_game_of_more_than_two_seats_cannot_have_is_named(make_config, seat_game, evaluation, message):
-    data = make_config(env=seat_game, env_kwargs={"players": 3}, env_perfect_information=True)
+    data = make_config(env=seat_game, env_kwargs={"players": 3})
     data["evaluation"] |= {"ladder": ["random"], **evaluation}
     with pytest.raises(config.ConfigError, match=f"has 3 players: {re.escape(message)}"):
         config.parse(data)

@@ -96,6 +96,13 @@ def test_the_probe_is_short_and_the_estimate_finite(tiny):
     assert estimate.absurd(tiny, found) == []
 
 
+def test_the_probe_plays_every_seat_of_a_game_of_three(make_config, seat_game):
+    data = make_config(env=seat_game, env_kwargs={"players": 3, "rounds": 4})
+    data["evaluation"]["ladder"] = ["random"]
+    found = estimate.estimate(config.parse(data), cpus=2)
+    assert 0 < found.probe.seconds < 20 and 0 < found.total < 3600
+
+
 # One writer per run directory
 
 

@@ -230,7 +230,9 @@ def test_k_seats_are_filled_place_by_place_and_the_learner_moves_on(seat_game, g
     learner_seats = batch.obs.argmax(-1)
     np.testing.assert_array_equal(learner_seats, np.arange(20) % players)
     for j, opponent in enumerate(opponents):
-        np.testing.assert_array_equal(opponent.seats, (learner_seats[: len(opponent.seats)] + 1 + j) % players)
+        np.testing.assert_array_equal(
+            opponent.seats, (learner_seats[: len(opponent.seats)] + 1 + j) % players
+        )
     assert stats.games == batch.done.sum() and (stats.opponent_games == stats.games).all()
 
 
