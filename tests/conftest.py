@@ -84,16 +84,16 @@ from pettingzoo import AECEnv
 
 
 class SeatGame(AECEnv):
-    \"\"\"k players move in seat order, `rounds` times each, choosing 0 .. k - 1; a seat's return is the sum of
-    its choices. Each sees a one-hot of its own seat, so a player can tell where it sat.\"\"\"
+    \"\"\"k players move in seat order, `rounds` times each, choosing 0 .. k - 1; a seat's return is the
+    sum of its choices. Each sees a one-hot of its own seat, so a player can tell where it sat.\"\"\"
 
     metadata = {"name": "seat_game_v0"}
 
     def __init__(self, players=3, rounds=1):
         self.possible_agents = [f"player_{i}" for i in range(players)]
         self.rounds = rounds
-        box = spaces.Box(0, 1, (players,), np.int8)
-        self.spaces = spaces.Dict({"observation": spaces.Box(0, 1, (players,), np.float32), "action_mask": box})
+        seat, mask = spaces.Box(0, 1, (players,), np.float32), spaces.Box(0, 1, (players,), np.int8)
+        self.spaces = spaces.Dict({"observation": seat, "action_mask": mask})
         self.actions = spaces.Discrete(players)
 
     def observation_space(self, agent):

@@ -1,5 +1,4 @@
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -69,7 +68,7 @@ def test_games_of_k_seats_pass_the_door_and_one_player_is_refused(seat_game):
     assert envs.describe("classic/texas_holdem-v4", {"num_players": 4}).seats == 4
     assert envs.describe(seat_game, {"players": 5}).seats == 5
     envs.api_check(envs.describe(seat_game, {"players": 5, "rounds": 2}))
-    with pytest.raises(envs.EnvError, match="has 1 player; .* two or more players"):
+    with pytest.raises(envs.EnvError, match=r"has 1 player; .* two or more players"):
         envs.describe(seat_game, {"players": 1})
 
 
