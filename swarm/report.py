@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from swarm import analysis
+from swarm.analysis import frontier
 from swarm.analysis.tables import SMOOTHING
 from swarm.results import rundir, text
 from swarm.results.rundir import Directory
@@ -249,8 +250,41 @@ def write_sweep(sweep_dir: str | Path) -> Path:
             (6 * len(arms), 4.5),
             lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
         ),
+        *_frontier(frame),
     ]
     return publish(report, sweep_dir)
+
+
+def _frontier(frame: pd.DataFrame) -> list[Block]:
+    """The compute frontier, where a sweep measured two budgets or more (`analysis.frontier`)."""
+    if frame.budget.nunique() < 2:
+        return []
+    lines, crossings = frontier.fit(frontier.points(frame))
+    bends = [line.curve for line in lines if line.bends]
+    return [
+        Heading(2, "Compute frontier"),
+        Text(
+            "Each best's rating against the fixed ladder (pool-invariant, random = 0) as a function of its "
+            "arm's budget, fitted as rating = a + b log10(budget) per curve; slopes with Student-t intervals "
+            "over seeds. The curvature column is the quadratic term of a parabola through the mean ratings: "
+            "an interval that excludes 0 means the frontier bends (the ladder saturating, or agents near "
+            "random) and the line is not to be trusted there. Crossings carry Fieller's interval."
+        ),
+        Table(frontier.lines_table(lines)),
+        *[Text(c.line + ".") for c in crossings],
+        *(
+            [Text(f"The frontier of {', '.join(bends)} bends: read its crossing as a rough guide only.")]
+            if bends
+            else []
+        ),
+        picture(
+            "frontier",
+            "Ladder rating of each best against its budget (points: seeds); lines fitted over the budgets "
+            "measured, dashed where carried on towards a crossing.",
+            (7, 4.5),
+            lambda fig: analysis.plot_frontier(frame, fig.subplots()),
+        ),
+    ]
 
 
 def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from swarm import analysis
+from swarm import analysis, report
 from swarm.evaluation import significance, stats
 from swarm.results import rundir
+from swarm.results.rundir import SweepDir
 
 CONFIG_COLUMNS = ["run", "name", "env", "seed", "budget", "baseline"]
 
@@ -213,3 +214,20 @@ def test_sweep_figures(sweep_frame):
         outlined = [p for p in ax.patches if isinstance(p, Rectangle)]
         assert len(outlined) == cells[cells.arm == arm].significant.sum()
         assert len(ax.texts) == 6  # one annotation per (N, budget)
+
+
+def test_frontier_figure_and_sweep_report_section(sweep_frame, tmp_path):
+    """Two budgets: a line for the single agent and for each compared arm and N > 1, and the sweep report's
+    section with the lines' table, a crossing line per curve and the figure."""
+    ax = analysis.plot_frontier(sweep_frame)
+    assert len(ax.lines) == 1 + 2 * 3 and ax.get_xscale() == "log"
+    rundir.write_parquet(sweep_frame, rundir.start(SweepDir(tmp_path)).table)
+    report.write_sweep(tmp_path)
+    written = (tmp_path / "report.md").read_text()
+    assert "## Compute frontier" in written and "figures/frontier.png" in written
+    assert (
+        written.count("no crossing in sight for")
+        + written.count("would catch up")
+        + written.count("already rated at or above")
+        == 6
+    )

@@ -6,6 +6,7 @@ imports torch or Ray, so a run copied to another machine can be analysed there.
 
 from swarm.analysis.figures import (
     plot_crossplay,
+    plot_frontier,
     plot_gap_vs_n,
     plot_learning_curves,
     plot_ratings,
@@ -40,6 +41,7 @@ __all__ = [
     "load_runs",
     "load_sweep",
     "plot_crossplay",
+    "plot_frontier",
     "plot_gap_vs_n",
     "plot_learning_curves",
     "plot_ratings",

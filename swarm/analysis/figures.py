@@ -2,9 +2,9 @@
 (each arm's mean score and the band of its middle half, against training opponents and against `random` at
 checkpoints), every agent's held-out rating by arm, the cross-play matrix of held-out pairs, the winner's
 curse (selection score vs held-out score against the same agents), and for a sweep the best-of-N rating gap
-against N and over (N, budget). Each function draws on the Axes it is given, or on a new pyplot figure
-(shown inline in a notebook); the report passes Axes of figures it saves itself, so no backend is forced
-here."""
+against N and over (N, budget), and the compute frontier (ladder rating against budget, fitted lines). Each
+function draws on the Axes it is given, or on a new pyplot figure (shown inline in a notebook); the report
+passes Axes of figures it saves itself, so no backend is forced here."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import EngFormatter
 
+from swarm.analysis import frontier
 from swarm.analysis.load import LADDER, Run, arm_of
 from swarm.analysis.tables import arm_curves, contrasts, sweep_cells, winners_curse
 
@@ -296,6 +297,32 @@ def plot_gap_vs_n(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
         xlabel="agents N (each on B / N)",
         ylabel="head-to-head gap over baseline (Elo)",
         title="best of N vs one agent",
+    )
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_frontier(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Each best's ladder rating against its budget (points: seeds), the fitted frontier of each curve over
+    the budgets measured, and dashed, its line carried on to where it would meet the single agent's."""
+    if ax is None:
+        ax = plt.subplots(figsize=(7, 4.5), layout="constrained")[1]
+    pts = frontier.points(frame)
+    lines, crossings = frontier.fit(pts)
+    colours = dict(zip(pd.unique(pts.curve), sns.color_palette("tab10"), strict=False))
+    reach = max([c.compute for c in crossings if c.in_sight], default=0.0)
+    for curve, rows in pts.groupby("curve", sort=False):
+        ax.scatter(rows.budget, rows.rating, color=colours[curve], s=14, alpha=0.6)
+    for line in lines:
+        measured = np.geomspace(line.budgets[0], line.budgets[-1], 50)
+        ax.plot(measured, line.at(measured), color=colours[line.curve], label=line.curve)
+        if reach > line.budgets[-1]:
+            ahead = np.geomspace(line.budgets[-1], reach, 50)
+            ax.plot(ahead, line.at(ahead), color=colours[line.curve], ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(EngFormatter())
+    ax.set(
+        xlabel="budget B (per arm)", ylabel="best's ladder rating (Elo, random = 0)", title="compute frontier"
     )
     ax.legend(fontsize=8)
     return ax
