@@ -70,4 +70,6 @@ def test_compare_runs_on_a_run(multi_seed_run, seed_dir):
 def test_sweep_runs_on_a_sweep(tmp_path, sweep_frame):
     rundir.write_parquet(sweep_frame, rundir.start(SweepDir(tmp_path)).table)
     notebook = execute("sweep", sweep=str(tmp_path))
-    assert images(notebook) == 2  # gap against N, verdict map
+    assert images(notebook) == 3  # gap against N, verdict map, compute frontier
+    printed = "".join(out.get("text", "") for out in notebook.cells[-2].outputs)
+    assert printed.count("no crossing in sight") + printed.count("catch up") + printed.count("ahead") == 6
