@@ -285,6 +285,20 @@ class Evaluation(Strict):
         "and auto charges nothing without it.",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of intervals and verdict.")
+    score: Literal["auto", "outcome", "payoff"] = Field(
+        "auto",
+        description="What a game's result is. outcome: win, draw or loss as player_0's return is higher, "
+        "equal or lower. payoff: the return's margin (poker's chips) over payoff_bound, rounded to a result "
+        "without bias by a coin fixed by the game's seed (evaluation.scoring). auto: payoff for games in "
+        "envs.PAYOFF_BOUNDS (Leduc hold'em), else outcome.",
+    )
+    payoff_bound: float | None = Field(
+        None,
+        gt=0,
+        description="score: payoff: the largest difference between the two sides' rewards one game allows "
+        "(14 for Leduc hold'em: one side wins at most 7 big blinds, the other loses them); default: "
+        "envs.PAYOFF_BOUNDS.",
+    )
 
     @model_validator(mode="after")
     def _ladder_valid(self) -> Evaluation:
@@ -493,6 +507,45 @@ class Experiment(Strict):
         if self.env_backend == "native" and self.env_kwargs:
             raise ValueError(native_kwargs(self.env, self.env_kwargs))
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _score_resolved(cls, data: Any) -> Any:
+        """evaluation.score auto becomes payoff (with the registry's bound) for a game in
+        envs.PAYOFF_BOUNDS built without env_kwargs, else outcome: the resolved file says which."""
+        from swarm.envs import PAYOFF_BOUNDS
+
+        if not isinstance(data, dict) or not isinstance(data.get("evaluation", {}), dict):
+            return data
+        evaluation = dict(data.get("evaluation", {}))
+        if evaluation.get("score", "auto") != "auto":
+            return data
+        known = None if data.get("env_kwargs") else PAYOFF_BOUNDS.get(data.get("env"))
+        bound = evaluation.get("payoff_bound") or known
+        evaluation["score"] = "payoff" if bound is not None else "outcome"
+        if bound is not None:
+            evaluation["payoff_bound"] = bound
+        return {**data, "evaluation": evaluation}
+
+    @model_validator(mode="after")
+    def _payoff_bounded(self) -> Experiment:
+        if self.evaluation.score == "payoff" and self.evaluation.payoff_bound is None:
+            raise ValueError(
+                f"evaluation.score: payoff needs evaluation.payoff_bound for {self.env!r} (it is not in "
+                "envs.PAYOFF_BOUNDS): set it to the largest difference between the two sides' rewards one "
+                "game allows"
+            )
+        if self.payoff_bound is not None and self.evaluation.exploit_steps:
+            raise ValueError(
+                "evaluation.exploit_steps: an exploiter's games are scored by outcome, not payoff, so its "
+                f"exploitability would not be in the currency {self.env!r} is judged in; set exploit_steps: 0"
+            )
+        return self
+
+    @property
+    def payoff_bound(self) -> float | None:
+        """The bound a game's payoff margin is scored over, or None where games are scored by outcome."""
+        return self.evaluation.payoff_bound if self.evaluation.score == "payoff" else None
 
     @property
     def run_seeds(self) -> list[int]:

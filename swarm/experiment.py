@@ -151,7 +151,8 @@ def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple
     """Every learning-curve point's games against random, and one row per point with its score."""
     games = evaluate.curve_schedule(config, [(c.player, c.arm) for c in points])
     weights = {c.player: c.weights for c in points}
-    matches = evaluate.play_schedule(games, lambda g: engine.play_games(config, g, weights))
+    play = lambda g: engine.play_games(config, g, weights)  # noqa: E731
+    matches = evaluate.play_schedule(games, play, config.payoff_bound)
     rows = [
         {
             "arm": c.arm,

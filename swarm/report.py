@@ -104,6 +104,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         ),
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
+        *_payoffs(run),
         Text(run.summary.correction),
         verdict_figure(run),
     ]
@@ -253,6 +254,21 @@ def write_sweep(sweep_dir: str | Path) -> Path:
         *_frontier(frame),
     ]
     return publish(report, sweep_dir)
+
+
+def _payoffs(run: analysis.Run) -> list[Block]:
+    lines = analysis.payoff_lines(run)
+    if not lines:
+        return []
+    bound = run.config["evaluation"]["payoff_bound"]
+    return [
+        Text(
+            f"Games are scored by payoff: a game's score is 1/2 + margin / (2 x {bound:g}), rounded to a "
+            "win, draw or loss without bias by a coin fixed by its seed, so the verdict's statistics hold as "
+            "they are. The margins themselves, each arm's best over the baseline's:"
+        ),
+        *(Text(line) for line in lines),
+    ]
 
 
 def _frontier(frame: pd.DataFrame) -> list[Block]:

@@ -32,6 +32,14 @@ def coin(game_seed_: int) -> int:
     return int(_sequence(game_seed_ >> 32, 6, game_seed_ & 0xFFFFFFFF).generate_state(1)[0] & 1)
 
 
+def uniforms(game_seeds_: np.ndarray) -> np.ndarray:
+    """A uniform number in [0, 1) fixed by each game seed: the coin that rounds a payoff game's score to a
+    result (`evaluation.scoring`)."""
+    return np.array(
+        [_sequence(int(s) >> 32, 8, int(s) & 0xFFFFFFFF).generate_state(1)[0] / 2**32 for s in game_seeds_]
+    )
+
+
 def stage_of(seed: int) -> str:
     return STAGES[(seed >> 32) % 8]
 

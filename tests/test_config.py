@@ -230,6 +230,23 @@ def test_what_a_game_of_more_than_two_seats_cannot_have_is_named(make_config, se
     assert config.parse(data).env_kwargs == {"players": 3}
 
 
+def test_a_payoff_game_is_scored_by_payoff_and_the_resolved_file_says_so(make_config):
+    pytest.importorskip("rlcard")
+    leduc = make_config(env="classic/leduc_holdem-v4")
+    leduc["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(leduc)
+    assert (cfg.evaluation.score, cfg.evaluation.payoff_bound, cfg.payoff_bound) == ("payoff", 14.0, 14.0)
+    assert (
+        config.parse({**leduc, "evaluation": {**leduc["evaluation"], "score": "outcome"}}).payoff_bound
+        is None
+    )
+    assert config.parse(make_config()).evaluation.score == "outcome"
+    with pytest.raises(config.ConfigError, match=r"evaluation\.score: payoff needs evaluation\.payoff_bound"):
+        config.parse(make_config(evaluation={**make_config()["evaluation"], "score": "payoff"}))
+    with pytest.raises(config.ConfigError, match=r"evaluation\.exploit_steps: an exploiter.s games"):
+        config.parse({**leduc, "evaluation": {**leduc["evaluation"], "exploit_steps": 256}})
+
+
 def test_an_arm_changes_only_the_fields_it_names(make_config):
     data = make_config()
     data["arms"][1]["ppo"] = {"lr": 0.001}

@@ -459,3 +459,29 @@ def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, m
     bests = {summary.arms["single"].best, summary.arms["swarm"].best}
     assert len(verdict_games) == 8 and set(verdict_games.player_0) == bests == set(verdict_games.player_1)
     assert summary.verdicts[0].record.games == 8 and summary.verdicts[0].verdict
+
+
+def test_a_payoff_game_is_judged_by_its_chips(tmp_path, make_config):
+    """Leduc hold'em is scored by payoff: every result agrees in sign with its margin (a win only where
+    player_0 won chips), and the report prints each best's mean margin over the baseline's beside the
+    verdict."""
+    pytest.importorskip("rlcard")
+    data = make_config(
+        env="classic/leduc_holdem-v4",
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 3, "interaction": "population"},
+        ],
+    )
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 40, "bootstrap": 100}
+    run_dir, summary = experiment.run(config.parse(data), tmp_path)
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    margin = matches.reward_0 - matches.reward_1
+    assert not ((matches.outcome == "player_0") & (margin <= 0)).any()
+    assert not ((matches.outcome == "player_1") & (margin >= 0)).any()
+    assert ((matches.outcome == "draw") | (margin != 0)).all() and (margin.abs() <= 14).all()
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["evaluation"]["score"] == "payoff"
+    report.write(run_dir)
+    written = (run_dir / "report.md").read_text()
+    assert "Games are scored by payoff" in written
+    assert f"{summary.verdicts[0].record.player} vs {summary.verdicts[0].record.opponent}: " in written

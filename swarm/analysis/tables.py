@@ -117,6 +117,26 @@ def verdict_lines(run: Run) -> list[str]:
     ]
 
 
+def payoff_lines(run: Run, confidence: float = 0.95) -> list[str]:
+    """Where games are scored by payoff: each arm's best's mean margin per verdict game over the baseline's
+    best, in the game's own reward (Leduc hold'em: big blinds), with its Student-t interval over the games:
+    the payoff itself, beside the verdict read off the rounded results. Empty for games scored by outcome."""
+    if run.config.get("evaluation", {}).get("score") != "payoff":
+        return []
+    verdict = run.matches[run.matches.stage == "verdict"]
+    lines = []
+    for v in (v for s in run.seed_summaries.values() for v in s.verdicts):
+        a, b = v.record.player, v.record.opponent
+        games = verdict[(verdict.player_0.isin([a, b])) & (verdict.player_1.isin([a, b]))]
+        margin = np.where(games.player_0 == a, 1, -1) * (games.reward_0 - games.reward_1).to_numpy(float)
+        mean, low, high = stats.mean_interval(margin, confidence)
+        lines.append(
+            f"{a} vs {b}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] reward per game (margin over {len(margin)} "
+            "verdict games, Student-t interval)"
+        )
+    return lines
+
+
 def gain_lines(run: Run) -> list[str]:
     """The gain over the baseline split in two: from selection (best of N isolated agents vs the baseline)
     and from interaction (the interacting arm's best vs that control's best); over seeds, the latter."""

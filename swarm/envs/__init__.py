@@ -18,6 +18,7 @@ from swarm.envs.spec import EnvError, EnvSpec, GameBatch, IllegalMove
 
 __all__ = [
     "BACKENDS",
+    "PAYOFF_BOUNDS",
     "PERFECT_INFORMATION",
     "EnvError",
     "EnvSpec",
@@ -50,6 +51,13 @@ PERFECT_INFORMATION = frozenset(
         "pettingzoo.classic.go_v5",
     }
 )
+
+
+# The registry of games scored by payoff (`evaluation.score: auto`), both id forms: the largest difference
+# between the two sides' rewards one game allows. Leduc hold'em (rlcard): blinds of 1 and 2 chips, two raises
+# of 2 in the first round and of 4 in the second, so a side puts in at most 2 + 2 x 2 + 2 x 4 = 14 chips;
+# rewards count big blinds (14 / 2 = 7), and one side's +7 is the other's -7: a margin of 14.
+PAYOFF_BOUNDS = {"classic/leduc_holdem-v4": 14.0, "pettingzoo.classic.leduc_holdem_v4": 14.0}
 
 
 def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:

@@ -20,8 +20,8 @@ import pandas as pd
 
 from swarm import seeds
 from swarm.config import Experiment
+from swarm.evaluation.scoring import SEAT_0, results
 from swarm.interaction import MODES
-from swarm.training.rollout import score
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
 Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]
@@ -59,7 +59,7 @@ def round_robin(
 
 def player_scores(matches: pd.DataFrame) -> pd.DataFrame:
     """Each player's mean score (1 win, 0.5 draw, 0 loss) and game count, from either seat."""
-    seat0 = score(matches.reward_0.to_numpy(), matches.reward_1.to_numpy())
+    seat0 = matches.outcome.map(SEAT_0).to_numpy(float)
     long = pd.concat(
         [
             pd.DataFrame({"player": matches.player_0, "score": seat0}),
@@ -83,12 +83,13 @@ def select_best(
     return max(chosen, key=lambda p: (ranked[p], -chosen.index(p))), ranked
 
 
-def play_schedule(schedule: list[Game], play: Play) -> pd.DataFrame:
+def play_schedule(schedule: list[Game], play: Play, payoff_bound: float | None = None) -> pd.DataFrame:
+    """The games played, each with its rewards and result (`scoring.results`: by payoff over
+    `payoff_bound`, else by outcome)."""
     rewards, lengths = play([(g.seed, g.player_0, g.player_1) for g in schedule])
     frame = pd.DataFrame([asdict(g) for g in schedule], columns=MATCH_COLUMNS[:5])
     frame["reward_0"], frame["reward_1"], frame["length"] = rewards[:, 0], rewards[:, 1], lengths
-    outcome = np.sign(rewards[:, 0] - rewards[:, 1]) if len(schedule) else np.zeros(0)
-    frame["outcome"] = np.select([outcome > 0, outcome < 0], ["player_0", "player_1"], "draw")
+    frame["outcome"] = results(rewards[:, 0], rewards[:, 1], frame.seed.to_numpy(np.int64), payoff_bound)
     return frame[MATCH_COLUMNS]
 
 
@@ -181,10 +182,10 @@ def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -
 
 def run(config: Experiment, play: Play) -> Evaluation:
     """Choose each arm's best on selection games, then play every held-out game."""
-    selection = play_schedule(selection_schedule(config), play)
+    selection = play_schedule(selection_schedule(config), play, config.payoff_bound)
     best, ranked = {}, {}
     for arm in config.arms:
         games = selection[selection.arm == arm.name]
         best[arm.name], ranked[arm.name] = select_best(games, arm.agent_ids, arm.candidates)
-    held_out = play_schedule(held_out_schedule(config, best), play)
+    held_out = play_schedule(held_out_schedule(config, best), play, config.payoff_bound)
     return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked)

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from swarm.evaluation.ratings import ELO
+from swarm.evaluation.scoring import SEAT_0
 from swarm.evaluation.significance import elo
 from swarm.results.records import Estimate
-from swarm.training.rollout import score
 
 
 def own_games(matches: pd.DataFrame, arm: str) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def scores(games: pd.DataFrame, player: str) -> np.ndarray:
     """`player`'s score (1, 1/2, 0) in each of its games."""
     seat0 = games.player_0 == player
     mine = games[seat0 | (games.player_1 == player)]
-    first = score(mine.reward_0.to_numpy(), mine.reward_1.to_numpy())
+    first = mine.outcome.map(SEAT_0).to_numpy(float)
     return np.where(mine.player_0 == player, first, 1 - first)
 
 
