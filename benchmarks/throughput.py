@@ -26,10 +26,12 @@ How to run:
       /tmp/rllib-venv/bin/pip install "ray[rllib]==2.60.0" torch==2.13.0 pettingzoo pygame
   Run it on an otherwise idle machine (it prints the load average it started with): about 6 minutes.
 
-How the limit combines (b) and (c): a move costs one env step (1/b s) and one batched forward (1/c s), so
-the two alone allow 1 / (1/b + 1/c) moves/s; an agent-step (a transition the learner learns from) is two
-moves, the learner's and its opponent's, so half that. The limit leaves out the PPO update and takes the
-full batch of ppo.envs, where training splits its games between the learner and its opponents.
+How the limit combines (b) and (c): a move costs one env step (1/b s) and one batched forward (1/c s), so the
+two alone allow 1 / (1/b + 1/c) moves/s; an agent-step (a transition the learner learns from) is k moves in a
+game of k seats, the learner's and its opponents', so 1/k of that (half, in a two-player game). A game with no
+native backend (Leduc hold'em) has the same limit with (a) in place of (b). The limit leaves out the PPO
+update and takes the full batch of ppo.envs, where training splits its games between the learner and its
+opponents.
 
 What to expect (2-core AMD EPYC VM (Zen 5), no GPU, 2026-11-23 22:37 UTC, nothing else running at the
 start):
@@ -452,11 +454,12 @@ def both(cpus: int, measure: Callable[..., float], *args: Any) -> Pair:
 
 
 def env_and_network(cfg: config.Experiment, cpus: int, seconds: float) -> tuple[dict, dict]:
-    """(a), (b), (c): native env steps/s and policy moves/s by batch size."""
+    """(a), (b), (c): env steps/s by backend and batch size ("pettingzoo" at ppo.envs, else native sizes)
+    and policy moves/s by batch size."""
     spec, n, hidden = envs.describe(cfg.env, cfg.env_kwargs), cfg.ppo.envs, cfg.network.hidden
     pettingzoo = both(cpus, random_moves, spec, n, "pettingzoo", seconds)
     print(row(f"(a) PettingZoo env, {n} games, random moves", *pettingzoo, "env steps/s"))
-    native, forward = {}, {}
+    native, forward = {"pettingzoo": pettingzoo}, {}
     for size in (n, BIG) if cfg.env in envs.BACKENDS else ():
         native[size] = both(cpus, random_moves, spec, size, "native", seconds)
         print(row(f"(b) native env, {size:,} games, random moves", *native[size], "env steps/s"))
@@ -533,7 +536,7 @@ def against_rllib(cfg: config.Experiment, cpus: int, python: str | None, iterati
     return {c: r["learner_steps_per_s"] for c, r in results.items() if r}
 
 
-def ratios(cpus: int, native: dict, forward: dict, swarm: dict[str, Pair], theirs: dict) -> None:
+def ratios(cpus: int, seats: int, native: dict, forward: dict, swarm: dict[str, Pair], theirs: dict) -> None:
     print("ratios:")
     for c, label, key, column in (
         (1, "one agent, native env", "native", 0),
@@ -545,11 +548,19 @@ def ratios(cpus: int, native: dict, forward: dict, swarm: dict[str, Pair], their
         if c in theirs and key in swarm:
             ours = swarm[key][column]
             print(f"  (d) / (e) on {c} core(s), swarm's {label}: {ours / theirs[c]:.2f}")
+    pettingzoo = native.pop("pettingzoo")
+    n = min(forward)
+    limit = 1 / (1 / pettingzoo[0] + 1 / forward[n][0])
+    print(
+        f"  limit with the PettingZoo env at batch {n:,}, 1 core: 1/(1/a + 1/c) = {limit:,.0f} moves/s = "
+        f"{limit / seats:,.0f} agent-steps/s ({seats} moves an agent-step); (d) one agent: "
+        f"{swarm['pettingzoo'][0] / (limit / seats):.0%}"
+    )
     for size in sorted(native):
         limit = 1 / (1 / native[size][0] + 1 / forward[size][0])
         print(
             f"  limit at batch {size:,}, 1 core: 1/(1/b + 1/c) = {limit:,.0f} moves/s = "
-            f"{limit / 2:,.0f} agent-steps/s; (d) one agent: {swarm['native'][0] / (limit / 2):.0%}"
+            f"{limit / seats:,.0f} agent-steps/s; (d) one agent: {swarm['native'][0] / (limit / seats):.0%}"
         )
 
 
@@ -578,7 +589,7 @@ def main() -> None:
     swarm = training(cfg, cpus, args.train_seconds, args.fraction)
     memory(cfg, args.fraction)
     theirs = against_rllib(cfg, cpus, args.rllib_python, args.rllib_iterations)
-    ratios(cpus, native, forward, swarm, theirs)
+    ratios(cpus, envs.describe(cfg.env, cfg.env_kwargs).seats, native, forward, swarm, theirs)
     print()
     print("\n".join(profile(cfg)))
 
