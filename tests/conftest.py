@@ -149,6 +149,16 @@ def seat_game(tmp_path_factory: pytest.TempPathFactory) -> str:
     sys.modules.pop("seat_game_v0", None)
 
 
+@pytest.fixture(scope="module")
+def ray_module():
+    """One local 2-CPU Ray for a whole test module: `engine.session` lends it to every in-process run there,
+    so the module pays Ray's start and stop (about 5 s) once, not once a run."""
+    from swarm import engine
+
+    with engine.session(None, 2):
+        yield
+
+
 @pytest.fixture(scope="session")
 def make_config() -> Callable[..., dict]:
     """`tiny_config` as a fixture: `make_config(**overrides)` gives a fresh budget-file mapping."""

@@ -19,6 +19,8 @@ from swarm.interaction import CURRENT, Key, Tally
 from swarm.training import arm, checkpoint
 from swarm.training.agent import AgentState
 
+pytestmark = pytest.mark.usefixtures("ray_module")  # one local Ray for the module's runs
+
 
 def test_round_trip_loads_with_weights_only(tmp_path):
     net = torch.nn.Linear(3, 2)

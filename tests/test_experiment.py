@@ -20,6 +20,8 @@ from swarm.results import events, records, rundir
 from swarm.results.rundir import RunDir
 from swarm.weights import load_weights
 
+pytestmark = pytest.mark.usefixtures("ray_module")  # one local Ray for the module's runs
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, make_config):

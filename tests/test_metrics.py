@@ -14,6 +14,8 @@ from swarm import DISTRIBUTION, config, engine, metrics
 from swarm.results import events
 from swarm.results.rundir import RunDir
 
+pytestmark = pytest.mark.usefixtures("ray_module")  # one local Ray for the module's runs
+
 ROW = {
     "arm": "swarm",
     "agent": "swarm/1",

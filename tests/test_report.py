@@ -19,6 +19,8 @@ from swarm import report
 from swarm.results import rundir
 from swarm.results.rundir import RunDir
 
+pytestmark = pytest.mark.usefixtures("ray_module")  # one local Ray for the module's runs
+
 FIGURES = ["verdict", "learning_curves", "ratings", "crossplay", "winners_curse"]  # in the report's order
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-headless-shell"))), None)
 # Appended to a copy of report.html: once the page has loaded, write every image's size as the browser

@@ -54,3 +54,12 @@ def test_local_session_listens_on_loopback_only_and_leaves_nothing_running(desce
     assert opened, "a running Ray must listen somewhere"
     exposed = sorted(address for address, _ in opened if not is_loopback(address))
     assert not exposed, f"Ray listens beyond loopback: {exposed}"
+
+
+def test_a_local_ray_already_running_is_lent_and_left_to_its_owner():
+    with engine.session(None, 2):
+        node = ray.get_runtime_context().get_node_id()
+        with engine.session(None, 1) as cpus:
+            assert cpus == 1 and ray.get_runtime_context().get_node_id() == node  # the same Ray
+        assert ray.is_initialized()  # still its owner's
+    assert not ray.is_initialized()

@@ -23,6 +23,8 @@ from swarm.results import rundir
 from swarm.results.rundir import SweepDir
 from swarm.weights import load_weights
 
+pytestmark = pytest.mark.usefixtures("ray_module")  # one local Ray for the module's runs
+
 BUDGETS = Path(__file__).resolve().parent.parent / "budgets"
 
 

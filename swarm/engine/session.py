@@ -26,7 +26,14 @@ def session(address: str | None, cpus: int | None) -> Iterator[int]:
     (GCS, raylet, workers, agents) binds 127.0.0.1 and the dashboard is not started; joining a cluster keeps
     Ray's own behaviour, which the cluster needs. On Linux a watchdog ends a local session's processes when
     the driver ends, even when it is killed (`watchdog`).
+
+    A local Ray this process already runs (a notebook's, a test module's) is lent as it is: used, and left
+    running for its owner to end.
     """
+    if address is None and ray.is_initialized():
+        total = int(ray.cluster_resources().get("CPU", 1))
+        yield total if cpus is None else min(cpus, total)
+        return
     switch = ray_constants.ENABLE_RAY_CLUSTER
     guard = None
     try:
