@@ -21,8 +21,11 @@ from swarm.training.rollout import Batch
 @dataclass(frozen=True)
 class Learner:
     optimizer: Callable[[ActorCritic, PPO], torch.optim.Optimizer]
-    # net, optimizer, batch, settings, generator -> diagnostics and the update's FLOPs ("update_flops")
-    update: Callable[[ActorCritic, torch.optim.Optimizer, Batch, PPO, torch.Generator], dict[str, float]]
+    # net, optimizer, batch, settings, generator, minibatch step (whole, or a process's parts of it) ->
+    # diagnostics and the update's FLOPs ("update_flops")
+    update: Callable[
+        [ActorCritic, torch.optim.Optimizer, Batch, PPO, torch.Generator, ppo.Descend], dict[str, float]
+    ]
 
 
 LEARNERS: dict[str, Learner] = {"ppo": Learner(optimizer=ppo.optimizer, update=ppo.update)}
