@@ -43,6 +43,7 @@ The single arm on rollout workers (2026-11-24 00:17-00:24 UTC, load average 0.6-
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -80,6 +81,10 @@ def child(args: argparse.Namespace, cpus: int) -> dict:
         trained = engine.train(cfg, offered)
         done = time.perf_counter()
     totals = trained.ledger.totals_by_arm().values()
+    digests = {arm.name: hashlib.sha256() for arm in cfg.arms}
+    for agent, weights in sorted(trained.weights.items()):
+        for name in sorted(weights):
+            digests[agent.split("/")[0]].update(weights[name].tobytes())
     return {
         "cpus": offered,
         "start_s": ready - start,
@@ -88,6 +93,7 @@ def child(args: argparse.Namespace, cpus: int) -> dict:
         "agent_steps": sum(t["agent_steps"] for t in totals),
         "core_s": sum(t["core_seconds"] for t in totals),
         "arms": trained.wall_seconds,
+        "weights": {arm: digest.hexdigest() for arm, digest in digests.items()},
     }
 
 
@@ -129,6 +135,10 @@ def table(results: list[dict[str, float]]) -> list[str]:
     for r in results:
         arms = ", ".join(f"{a} {t:.1f} s ({base['arms'][a] / t:.2f})" for a, t in r["arms"].items())
         lines.append(f"{r['cpus']:>4}  {arms}")
+    lines.append(f"Each arm's final weights the same to the bit as on {base['cpus']} CPU(s):")
+    for r in results[1:]:
+        same = ", ".join(f"{a} {'yes' if d == base['weights'][a] else 'NO'}" for a, d in r["weights"].items())
+        lines.append(f"{r['cpus']:>4}  {same}")
     return lines
 
 

@@ -42,6 +42,10 @@ DIAGNOSTICS = 5  # policy and value loss, entropy, approx KL, clip fraction (ppo
 TIMEOUT = datetime.timedelta(seconds=60)  # a collective waiting this long on a dead peer fails
 
 
+class Broken(RuntimeError):
+    """A process of the group died or left it: the update fails on every process, to be redone."""
+
+
 def alone(rows: torch.Tensor) -> list[torch.Tensor]:
     """The exchange of a process that computes every part."""
     return [rows]
@@ -92,20 +96,28 @@ class Group:
     never to all interfaces: placement spreads an arm's whole-CPU bundles over nodes, so an agent's processes
     may be on different nodes; on one machine (a local Ray) the address is 127.0.0.1."""
 
-    def __init__(self, address: str, store: dist.Store, rank: int, size: int):
+    def __init__(
+        self, address: str, store: dist.Store, rank: int, size: int, listening: socket.socket | None = None
+    ):
         options = dist.ProcessGroupGloo._Options()
         options._timeout = TIMEOUT
         options._devices = [dist.ProcessGroupGloo.create_device(hostname=address)]
-        self.store, self.size = store, size
+        self.store, self.size, self.listening = store, size, listening
         self.group = dist.ProcessGroupGloo(store, rank, size, options)
 
     def exchange(self, rows: torch.Tensor) -> list[torch.Tensor]:
         gathered = [torch.empty_like(rows) for _ in range(self.size)]
-        self.group.allgather([gathered], [rows]).wait()
+        try:
+            self.group.allgather([gathered], [rows]).wait()
+        except RuntimeError as error:  # gloo's: a peer's connection reset or timed out
+            raise Broken(str(error)) from error
         return gathered
 
     def close(self) -> None:
+        """Shut the group's connections, so that a peer still waiting on it fails at once."""
         self.group.shutdown()
+        if self.listening is not None:
+            self.listening.close()
 
 
 def listen(address: str) -> tuple[socket.socket, int]:
@@ -128,7 +140,7 @@ def host(address: str, sock: socket.socket, size: int) -> Group:
         wait_for_workers=False,
         master_listen_fd=sock.fileno(),
     )
-    return Group(address, store, 0, size)
+    return Group(address, store, 0, size, sock)
 
 
 def join(address: str, host_address: str, port: int, rank: int, size: int) -> Group:
