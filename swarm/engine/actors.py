@@ -90,6 +90,7 @@ class RolloutWorker:
         if self.group is None:  # restarted since the host's group was made
             raise parallel.Broken("not in the host's group")
         self.learner.load_weights(weights)
+        batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
         learner = LEARNERS[self.config.learner]
         optimizer = learner.optimizer(self.learner, ppo)
         optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
