@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import psutil
 import pytest
 import torch
 
@@ -125,3 +126,25 @@ def test_the_split_update_is_the_same_on_any_number_of_processes(spec, cfg, batc
     for name, w in plain.items():
         np.testing.assert_allclose(alone[0][name], w, rtol=1e-4, atol=1e-6)
     assert alone[1] == pytest.approx(metrics, rel=1e-4, abs=1e-6)
+
+
+def test_a_group_listens_on_its_address_alone():
+    """The host's store and every process's gloo sockets listen on the address given (here 127.0.0.1),
+    never on all interfaces."""
+
+    def listening() -> set:
+        return {c.laddr for c in psutil.Process().net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+
+    before = listening()
+    sock, port = parallel.listen("127.0.0.1")
+    joined = []
+    member = threading.Thread(
+        target=lambda: joined.append(parallel.join("127.0.0.1", "127.0.0.1", port, 1, 2))
+    )
+    member.start()
+    host = parallel.host("127.0.0.1", sock, 2)
+    member.join()
+    opened = listening() - before
+    assert len(opened) >= 3 and {address.ip for address in opened} == {"127.0.0.1"}  # the store, 2 devices
+    for group in (host, *joined):
+        group.close()
