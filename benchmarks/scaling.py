@@ -29,7 +29,7 @@ T(c). The training rounds took about 50 core-seconds on one core and 46 on two (
 hosts time-sharing one core), and a fifth to a third of the cores goes outside them (the driver, Ray, hosts
 starting, weights through the object store). At --fraction 0.01 those fixed costs weigh more: 1.58x, 79%.
 Beyond 3 CPUs expect less, not measured here: the single arm trains on one host unless its shards
-(--shards) let it spread its games, and even then its PPO update stays on that host.
+(--shards) let it spread its games and its PPO update over rollout workers.
 
 The single arm on rollout workers (2026-11-24 00:17-00:24 UTC, load average 0.6-1.5, so rougher figures;
 --one-after-another, each arm on all c CPUs in turn; times are the single arm's training wall time):
@@ -38,11 +38,25 @@ The single arm on rollout workers (2026-11-24 00:17-00:24 UTC, load average 0.6-
     K = 2, --shards 2: 1 CPU 19.2 s (two shards of 64 games on one process), 2 CPUs 15.7 s
   the same file with env_backend: pettingzoo, x 0.02 (playing dominates a round)
     K = 1: 1 CPU 13.5 s, 2 CPUs 12.4 s;  K = 2: 1 CPU 14.9 s, 2 CPUs 9.6 s (1.41x K = 1 on 1 CPU)
+
+The single arm with data-parallel learning (K = 2: its host and a worker each compute one part of every
+minibatch's gradient, swarm/training/parallel.py), 2026-11-30 12:35-13:09 UTC, on the same kind of VM while
+two other engineers ran test suites on its 2 cores: load average 5-15 throughout, so these wall times say
+little about speed (the swarm arms, embarrassingly parallel, ran slower on 2 CPUs than on 1).
+Command: python benchmarks/scaling.py --one-after-another --shards 2 --cpus 1,2
+  revision                              load at start  single 1 CPU  2 CPUs  speed-up  swarm 1 CPU  2 CPUs
+  a67345c (data-parallel)                8.59              64.6 s   52.4 s      1.23       47.5 s   33.0 s
+  d3a7592 (main: update on the host)     5.19              64.7 s   56.8 s      1.14       32.5 s   46.1 s
+  682cd26 (data-parallel)                9.74              50.5 s   66.6 s      0.76       19.7 s   46.7 s
+Every run: each arm's final weights the same to the bit on 2 CPUs as on 1 (the last table line), the
+single arm's included: its 2-process agent is its 1-process agent. The issue's bar (1.7x on 2 CPUs) wants
+a quiet machine and is not yet shown.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -80,6 +94,10 @@ def child(args: argparse.Namespace, cpus: int) -> dict:
         trained = engine.train(cfg, offered)
         done = time.perf_counter()
     totals = trained.ledger.totals_by_arm().values()
+    digests = {arm.name: hashlib.sha256() for arm in cfg.arms}
+    for agent, weights in sorted(trained.weights.items()):
+        for name in sorted(weights):
+            digests[agent.split("/")[0]].update(weights[name].tobytes())
     return {
         "cpus": offered,
         "start_s": ready - start,
@@ -88,6 +106,7 @@ def child(args: argparse.Namespace, cpus: int) -> dict:
         "agent_steps": sum(t["agent_steps"] for t in totals),
         "core_s": sum(t["core_seconds"] for t in totals),
         "arms": trained.wall_seconds,
+        "weights": {arm: digest.hexdigest() for arm, digest in digests.items()},
     }
 
 
@@ -129,6 +148,10 @@ def table(results: list[dict[str, float]]) -> list[str]:
     for r in results:
         arms = ", ".join(f"{a} {t:.1f} s ({base['arms'][a] / t:.2f})" for a, t in r["arms"].items())
         lines.append(f"{r['cpus']:>4}  {arms}")
+    lines.append(f"Each arm's final weights the same to the bit as on {base['cpus']} CPU(s):")
+    for r in results[1:]:
+        same = ", ".join(f"{a} {'yes' if d == base['weights'][a] else 'NO'}" for a, d in r["weights"].items())
+        lines.append(f"{r['cpus']:>4}  {same}")
     return lines
 
 

@@ -2,14 +2,22 @@
 
 One host holds several agents, so the number of processes follows the CPUs, not N. Where an arm has more
 CPUs than agents (the single agent), each host plays its agents' games on rollout workers too, one shard of
-them each (`swarm.training.shards`). Ray restarts either actor if its process dies; each carries an
-instance id, so a call sent to the process that died is refused instead of played by fresh agents, and the
-caller restores it and replays the round, which draws what the lost one drew.
+them each (`swarm.training.shards`), and learns with them: each process computes its parts of every
+minibatch's gradient (`swarm.training.parallel`) over a gloo group of the host and its workers, made when
+first needed and again after any of them died. A worker is handed the agent's weights, Adam state, batch and
+generator with each update (about 10 ms on the host for the default file on a loaded 2-core VM, against an
+update of 150 ms or more), so its replica is the agent's whatever was restored, copied or resumed since: no
+replica outlives an update.
+
+Ray restarts either actor if its process dies; each carries an instance id, so a call sent to the process
+that died is refused instead of played by fresh agents, and the caller restores it and replays the round,
+which draws what the lost one drew.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
 import uuid
@@ -20,11 +28,14 @@ import numpy as np
 import ray
 import torch
 
-from swarm.config import Experiment
+from swarm.config import PPO, Experiment
 from swarm.envs import describe
 from swarm.interaction import Key
+from swarm.training import parallel
 from swarm.training.agent import Agent, AgentState, RoundReport, Weights, network, opponent
 from swarm.training.arm import AgentPlan
+from swarm.training.learners import LEARNERS
+from swarm.training.rollout import Batch
 from swarm.training.shards import GameState, Part, Shards, owned
 
 log = logging.getLogger(__name__)
@@ -50,16 +61,50 @@ class Played:
 @ray.remote(num_cpus=1, max_restarts=-1)
 class RolloutWorker:
     """Plays its share of its host's agents' shards each round: the shards of process `process` of
-    `processes` (the host is process 0). Ray restarts it if its process dies; the host then hands it its
-    shards' games as the round started and has it play them again (`Host.gather`)."""
+    `processes` (the host is process 0), and its parts of their updates. Ray restarts it if its process
+    dies; the host then hands it its shards' games as the round started and has it play them again
+    (`Host.gather`), and redoes an update it died in (`Host.together`)."""
 
     def __init__(self, config: Experiment, arm_index: int, members: list[int], process: int, processes: int):
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
         config = config.for_arm(arm_index)
         self.config, self.spec = config, describe(config.env, config.env_kwargs)
+        self.process, self.processes = process, processes
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
+        self.group: parallel.Group | None = None
+
+    def join(self, host: str, port: int) -> str:
+        """Join the host's new group (leaving any old one); returns this instance."""
+        if self.group is not None:
+            self.group.close()
+        self.group = parallel.join(ray.util.get_node_ip_address(), host, port, self.process, self.processes)
+        return self.instance
+
+    def learn(
+        self, i: int, batch: Batch, weights: Weights, adam: dict, ppo: PPO, drawn: torch.Tensor
+    ) -> float:
+        """This process's parts of agent i's update, from the agent's weights and Adam state as the update
+        starts and its generator's state `drawn`, stepping as the host does; returns the CPU seconds."""
+        start = time.process_time()
+        if self.group is None:  # restarted since the host's group was made
+            raise parallel.Broken("not in the host's group")
+        self.learner.load_weights(weights)
+        batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
+        learner = LEARNERS[self.config.learner]
+        optimizer = learner.optimizer(self.learner, ppo)
+        optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
+        generator = torch.Generator()
+        generator.set_state(drawn)
+        step = parallel.Split(self.shards[i].count, self.processes, self.process, self.group.exchange)
+        try:
+            learner.update(self.learner, optimizer, batch, ppo, generator, step)
+        except parallel.Broken:
+            self.group.close()
+            self.group = None
+            raise
+        return time.process_time() - start
 
     def node(self) -> str:
         return ray.get_runtime_context().get_node_id()
@@ -112,6 +157,8 @@ class Host:
         self.processes = 1 + len(workers)
         self.shards = config.arms[arm_index].shards
         self.agents = {i: Agent(self.spec, config, arm_index, i, self.processes) for i in members}
+        self.group: parallel.Group | None = None  # with the workers, for the updates
+        self.group_instances: list[str] = []  # the workers as they joined it
         # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
         self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}
         self.stale: set[tuple[int, int]] = set()
@@ -188,6 +235,44 @@ class Host:
             self.remote[i] |= games
         return parts, seconds
 
+    def connect(self) -> None:
+        """A new group of this host and its workers (its store on this node's address)."""
+        if self.group is not None:
+            self.group.close()
+        address = ray.util.get_node_ip_address()
+        sock, port = parallel.listen(address)
+        joins = [w.join.options(max_task_retries=-1).remote(address, port) for w in self.workers]
+        self.group = parallel.host(address, sock, self.processes)
+        self.group_instances = ray.get(joins)
+
+    def together(
+        self, i: int, batch: Batch, ppo: PPO, generator: torch.Generator
+    ) -> tuple[dict[str, float], float]:
+        """Agent i's update on this host and its workers, each computing its parts; returns its diagnostics
+        and the workers' CPU seconds. Where a process died (or was restarted) the update fails on every one:
+        the agent goes back to where it started and the update is redone, drawing the same minibatches, on
+        a new group."""
+        agent, drawn = self.agents[i], generator.get_state()
+        weights, adam = ray.put(agent.net.weights()), ray.put(agent.optimizer.state_dict())  # copies
+        args = (i, ray.put(batch), weights, adam, ppo, drawn)
+        while True:
+            if self.group is None or self.group_instances != self.worker_instances:
+                self.connect()
+            calls = [worker.learn.remote(*args) for worker in self.workers]
+            try:
+                learned, _ = agent.learn(
+                    batch, ppo, generator, parallel.Split(self.shards, self.processes, 0, self.group.exchange)
+                )
+                return learned, sum(ray.get(calls))
+            except (parallel.Broken, ray.exceptions.RayActorError):  # a worker's Broken is one too
+                log.warning("agent %d: a process left its update; redoing it on a new group", i)
+                self.group.close()
+                self.group = None
+                ray.wait(calls, num_returns=len(calls))  # they fail too
+                agent.net.load_weights(ray.get(weights))
+                agent.optimizer.load_state_dict(copy.deepcopy(ray.get(adam)))  # Ray's buffers are read-only
+                generator.set_state(drawn)
+
     def train_round(
         self,
         round_: int,
@@ -210,10 +295,11 @@ class Host:
         results = {}
         for i, plan in plans.items():
             slot_opponent = np.array(plan.slot_opponent)
-            elsewhere = None
-            if self.workers:  # they play their shards while this process plays its own
+            elsewhere = together = None
+            if self.workers:  # they play their shards while this process plays its own, then learn with it
                 refs = [frozen[key] for key in plan.opponents]
                 elsewhere = self.start_workers(i, round_, refs, slot_opponent, plan.target)
+                together = functools.partial(self.together, i)
             report = self.agents[i].train_round(
                 round_,
                 [players[key] for key in plan.opponents],
@@ -222,6 +308,7 @@ class Host:
                 plan.progress,
                 elsewhere,
                 plan.hypers,
+                together,
             )
             results[i] = Played(report, self.state(i))
         return self.instance, results

@@ -1,7 +1,9 @@
 """An agent: its actor-critic, its Adam optimizer and its own games; one round = collect, then learn.
 
 Its games may be split into shards (`swarm.training.shards`) that rollout workers play beside it; a round
-learns from every shard's transitions, and is charged for every shard's FLOPs and CPU seconds.
+learns from every shard's transitions, and is charged for every shard's FLOPs and CPU seconds. An agent of
+K > 1 shards splits each minibatch's gradient into K parts (`swarm.training.parallel`), which the same
+processes may compute beside it: its weights depend on K, never on the processes.
 
 Plain torch, no Ray: the engine hosts agents on Ray actors, tests run them in a plain process.
 A round reports exactly what it spent -- transitions learned from, FLOPs of every forward and backward
@@ -19,15 +21,21 @@ import numpy as np
 import torch
 
 from swarm import seeds
-from swarm.config import Experiment
+from swarm.config import PPO, Experiment
 from swarm.envs import EnvSpec
 from swarm.interaction import Tally
 from swarm.players import Player
 from swarm.players.network import ActorCritic
 from swarm.training.learners import LEARNERS
+from swarm.training.parallel import Split
+from swarm.training.ppo import Descend, descend
+from swarm.training.rollout import Batch
 from swarm.training.shards import GameState, Part, Shards, merge
 
 Weights = dict[str, np.ndarray]
+# the update with the agent's other processes: batch, settings, generator -> the learner's diagnostics, and
+# the CPU seconds the others spent on it
+Together = Callable[[Batch, PPO, torch.Generator], tuple[dict[str, float], float]]
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,14 @@ class Agent:
         progress: float = 0.0,
         elsewhere: Callable[[], tuple[dict[int, Part], float]] | None = None,
         hypers: Mapping[str, float] | None = None,
+        together: Together | None = None,
     ) -> RoundReport:
         """Collect `target` transitions and learn from them; `progress`: share spent so far, in [0, 1);
         `hypers`: ppo fields its interaction mode sets for it this round (PBT), over the file's.
 
         `elsewhere` waits for the parts of the shards other processes play this round (started before this
-        call) and returns them with the CPU seconds they took.
+        call) and returns them with the CPU seconds they took; `together` learns with the processes that
+        played them, where this one does not learn alone.
         """
         start, wall = time.process_time(), time.perf_counter()
         ppo = self.config.ppo.model_copy(update=dict(hypers or {}))
@@ -97,7 +107,8 @@ class Agent:
             remote, remote_seconds = elsewhere()
             parts |= remote
         batch, played = merge(parts)
-        learned = self.learner.update(self.net, self.optimizer, batch, ppo, generator)
+        learned, remote_learning = (together or self.learn)(batch, ppo, generator)
+        remote_seconds += remote_learning
         flops = played.flops + learned.pop("update_flops")
         metrics = {
             **learned,
@@ -113,3 +124,11 @@ class Agent:
             Tally(int(g), float(s)) for g, s in zip(played.opponent_games, played.opponent_score, strict=True)
         ]
         return RoundReport(target, int(flops), time.process_time() - start + remote_seconds, metrics, tallies)
+
+    def learn(
+        self, batch: Batch, ppo: PPO, generator: torch.Generator, step: Descend | None = None
+    ) -> tuple[dict[str, float], float]:
+        """The update in this process alone, or with `step` (the agent's process's share of its K parts);
+        with one shard, the plain minibatch step."""
+        step = step or (Split(self.shards.count) if self.shards.count > 1 else descend)
+        return self.learner.update(self.net, self.optimizer, batch, ppo, generator, step), 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -18,11 +19,25 @@ from swarm.training import ppo
 from swarm.training.rollout import Batch
 
 
+class Update(Protocol):
+    """net, optimizer, batch, settings, generator, minibatch step (whole by default, or a process's parts
+    of it) -> diagnostics and the update's FLOPs ("update_flops")."""
+
+    def __call__(
+        self,
+        net: ActorCritic,
+        optimizer: torch.optim.Optimizer,
+        batch: Batch,
+        cfg: PPO,
+        generator: torch.Generator,
+        step: ppo.Descend = ...,
+    ) -> dict[str, float]: ...
+
+
 @dataclass(frozen=True)
 class Learner:
     optimizer: Callable[[ActorCritic, PPO], torch.optim.Optimizer]
-    # net, optimizer, batch, settings, generator -> diagnostics and the update's FLOPs ("update_flops")
-    update: Callable[[ActorCritic, torch.optim.Optimizer, Batch, PPO, torch.Generator], dict[str, float]]
+    update: Update
 
 
 LEARNERS: dict[str, Learner] = {"ppo": Learner(optimizer=ppo.optimizer, update=ppo.update)}

@@ -9,6 +9,8 @@ waits on a `.item()`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -53,10 +55,69 @@ def optimizer(net: ActorCritic, cfg: PPO) -> torch.optim.Optimizer:
     return torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=1e-5, fused=True)
 
 
+@dataclass(frozen=True)
+class Minibatch:
+    """A minibatch's rows, its advantages already normalized over the whole minibatch."""
+
+    obs: torch.Tensor
+    mask: torch.Tensor
+    action: torch.Tensor
+    old_logp: torch.Tensor
+    advantage: torch.Tensor
+    ret: torch.Tensor
+
+    def rows(self, start: int, end: int) -> Minibatch:
+        return Minibatch(*(getattr(self, f.name)[start:end] for f in fields(self)))
+
+
+# a minibatch's (or a part of it's) per-row loss terms -> its share of the minibatch's mean
+Reduce = Callable[[torch.Tensor], torch.Tensor]
+# net, optimizer, minibatch, settings -> the step's diagnostics (policy and value loss, entropy, approx KL,
+# clip fraction), having stepped the optimizer
+Descend = Callable[[ActorCritic, torch.optim.Optimizer, Minibatch, PPO], torch.Tensor]
+
+
+def objective(net: ActorCritic, mb: Minibatch, cfg: PPO, reduce: Reduce) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss and the diagnostics of `mb`, each per-row term reduced by `reduce` (the mean, for a whole
+    minibatch): clipped surrogate, value regression, entropy bonus."""
+    logp_all = net.logits(mb.obs, mb.mask).log_softmax(-1)
+    logp = logp_all.gather(-1, mb.action[:, None]).squeeze(-1)
+    value = net.value(mb.obs)
+    log_ratio = logp - mb.old_logp
+    ratio = log_ratio.exp()
+    policy_loss = reduce(
+        torch.max(-mb.advantage * ratio, -mb.advantage * ratio.clamp(1 - cfg.clip, 1 + cfg.clip))
+    )
+    value_loss = 0.5 * reduce((value - mb.ret).pow(2))
+    mean_entropy = reduce(entropy(logp_all))
+    loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * mean_entropy
+    with torch.no_grad():
+        approx_kl = reduce((ratio - 1) - log_ratio)
+        clip_fraction = reduce(((ratio - 1).abs() > cfg.clip).float())
+        diagnostics = torch.stack([policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction])
+    return loss, diagnostics
+
+
+def descend(net: ActorCritic, optimizer: torch.optim.Optimizer, mb: Minibatch, cfg: PPO) -> torch.Tensor:
+    """One gradient step on the minibatch's mean loss, its gradient norm clipped."""
+    loss, diagnostics = objective(net, mb, cfg, torch.mean)
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+    optimizer.step()
+    return diagnostics
+
+
 def update(
-    net: ActorCritic, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPO, generator: torch.Generator
+    net: ActorCritic,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    cfg: PPO,
+    generator: torch.Generator,
+    step: Descend = descend,
 ) -> dict[str, float]:
-    """One PPO update; returns the last epoch's mean losses and diagnostics, and the FLOPs it cost."""
+    """One PPO update; returns the last epoch's mean losses and diagnostics, and the FLOPs it cost. `step`
+    takes each minibatch's gradient step (`swarm.training.parallel` splits it over processes)."""
     advantages, returns = gae(batch, cfg.gamma, cfg.gae_lambda)
     obs, mask = torch.from_numpy(batch.obs), torch.from_numpy(batch.mask)
     actions, old_logp = torch.from_numpy(batch.action), torch.from_numpy(batch.logp)
@@ -70,33 +131,19 @@ def update(
         history = []
         for start, end in itertools.pairwise(bounds):
             idx = order[start:end]
-            seen = obs.index_select(0, idx)  # index_select: a third of the time of obs[idx] on CPU
-            logp_all = net.logits(seen, mask.index_select(0, idx)).log_softmax(-1)
-            logp = logp_all.gather(-1, actions.index_select(0, idx)[:, None]).squeeze(-1)
-            value = net.value(seen)
-
-            # Clipped surrogate objective on per-minibatch normalized advantages.
+            # Advantages normalized over the whole minibatch, whoever computes which of its rows.
             adv = advantages_t.index_select(0, idx)
             if len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            log_ratio = logp - old_logp.index_select(0, idx)
-            ratio = log_ratio.exp()
-            policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip, 1 + cfg.clip)).mean()
-
-            # Value regression and entropy bonus.
-            value_loss = 0.5 * (value - returns_t.index_select(0, idx)).pow(2).mean()
-            mean_entropy = entropy(logp_all).mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * mean_entropy
-
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
-            optimizer.step()
-
-            with torch.no_grad():
-                approx_kl = ((ratio - 1) - log_ratio).mean()
-                clip_fraction = ((ratio - 1).abs() > cfg.clip).float().mean()
-                history.append(torch.stack([policy_loss, value_loss, mean_entropy, approx_kl, clip_fraction]))
+            mb = Minibatch(
+                obs.index_select(0, idx),  # index_select: a third of the time of obs[idx] on CPU
+                mask.index_select(0, idx),
+                actions.index_select(0, idx),
+                old_logp.index_select(0, idx),
+                adv,
+                returns_t.index_select(0, idx),
+            )
+            history.append(step(net, optimizer, mb, cfg))
             b = len(idx)
             flops += forward_flops(net.actor_sizes, b) + forward_flops(net.critic_sizes, b)
             flops += backward_flops(net.actor_sizes, b) + backward_flops(net.critic_sizes, b)

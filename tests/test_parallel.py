@@ -1,0 +1,150 @@
+"""The update split in K parts: its gradient is the minibatch's, and its weights the same to the bit on any
+number of processes (here threads with a real gloo group each)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import psutil
+import pytest
+import torch
+
+from swarm import budget, config, envs, seeds
+from swarm.players import RandomPlayer
+from swarm.training import parallel, ppo, rollout
+from swarm.training.agent import network
+
+
+@pytest.fixture
+def cfg(make_config) -> config.Experiment:
+    return config.parse(make_config())
+
+
+@pytest.fixture
+def batch(spec, cfg) -> rollout.Batch:
+    """A round of 256 transitions against a random player."""
+    torch.set_num_threads(1)
+    np_rng, generator = seeds.agent_rngs(0, 0, 0, 0)
+    slots = rollout.Slots(envs.games(spec, cfg.ppo.envs, cfg.env_backend), cfg.ppo.rollout_steps)
+
+    def game_seeds(n: int) -> np.ndarray:
+        return seeds.game_seeds(0, "training", np_rng.integers(2**32, size=n))
+
+    learner = network(spec, cfg)
+    return slots.collect(
+        learner, [RandomPlayer()], np.zeros(cfg.ppo.envs, np.int64), 256, generator, game_seeds
+    )[0]
+
+
+def minibatch(batch: rollout.Batch, size: int) -> ppo.Minibatch:
+    adv = torch.from_numpy(ppo.gae(batch, 0.99, 0.95)[0][:size])
+    return ppo.Minibatch(
+        torch.from_numpy(batch.obs[:size]),
+        torch.from_numpy(batch.mask[:size]),
+        torch.from_numpy(batch.action[:size]),
+        torch.from_numpy(batch.logp[:size]),
+        (adv - adv.mean()) / (adv.std() + 1e-8),
+        torch.from_numpy(batch.value[:size]) + adv,
+    )
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_the_parts_gradients_add_up_to_the_minibatch_gradient(spec, cfg, batch, parts):
+    """Each part's gradient of its summed terms over the minibatch's size; their sum is the gradient (and
+    the diagnostics) of the minibatch's mean loss."""
+    net = network(spec, cfg)
+    params = list(net.parameters())
+    mb = minibatch(batch, 101)
+    loss, whole = ppo.objective(net, mb, cfg.ppo, torch.mean)
+    expected = torch.autograd.grad(loss, params)
+    bounds = np.cumsum([0, *budget.split(101, parts)])
+    summed, diagnostics = [torch.zeros_like(p) for p in params], torch.zeros(parallel.DIAGNOSTICS)
+    for k in range(parts):
+        part = mb.rows(bounds[k], bounds[k + 1])
+        loss, diag = ppo.objective(net, part, cfg.ppo, lambda x: x.sum() / 101)
+        summed = [s + g for s, g in zip(summed, torch.autograd.grad(loss, params), strict=True)]
+        diagnostics += diag
+    for got, want in zip(summed, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(diagnostics, whole, rtol=1e-5, atol=1e-7)
+
+
+def update(spec, cfg, batch, step_of) -> list[tuple[dict, dict]]:
+    """One update per process (a thread each), process p stepping with `step_of(p)`: its weights and
+    diagnostics, by process."""
+    processes = len(step_of)
+    out: list = [None] * processes
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        initial = network(spec, cfg).weights()  # the same initial weights in every process
+
+    def run(p: int) -> None:
+        net = network(spec, cfg)
+        net.load_weights(initial)
+        optimizer = ppo.optimizer(net, cfg.ppo)
+        generator = torch.Generator().manual_seed(2)
+        metrics = ppo.update(net, optimizer, batch, cfg.ppo, generator, step_of[p]())
+        out[p] = (net.weights(), metrics)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in range(processes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def split_over(parts: int, processes: int) -> list:
+    """Each process's step, over a gloo group of `processes` (threads of this process on 127.0.0.1)."""
+    if processes == 1:
+        return [lambda: parallel.Split(parts)]
+    sock, port = parallel.listen("127.0.0.1")
+
+    def step(p: int) -> parallel.Split:
+        group = (
+            parallel.host("127.0.0.1", sock, processes)
+            if p == 0
+            else parallel.join("127.0.0.1", "127.0.0.1", port, p, processes)
+        )
+        return parallel.Split(parts, processes, p, group.exchange)
+
+    return [lambda p=p: step(p) for p in range(processes)]
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_the_split_update_is_the_same_on_any_number_of_processes(spec, cfg, batch, parts):
+    """K parts on one process or on 2..K: every process ends with the same weights and diagnostics, those of
+    one process to the bit; and the plain, unsplit update's up to float rounding."""
+    torch.set_num_threads(1)
+    (alone,) = update(spec, cfg, batch, split_over(parts, 1))
+    for processes in range(2, parts + 1):
+        for weights, metrics in update(spec, cfg, batch, split_over(parts, processes)):
+            np.testing.assert_equal(weights, alone[0])
+            assert metrics == alone[1]
+    ((plain, metrics),) = update(spec, cfg, batch, [lambda: ppo.descend])
+    for name, w in plain.items():
+        np.testing.assert_allclose(alone[0][name], w, rtol=1e-4, atol=1e-6)
+    assert alone[1] == pytest.approx(metrics, rel=1e-4, abs=1e-6)
+
+
+def test_a_group_listens_on_its_address_alone():
+    """The host's store and every process's gloo sockets listen on the address given (here 127.0.0.1),
+    never on all interfaces."""
+
+    def listening() -> set:
+        return {c.laddr for c in psutil.Process().net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+
+    before = listening()
+    sock, port = parallel.listen("127.0.0.1")
+    joined = []
+    member = threading.Thread(
+        target=lambda: joined.append(parallel.join("127.0.0.1", "127.0.0.1", port, 1, 2))
+    )
+    member.start()
+    host = parallel.host("127.0.0.1", sock, 2)
+    member.join()
+    opened = listening() - before
+    assert len(opened) >= 3 and {address.ip for address in opened} == {"127.0.0.1"}  # the store, 2 devices
+    for group in (host, *joined):
+        group.close()
