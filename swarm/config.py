@@ -143,6 +143,12 @@ class PPO(Strict):
     value_coef: float = Field(0.5, ge=0, description="Weight of the value loss.")
     entropy_coef: float = Field(0.01, ge=0, description="Weight of the entropy bonus.")
     max_grad_norm: float = Field(0.5, gt=0, description="Gradient-norm clip.")
+    precision: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="The update's forward passes: float32, or bfloat16 under torch's CPU autocast (weights, "
+        "Adam state and the loss stay float32); off by default until measured to win on speed and strength "
+        "(README: Mixed precision).",
+    )
 
     @model_validator(mode="after")
     def _minibatches_fit(self) -> PPO:

@@ -119,3 +119,24 @@ def test_update_flops_match_flop_counter(spec, generator, flops_of):
         lambda: metrics.update(ppo.update(net, optimizer, batch, PPO(rollout_steps=300), generator))
     )
     assert metrics["update_flops"] == total
+
+
+def test_a_bfloat16_update_keeps_float32_weights_and_steps_as_float32_does(spec, generator):
+    """Autocast runs the forwards in bfloat16 (8 bits of mantissa), so one update moves the weights about
+    as float32's does, not to the bit; weights, Adam state and losses stay float32; the FLOPs are the same."""
+    torch.manual_seed(0)
+    start = ActorCritic(spec.obs_dim, spec.actions, [64])
+    batch, _ = collect(spec, start, generator)
+    moved, flops = {}, {}
+    for precision in ("float32", "bfloat16"):
+        net = ActorCritic.from_weights(start.weights())
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+        cfg = PPO(rollout_steps=512, epochs=2, minibatches=2, precision=precision)
+        metrics = ppo.update(net, optimizer, batch, cfg, torch.Generator().manual_seed(1))
+        assert all(p.dtype == torch.float32 for p in net.parameters()) and np.isfinite(metrics["policy_loss"])
+        pairs = zip(net.parameters(), start.parameters(), strict=True)
+        moved[precision] = torch.cat([(p - q).flatten() for p, q in pairs])
+        flops[precision] = metrics["update_flops"]
+    assert flops["float32"] == flops["bfloat16"]
+    cosine = torch.nn.functional.cosine_similarity(moved["float32"], moved["bfloat16"], dim=0)
+    assert 0.9 < cosine < 1 and not torch.equal(moved["float32"], moved["bfloat16"])

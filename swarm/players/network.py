@@ -83,7 +83,8 @@ class ActorCritic(nn.Module):
         self.critic = mlp(self.critic_sizes)
 
     def logits(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.actor(obs).masked_fill(~mask, torch.finfo(obs.dtype).min)
+        out = self.actor(obs)  # bfloat16 under autocast: its own most negative number masks
+        return out.masked_fill(~mask, torch.finfo(out.dtype).min)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)

@@ -79,10 +79,13 @@ Descend = Callable[[ActorCritic, torch.optim.Optimizer, Minibatch, PPO], torch.T
 
 def objective(net: ActorCritic, mb: Minibatch, cfg: PPO, reduce: Reduce) -> tuple[torch.Tensor, torch.Tensor]:
     """The loss and the diagnostics of `mb`, each per-row term reduced by `reduce` (the mean, for a whole
-    minibatch): clipped surrogate, value regression, entropy bonus."""
-    logp_all = net.logits(mb.obs, mb.mask).log_softmax(-1)
+    minibatch): clipped surrogate, value regression, entropy bonus. With `ppo.precision: bfloat16` the
+    networks' forward passes run under torch's CPU autocast; their outputs, and all that follows, are
+    float32."""
+    with torch.autocast(mb.obs.device.type, torch.bfloat16, enabled=cfg.precision == "bfloat16"):
+        logits, value = net.logits(mb.obs, mb.mask), net.value(mb.obs)
+    logp_all, value = logits.float().log_softmax(-1), value.float()
     logp = logp_all.gather(-1, mb.action[:, None]).squeeze(-1)
-    value = net.value(mb.obs)
     log_ratio = logp - mb.old_logp
     ratio = log_ratio.exp()
     policy_loss = reduce(
