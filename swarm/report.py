@@ -100,7 +100,8 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
     report: list[Block] = [
         Heading(1, f"{summary.name} on {summary.env}"),
         Text(
-            f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} agent-steps."
+            f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} "
+            f"{text.UNIT_NAMES[run.config['budget']['unit']]}."
         ),
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),

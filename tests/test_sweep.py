@@ -244,7 +244,7 @@ def test_seed_runs_and_table_over_seeds(tmp_path, tiny_sweep, seed_summary):
 @pytest.mark.parametrize("path", sorted(BUDGETS.glob("sweep-*.yaml")), ids=lambda p: p.name)
 def test_sweep_budget_files_are_valid_and_state_their_cost(path):
     grid = sweep.load(path)
-    assert f"{sweep.agent_steps(grid):,} agent-steps" in path.read_text()
+    assert f"{sweep.spend(grid):,} agent-steps" in path.read_text()
 
 
 def test_sweep_report_draws_both_figures(swept):
@@ -307,7 +307,7 @@ def test_the_mode_is_a_sweep_axis(tiny_sweep):
     pbt = grid.cells["pbt-N2-B1024"].arms[1]
     assert (pbt.interaction, pbt.options["every"], pbt.agents) == ("pbt", 2, 2)
     assert grid.cells["N1-B512"].arms[1].interaction == "self_play"
-    assert sweep.agent_steps(grid) == 2 * 3 * (512 + 1024)
+    assert sweep.spend(grid) == 2 * 3 * (512 + 1024)
     rows = pd.DataFrame(
         {
             "arm": "swarm",
