@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 
 from swarm import analysis
@@ -221,6 +222,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
     its sweep.parquet; returns the path of report.html."""
     sweep_dir = Path(sweep_dir)
     frame = analysis.load_sweep(sweep_dir)
+    unit = yaml.safe_load(rundir.SweepDir(sweep_dir).config.read_text())["budget"]["unit"]
     cells = analysis.sweep_cells(frame)
     arms = list(pd.unique(cells.arm))
     seeds = sorted(frame.seed.unique())
@@ -250,7 +252,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
             "Head-to-head gap over (N, budget); outlined cells are significant at 95% after Holm's "
             "correction over the map's cells.",
             (6 * len(arms), 4.5),
-            lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
+            lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0], unit),
         ),
         *_frontier(frame),
     ]

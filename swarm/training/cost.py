@@ -41,16 +41,9 @@ from swarm.players.network import backward_flops, forward_flops
 # Games whose seats strictly alternate and whose seat 0 opens every game, both id forms: the opponents' moves
 # of a round are bounded only in these (see above).
 ALTERNATING = frozenset(
-    {
-        "classic/connect_four-v3",
-        "pettingzoo.classic.connect_four_v3",
-        "classic/tictactoe-v3",
-        "pettingzoo.classic.tictactoe_v3",
-        "classic/go-v5",
-        "pettingzoo.classic.go_v5",
-        "classic/chess-v6",
-        "pettingzoo.classic.chess_v6",
-    }
+    name
+    for game, version in (("connect_four", 3), ("tictactoe", 3), ("go", 5), ("chess", 6))
+    for name in (f"classic/{game}-v{version}", f"pettingzoo.classic.{game}_v{version}")
 )
 
 _specs: dict[str, envs.EnvSpec] = {}
