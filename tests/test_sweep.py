@@ -186,11 +186,24 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch,
             r"cell N2-B512: invalid.*options\.x",
         ),
         ({"seeds": [0, 1]}, r"seed or seeds"),
+        ({"budget": {"unit": "core_seconds"}}, r"budget\.unit: .*core_seconds cannot bind.*use flops"),
+        (
+            {"budget": {"unit": "flops"}, "sweep": {"populations": [1, 2], "budgets": [10**6, 10**9]}},
+            r"cell N1-B1000000: budget\.total: 1,000,000 flops .*less than one rollout batch",
+        ),
     ],
 )
 def test_bad_sweep_files_error_naming_the_field(overrides, match, tiny_sweep):
     with pytest.raises(ConfigError, match=re.compile(match, re.DOTALL)):
         sweep.parse(tiny_sweep(**overrides))
+
+
+def test_a_sweep_over_flops_gives_every_cell_a_flop_budget(tiny_sweep):
+    grid = sweep.parse(
+        tiny_sweep(budget={"unit": "flops"}, sweep={"populations": [1, 2], "budgets": [10**8, 10**9]})
+    )
+    assert {cell.budget.unit for cell in grid.cells.values()} == {"flops"}
+    assert sweep.spend(grid) == 2 * 2 * (10**8 + 10**9)  # 2 arms x 2 cells (N = 1, 2) a budget, in flops
 
 
 def test_missing_sweep_section_and_file(tmp_path, tiny_sweep):
