@@ -77,7 +77,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
     if kind == "modes":
         cfg = modes_config
     elif kind == "flops":
-        data = make_config(checkpoint_every=every, budget={"unit": "flops", "total": 2 * 10**8})
+        data = make_config(checkpoint_every=every, budget={"unit": "flops", "total": 12 * 10**7})
         data["arms"][0]["network"] = {"hidden": [64]}
         cfg = config.parse(data)
     else:
