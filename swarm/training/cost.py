@@ -16,12 +16,14 @@ row (`players.network.forward_flops`, `backward_flops`; both linear in the rows)
 - the opponents' moves, O F(A): every training opponent is a snapshot of an agent of the same arm (an
   interaction `Key`), so it has the arm's actor, and search players never train anyone. In a game whose
   seats strictly alternate and whose seat 0 opens every game (`ALTERNATING`), with the learner's seat
-  swapped at each new game of a slot (`Round.step`), at most two opponent moves fall between two learner
-  moves of a slot (a reply that ends a game, and the opening move of the next), and at most one after the
-  slot's last learner move of the round, or in a slot where the learner did not move: O <= 2T + E;
+  swapped at each new game of a slot (`Round.step`), at most two opponent moves of a slot fall before each
+  of its learner moves of the round, after the one before (a reply that ends a game, and the opening move
+  of the next, which a game the reply ends is followed by only if the learner had opened it), and at most
+  two after its last (the same two, before the round's last `collect` pass leaves the slot out), or one
+  in a slot where the learner did not move: O <= 2T + 2E;
 - the update: K epochs over exactly the T rows, each a forward and a backward of both networks,
   K T (F(A) + B(A) + F(C) + B(C)) (`ppo.update`).
-So per_step = 3 F(A) + F(C) + K (F(A) + B(A) + F(C) + B(C)) and per_round = E (F(A) + F(C)). The learner's
+So per_step = 3 F(A) + F(C) + K (F(A) + B(A) + F(C) + B(C)) and per_round = E (2 F(A) + F(C)). The learner's
 moves, its values and its update are charged exactly, at least `least_per_step` T; only the opponents'
 moves (about T, not 2T, in long games) and the open games are bounded loosely, so on the default network
 the bound is within 10% of the charge of a full batch (`tests/test_cost.py`).
@@ -102,7 +104,7 @@ def of(config: Experiment, arm_index: int) -> Cost:
     update = own.ppo.epochs * (act + backward_flops(actor, 1) + value + backward_flops(critic, 1))
     return Cost(
         per_step=3 * act + value + update,
-        per_round=own.ppo.envs * (act + value),
+        per_round=own.ppo.envs * (2 * act + value),
         least_per_step=act + value + update,
         per_move=act,
     )
