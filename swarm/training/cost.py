@@ -14,8 +14,8 @@ row (`players.network.forward_flops`, `backward_flops`; both linear in the rows)
 - the values: a critic forward per transition and per game open at the round's end, (T + open) F(C), with
   open <= E (`Round.values`);
 - the opponents' moves, O F(A): every training opponent is a snapshot of an agent of the same arm (an
-  interaction `Key`), so it has the arm's actor, and search players never train anyone. In a game whose
-  seats strictly alternate and whose seat 0 opens every game (`ALTERNATING`), with the learner's seat
+  interaction `Key`), so it has the arm's actor, and search players never train anyone. In a game of two
+  seats that strictly alternate and whose seat 0 opens every game (`ALTERNATING`), with the learner's seat
   swapped at each new game of a slot (`Round.step`), at most two opponent moves of a slot fall before each
   of its learner moves of the round, after the one before (a reply that ends a game, and the opening move
   of the next, which a game the reply ends is followed by only if the learner had opened it), and at most
@@ -40,7 +40,7 @@ from swarm import envs
 from swarm.config import Experiment
 from swarm.players.network import backward_flops, forward_flops
 
-# Games whose seats strictly alternate and whose seat 0 opens every game, both id forms: the opponents' moves
+# Games of two seats that strictly alternate, seat 0 opening every game, both id forms: the opponents' moves
 # of a round are bounded only in these (see above).
 ALTERNATING = frozenset(
     name
