@@ -222,7 +222,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
     its sweep.parquet; returns the path of report.html."""
     sweep_dir = Path(sweep_dir)
     frame = analysis.load_sweep(sweep_dir)
-    unit = yaml.safe_load(rundir.SweepDir(sweep_dir).config.read_text())["budget"]["unit"]
+    unit = _unit(rundir.SweepDir(sweep_dir))
     cells = analysis.sweep_cells(frame)
     arms = list(pd.unique(cells.arm))
     seeds = sorted(frame.seed.unique())
@@ -304,6 +304,13 @@ def _frontier(frame: pd.DataFrame) -> list[Block]:
             lambda fig: analysis.plot_frontier(frame, fig.subplots()),
         ),
     ]
+
+
+def _unit(sweep_dir: rundir.SweepDir) -> str:
+    """The unit of the sweep's budgets, from its sweep.yaml; a sweep table alone is read in agent-steps, the
+    default unit."""
+    path = sweep_dir.config
+    return yaml.safe_load(path.read_text())["budget"]["unit"] if path.is_file() else "agent_steps"
 
 
 def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
