@@ -6,7 +6,7 @@ shares are deterministic, differ by at most one, and add up to the total exactly
 
 from __future__ import annotations
 
-UNITS = ("agent_steps", "flops", "core_seconds")  # what a spend is recorded in; agent_steps binds
+UNITS = ("agent_steps", "flops", "core_seconds")  # what a spend is recorded in; budget.unit binds
 
 
 def split(total: int, agents: int) -> list[int]:
@@ -18,13 +18,16 @@ def split(total: int, agents: int) -> list[int]:
     return [base + (i < remainder) for i in range(agents)]
 
 
-def next_batch(remaining: int, rollout_steps: int) -> int:
-    """Agent-steps to collect next: a full batch, else the exact remainder.
+def next_batch(remaining: int, rollout_steps: int, per_step: int = 1, per_round: int = 0) -> int:
+    """Agent-steps to collect next: a full batch, else as many as `remaining` surely pays for, where a round
+    of T agent-steps costs at most per_step * T + per_round in the binding unit (`training.cost`).
 
-    Every agent therefore spends exactly its share, and every arm exactly its total: leaving each agent's
-    remainder unspent would cost an arm of N agents up to N batches, not the one batch the design allows.
+    Under agent_steps (1 and 0) that is the exact remainder: every agent spends exactly its share, and every
+    arm exactly its total; leaving each agent's remainder unspent would cost an arm of N agents up to N
+    batches, not the one batch the design allows. Under flops an agent stops less than per_step + per_round
+    short of its share, never past it.
     """
-    return max(0, min(remaining, rollout_steps))
+    return max(0, min(rollout_steps, (remaining - per_round) // per_step))
 
 
 def rounds(share: int, rollout_steps: int) -> int:

@@ -106,11 +106,14 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         raise config.ConfigError("validate: give a budget file, or --fields for the list of fields")
     cfg = config.load(args.file)
     console.print(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), highlight=False, end="")
-    for arm in cfg.arms:
+    from swarm.training import cost  # torch: once the file is good
+
+    unit, about = cfg.budget.unit, "" if cfg.budget.unit == "agent_steps" else "about "
+    for a, arm in enumerate(cfg.arms):
         shares = budget.split(cfg.budget.total, arm.agents)
         reserve = cfg.selection_reserve(arm)
         own = cfg.for_arm(arm)
-        rounds = budget.rounds(max(shares) - reserve, own.ppo.rollout_steps)
+        rounds = budget.rounds(cost.of(cfg, a).steps(max(shares) - reserve), own.ppo.rollout_steps)
         held = f" ({reserve:,} each held back for charged selection games)" if reserve else ""
         changed = "".join(
             f"; {block} {getattr(own, block).model_dump(include=set(getattr(arm, block)))}"
@@ -118,8 +121,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             if getattr(arm, block)
         )
         console.print(
-            f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} agent_steps{held}, "
-            f"{rounds} rounds of up to {own.ppo.rollout_steps}{changed}",
+            f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} {unit}{held}, "
+            f"{about}{rounds} rounds of up to {own.ppo.rollout_steps}{changed}",
             highlight=False,
             soft_wrap=True,  # never a line break inside a long number
         )
@@ -256,7 +259,7 @@ def _train(
     several = cfg.seeds is not None
     with _sigint():
         try:
-            with _progress(console, cfg.budget.total, several) as (on_round, say):
+            with _progress(console, cfg.budget.total, cfg.budget.unit, several) as (on_round, say):
                 run_dir, result = experiment.run(
                     cfg, run_dir.parent, args.address, on_round, run_dir=run_dir, say=say, after_seed=publish
                 )
@@ -283,18 +286,18 @@ def _train(
 
 
 @contextmanager
-def _progress(console: Console, total: int, several: bool) -> Iterator[tuple[OnRound, Say]]:
-    """Budget spent per arm: bars in a terminal; plain lines where the output is a file or a pipe (a log,
-    a cluster job), in which bars would be control codes."""
+def _progress(console: Console, total: int, unit: str, several: bool) -> Iterator[tuple[OnRound, Say]]:
+    """Budget spent per arm, in its binding `unit`: bars in a terminal; plain lines where the output is a file
+    or a pipe (a log, a cluster job), in which bars would be control codes."""
     if not console.is_terminal:
         say = lambda text: console.print(text, highlight=False, soft_wrap=True)  # noqa: E731
-        yield Lines(total, several, say), say
+        yield Lines(total, several, say, unit=unit), say
         return
     columns = [
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("agent_steps"),
+        TextColumn(unit),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console) as progress:
@@ -320,8 +323,10 @@ class Lines:
         say: Say,
         every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        unit: str = "agent_steps",
     ):
         self.total, self.several, self.say, self.every, self.clock = total, several, say, every, clock
+        self.unit = unit
         self.first: dict[tuple[int, str], tuple[float, float]] = {}  # (time, spent) of the first report
         self.said: dict[tuple[int, str], tuple[float, int]] = {}  # (time, tenth) of the last line
 
@@ -335,8 +340,8 @@ class Lines:
         rate = (spent - spent_then) / (now - since) if now > since else None
         eta = "-" if not rate else str(datetime.timedelta(seconds=round((self.total - spent) / rate)))
         self.say(
-            f"{f'seed {seed} {arm}' if self.several else arm}: {spent:,.0f}/{self.total:,} agent_steps "
-            f"({spent / self.total:.0%}), {'-' if rate is None else f'{rate:,.0f}'} agent_steps/s, ETA {eta}"
+            f"{f'seed {seed} {arm}' if self.several else arm}: {spent:,.0f}/{self.total:,} {self.unit} "
+            f"({spent / self.total:.0%}), {'-' if rate is None else f'{rate:,.0f}'} {self.unit}/s, ETA {eta}"
         )
 
 

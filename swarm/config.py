@@ -9,6 +9,7 @@ naming the field and the fix, before Ray starts or any compute is spent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,19 +48,43 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+Unit = Literal["agent_steps", "flops", "core_seconds"]
+UNIT = Field(
+    "agent_steps",
+    description="Binding unit: what budget.total and each agent's share count. agent_steps (transitions a "
+    "learner learns from): sample efficiency at equal experience. flops (forward and backward passes, "
+    "counted analytically): equal compute where arms differ in network or ppo settings; each round is sized "
+    "by an upper bound of its FLOPs (swarm.training.cost), so an agent ends less than one step's bound short "
+    "of its share and never past it; for games whose seats alternate (Connect Four, tictactoe, go, chess). "
+    "core_seconds is refused: they depend on the machine and its load, so a share could be neither enforced "
+    "nor reproduced. All three are recorded in the ledger whichever binds.",
+)
+
+
+def binding(unit: str) -> str:
+    """`unit` if a budget can bind in it, else a ValueError saying why not and what to use."""
+    if unit == "core_seconds":
+        raise ValueError(
+            "core_seconds cannot bind: they depend on the machine and its load, so a round's cost is known "
+            "only once spent (no share could be enforced) and a run would neither reproduce from its file "
+            "and seed nor resume exactly; use flops for equal compute across arms that differ in network "
+            "(core-seconds are recorded in the ledger and the report whichever unit binds)"
+        )
+    return unit
+
+
 class Budget(Strict):
-    unit: Literal["agent_steps"] = Field(
-        "agent_steps",
-        description="Binding unit. agent_steps = transitions a learner learns from. FLOPs and core-seconds "
-        "are always recorded in the ledger beside it.",
-    )
+    unit: Unit = UNIT
     total: int = Field(
         ...,
         gt=0,
         le=MAX_TOTAL,
         description="What each arm may spend on training, in the binding unit (at most 2**53: the ledger "
-        "and progress count it in float64).",
+        "and progress count it in float64; a default Connect Four run of 8,192,000 agent-steps is about "
+        "1.1e13 flops).",
     )
+
+    _binding = field_validator("unit")(lambda unit: binding(unit))
 
 
 class Arm(Strict):
@@ -575,9 +600,16 @@ class Experiment(Strict):
         )
 
     def selection_reserve(self, arm: Arm) -> int:
-        """Agent-steps each agent of `arm` holds back for its charged selection games (0 unless charged)."""
+        """What each agent of `arm` holds back for its charged selection games, in the binding unit (0 unless
+        charged)."""
         share = min(budget.split(self.budget.total, arm.agents))
-        return selection_reserve(self.evaluation, arm.agents, share)
+        return selection_reserve(self.evaluation, arm.agents, share, lambda: self.move_cost(arm))
+
+    def move_cost(self, arm: Arm) -> int:
+        """What one move of an agent of `arm` in a selection game is charged, in the binding unit."""
+        from swarm.training import cost  # imports torch; only under flops
+
+        return cost.of(self, self.arms.index(arm)).per_move
 
     @property
     def baseline_arm(self) -> Arm:
@@ -605,14 +637,17 @@ def selection_opponents(ev: Evaluation, agents: int) -> int:
     return agents - 1 if ev.selection == "peers" else len(ev.ladder)
 
 
-def selection_reserve(ev: Evaluation, agents: int, share: int) -> int:
-    """Agent-steps each of `agents` agents, on `share` each, holds back for its charged selection games: none
-    for a population of one, none unless charged (auto: where it matters, `budget.when_it_matters`)."""
+def selection_reserve(
+    ev: Evaluation, agents: int, share: int, move_cost: Callable[[], int] = lambda: 1
+) -> int:
+    """What each of `agents` agents, on `share` each, holds back for its charged selection games, in the
+    binding unit: its moves, at most, times `move_cost()` (one agent-step; under flops, the actor forward a
+    selection move is charged). None for a population of one, none unless charged (auto: where it matters,
+    `budget.when_it_matters`)."""
     if agents < 2 or ev.charge_selection is False:
         return 0
-    reserve = budget.selection_reserve(
-        selection_opponents(ev, agents), ev.selection_games, ev.max_game_length
-    )
+    moves = budget.selection_reserve(selection_opponents(ev, agents), ev.selection_games, ev.max_game_length)
+    reserve = moves * move_cost() if moves else 0
     return budget.when_it_matters(reserve, share) if ev.charge_selection == "auto" else reserve
 
 
@@ -684,6 +719,9 @@ def parse(data: dict, source: str = "config") -> Experiment:
 
 
 def check_budget(config: Experiment, source: str) -> None:
+    if config.budget.unit == "flops":
+        check_flops(config, source)
+        return
     ev = config.evaluation
     for arm in config.arms:
         smallest = min(budget.split(config.budget.total, arm.agents))
@@ -710,6 +748,42 @@ def check_budget(config: Experiment, source: str) -> None:
                 f"of arm {arm.name!r} leaves {smallest} per agent, less than one rollout batch "
                 f"({field} = {steps}); raise budget.total to at least {arm.agents * steps} "
                 f"or lower {field}"
+            )
+
+
+def check_flops(config: Experiment, source: str) -> None:
+    """Under budget.unit: flops, every agent's training share pays for one rollout batch at its bound, and an
+    arm's agents together stop at most one batch short of its total (`swarm.training.cost`)."""
+    from swarm import envs
+    from swarm.training import cost
+
+    total = config.budget.total
+    for a, arm in enumerate(config.arms):
+        try:
+            price = cost.of(config, a)
+        except envs.EnvError as exc:
+            raise ConfigError(f"{source}: env: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        steps = config.for_arm(arm).ppo.rollout_steps
+        field = f"arms.{a}.ppo.rollout_steps" if "rollout_steps" in arm.ppo else "ppo.rollout_steps"
+        share, reserve = min(budget.split(total, arm.agents)), config.selection_reserve(arm)
+        batch = price.bound(steps)
+        if share - reserve < batch:
+            held = f" after {reserve:,} held back for charged selection games" if reserve else ""
+            raise ConfigError(
+                f"{source}: budget.total: {total:,} flops over the {arm.agents} agents of arm {arm.name!r} "
+                f"leaves {share - reserve:,} per agent for training{held}, less than one rollout batch can "
+                f"cost ({batch:,} flops at most, {field} = {steps}); raise budget.total to at least "
+                f"{arm.agents * (batch + reserve):,} or lower {field}"
+            )
+        if arm.agents * price.slack > price.least_per_step * steps:
+            raise ConfigError(
+                f"{source}: arm {arm.name!r}: each of its {arm.agents} agents may stop up to "
+                f"{price.slack:,} flops short of its share (one agent-step's bound plus a round's), "
+                f"{arm.agents * price.slack:,} in all, more than a rollout batch costs "
+                f"({price.least_per_step * steps:,} flops at least), so the arm could end more than one "
+                f"batch short of its total; raise {field}, lower ppo.envs, or lower arms.{a}.agents"
             )
 
 

@@ -4,11 +4,11 @@
 batch of PROBE_STEPS agent-steps, at one epoch and at two, which splits a round into rollouts and update
 epochs), two games between copies of that agent, and two games of every ladder member against random, a
 search at a capped strength (SEARCH_PROBE) scaled up to the file's (`SCALE`). `estimate` scales those by
-the file's agent-steps, epochs and evaluation game counts (`games`, exact for the schedules of
-`evaluation.evaluate`; learning-curve points at their most), over the CPUs the run gets, as if they scaled
-perfectly (`benchmarks/scaling.py`: 96% on 2 CPUs). It ignores Ray's start (a few seconds), the report, how
-games lengthen as agents learn, and other load on the machine. `absurd` names the fields of a file that would
-run for more than a week.
+the file's agent-steps (under flops, those the budget buys: `training.cost`), epochs and evaluation game
+counts (`games`, exact for the schedules of `evaluation.evaluate`; learning-curve points at their most),
+over the CPUs the run gets, as if they scaled perfectly (`benchmarks/scaling.py`: 96% on 2 CPUs). It
+ignores Ray's start (a few seconds), the report, how games lengthen as agents learn, and other load on the
+machine. `absurd` names the fields of a file that would run for more than a week.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from swarm import budget, envs, seeds
 from swarm.config import Experiment
 from swarm.evaluation import evaluate, ladder
 from swarm.players import RandomPlayer
+from swarm.training import cost
 from swarm.training.agent import Agent, opponent
 from swarm.training.rollout import play
 
@@ -161,7 +162,8 @@ def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
     if ev.curve_points:
         for arm in arms:
             share = min(budget.split(config.budget.total, arm.agents)) - config.selection_reserve(arm)
-            points = min(ev.curve_points, budget.rounds(share, config.for_arm(arm).ppo.rollout_steps)) + 1
+            steps = cost.of(config, config.arms.index(arm)).steps(share)
+            points = min(ev.curve_points, budget.rounds(steps, config.for_arm(arm).ppo.rollout_steps)) + 1
             curve += arm.agents * points * ev.curve_games
     return {
         "selection_games": selection,
@@ -178,10 +180,11 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
     cpus = cpus or config.resources.cpus or os.cpu_count() or 1
     seeds_ = len(config.run_seeds)
     seconds = len(config.arms) * config.evaluation.exploit_steps * _per_step(config, measured)
-    for arm in config.arms:  # an arm with its own network or ppo block is probed on them
-        own = config.for_arm(arm)
-        seconds += config.budget.total * _per_step(own, probe(own))
-    steps = len(config.arms) * (config.budget.total + config.evaluation.exploit_steps)
+    steps = len(config.arms) * config.evaluation.exploit_steps
+    for a, arm in enumerate(config.arms):  # an arm with its own network or ppo block is probed on them
+        own, bought = config.for_arm(arm), cost.of(config, a).steps(config.budget.total)
+        seconds += bought * _per_step(own, probe(own))
+        steps += bought
     per_step = seconds / steps
     counted = games(config)
     evaluation = {

@@ -1,7 +1,9 @@
 """The ledger: what every agent spent, round by round, in every unit.
 
-Modelled on Acme's counter: `charge(...)` adds one row. The binding unit (agent_steps) is checked against the
-agent's share at every charge, so an overspend is refused at the moment it happens, not found afterwards.
+Modelled on Acme's counter: `charge(...)` adds one row. The binding unit (`budget.unit`: agent_steps or flops)
+is checked against the agent's share at every charge, so an overspend is refused at the moment it happens,
+not found afterwards. Counts stay Python integers, exact at any size; budgets are capped at 2**53
+(`config.MAX_TOTAL`) so that the float64 sums of tables and progress bars hold them exactly too.
 
 Weights copied between agents (PBT's exploit step) spend nothing but carry their history: `inherit` records
 who copied whom and when (the lineage), and `embodied` follows it back to the training spend an agent's
@@ -23,13 +25,14 @@ class BudgetExceeded(RuntimeError):
 
 @dataclass
 class Ledger:
-    shares: dict[str, int]  # agent id -> agent_steps it may spend
+    shares: dict[str, int]  # agent id -> what it may spend, in `unit`
+    unit: str = "agent_steps"  # the binding unit
     rows: list[dict] = field(default_factory=list)
     spent: dict[str, dict[str, float]] = field(default_factory=dict)
     lineage: list[dict] = field(default_factory=list)  # arm, agent, source, round: copies of weights
 
     def remaining(self, agent: str) -> int:
-        return self.shares[agent] - int(self.spent.get(agent, {}).get("agent_steps", 0))
+        return self.shares[agent] - int(self.spent.get(agent, {}).get(self.unit, 0))
 
     def charge(
         self,
@@ -46,13 +49,13 @@ class Ledger:
             raise KeyError(f"agent {agent!r} has no share in this ledger")
         if agent_steps < 0 or flops < 0 or core_seconds < 0:
             raise ValueError(f"negative charge for {agent}: {agent_steps}, {flops}, {core_seconds}")
-        if agent_steps > self.remaining(agent):
+        charge = {"agent_steps": agent_steps, "flops": flops, "core_seconds": core_seconds}
+        if charge[self.unit] > self.remaining(agent):
             raise BudgetExceeded(
-                f"{agent} tried to spend {agent_steps} agent_steps in round {round_} with "
+                f"{agent} tried to spend {charge[self.unit]} {self.unit} in round {round_} with "
                 f"{self.remaining(agent)} of its {self.shares[agent]} left"
             )
         totals = self.spent.setdefault(agent, dict.fromkeys(UNITS, 0))
-        charge = {"agent_steps": agent_steps, "flops": flops, "core_seconds": core_seconds}
         for unit, amount in charge.items():
             totals[unit] += amount
         self.rows.append(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 
 from swarm import analysis
@@ -100,7 +101,8 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
     report: list[Block] = [
         Heading(1, f"{summary.name} on {summary.env}"),
         Text(
-            f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} agent-steps."
+            f"Run directory {name}, {scope}. Budget per arm: {run.config['budget']['total']:,} "
+            f"{text.UNIT_NAMES[run.config['budget']['unit']]}."
         ),
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
@@ -220,6 +222,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
     its sweep.parquet; returns the path of report.html."""
     sweep_dir = Path(sweep_dir)
     frame = analysis.load_sweep(sweep_dir)
+    unit = _unit(rundir.SweepDir(sweep_dir))
     cells = analysis.sweep_cells(frame)
     arms = list(pd.unique(cells.arm))
     seeds = sorted(frame.seed.unique())
@@ -249,7 +252,7 @@ def write_sweep(sweep_dir: str | Path) -> Path:
             "Head-to-head gap over (N, budget); outlined cells are significant at 95% after Holm's "
             "correction over the map's cells.",
             (6 * len(arms), 4.5),
-            lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0]),
+            lambda fig: analysis.plot_verdict_map(frame, fig.subplots(1, len(arms), squeeze=False)[0], unit),
         ),
         *_frontier(frame),
     ]
@@ -301,6 +304,13 @@ def _frontier(frame: pd.DataFrame) -> list[Block]:
             lambda fig: analysis.plot_frontier(frame, fig.subplots()),
         ),
     ]
+
+
+def _unit(sweep_dir: rundir.SweepDir) -> str:
+    """The unit of the sweep's budgets, from its sweep.yaml; a sweep table alone is read in agent-steps, the
+    default unit."""
+    path = sweep_dir.config
+    return yaml.safe_load(path.read_text())["budget"]["unit"] if path.is_file() else "agent_steps"
 
 
 def _cells(cells: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pandas as pd
 import yaml
@@ -84,7 +84,9 @@ class Grid(Strict):
 
 
 class Unit(Strict):
-    unit: Literal["agent_steps"] = config.Budget.model_fields["unit"]
+    unit: config.Unit = config.UNIT
+
+    _binding = field_validator("unit")(lambda unit: config.binding(unit))
 
 
 class SweepFields(Strict):
@@ -153,8 +155,8 @@ def cell_name(n: int, b: int, mode: str | None = None) -> str:
     return f"{mode}-N{n}-B{b}" if mode else f"N{n}-B{b}"
 
 
-def agent_steps(sweep: Sweep) -> int:
-    """Training agent-steps of the whole sweep: 2 arms x B for every cell and seed."""
+def spend(sweep: Sweep) -> int:
+    """Training spend of the whole sweep, in budget.unit: 2 arms x B for every cell and seed."""
     return 2 * sum(b for _, _, b in sweep.grid) * len(sweep.run_seeds)
 
 
@@ -211,6 +213,8 @@ def check_grid(sweep: Sweep, source: str) -> None:
             f"{source}: sweep.cpus_per_cell: {grid.cpus_per_cell} exceeds resources.cpus ({cpus}); lower it, "
             "or set it to null to run one cell at a time on all CPUs"
         )
+    if sweep.budget.unit != "agent_steps":
+        return  # each cell's shares are checked in flops (`config.check_flops`)
     for b, n in sorted({(b, n) for _, n, b in sweep.grid}):
         reserve = config.selection_reserve(ev, n, b // n)
         need = ppo.rollout_steps + reserve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -12,29 +13,35 @@ from swarm.interaction.pbt import Copy
 from swarm.interaction.uniform import draw_self_play
 from swarm.ledger import Ledger
 from swarm.training import arm as core
+from swarm.training import cost
 from swarm.training.agent import RoundReport
 
 
 def ledger_of(cfg: config.Experiment, a: int) -> Ledger:
     spec = cfg.arms[a]
-    return Ledger(dict(zip(spec.agent_ids, budget.split(cfg.budget.total, spec.agents), strict=True)))
+    shares = dict(zip(spec.agent_ids, budget.split(cfg.budget.total, spec.agents), strict=True))
+    return Ledger(shares, cfg.budget.unit)
 
 
-def report(plan: core.AgentPlan) -> RoundReport:
-    """What a host would report: the planned agent-steps, one game won against each opponent."""
+def report(plan: core.AgentPlan, flops: Callable[[int], int] = lambda steps: 10 * steps) -> RoundReport:
+    """What a host would report: the planned agent-steps, `flops(steps)`, one game won against each
+    opponent."""
     return RoundReport(
-        plan.target, 10 * plan.target, 0.0, {"score": 1.0}, [Tally(1, 1.0)] * len(plan.opponents)
+        plan.target, flops(plan.target), 0.0, {"score": 1.0}, [Tally(1, 1.0)] * len(plan.opponents)
     )
 
 
-def drive(cfg: config.Experiment, a: int) -> tuple[list[core.Plan], core.State, Ledger, list[dict]]:
-    """Every round of arm `a` from start to end: its plans, its last state, its ledger and its rows."""
+def drive(
+    cfg: config.Experiment, a: int, flops: Callable[[int], int] = lambda steps: 10 * steps
+) -> tuple[list[core.Plan], core.State, Ledger, list[dict]]:
+    """Every round of arm `a` from start to end, each charged `flops(agent-steps)`: its plans, its last
+    state, its ledger and its rows."""
     ledger = ledger_of(cfg, a)
     state, plans, rows = core.start(cfg, a, ledger), [], []
     while (plan := core.plan(cfg, a, state, ledger)) is not None:
         plans.append(plan)
         state, new_rows = core.absorb(
-            cfg, a, state, plan, {i: report(p) for i, p in plan.agents.items()}, ledger
+            cfg, a, state, plan, {i: report(p, flops) for i, p in plan.agents.items()}, ledger
         )
         rows += new_rows
     return plans, state, ledger, rows
@@ -61,6 +68,27 @@ def test_an_arm_spends_exactly_every_share_and_never_more(uneven, a):
             assert (
                 p.progress == pytest.approx(min(plan.round * 256, shares[i]) / shares[i]) and p.progress < 1
             )
+
+
+@pytest.mark.parametrize("charged", ["bound", "least"])
+def test_a_flop_budget_binds_arms_of_different_networks(make_config, charged):
+    """The single agent twice as wide as the swarm's: each agent ends within one step's bound of its FLOP
+    share and never above it, each arm within one batch of the total, whether every round costs its bound
+    or only what it surely costs; the learning curve reaches the end of the share."""
+    data = make_config(budget={"unit": "flops", "total": 4 * 10**8})
+    data["arms"][0]["network"] = {"hidden": [64]}
+    cfg = config.parse(data)
+    for a, arm in enumerate(cfg.arms):
+        price = cost.of(cfg, a)
+        flops = price.bound if charged == "bound" else lambda steps, p=price: p.least_per_step * steps
+        plans, state, ledger, _ = drive(cfg, a, flops)
+        assert all(0 <= ledger.remaining(agent) <= price.slack for agent in arm.agent_ids)
+        spent = sum(r["flops"] for r in ledger.rows)
+        assert cfg.budget.total - price.least_per_step * cfg.ppo.rollout_steps <= spent <= cfg.budget.total
+        assert all(p.target <= cfg.ppo.rollout_steps for plan in plans for p in plan.agents.values())
+        assert state.next_point == (cfg.evaluation.curve_points + 1,) * arm.agents
+    widths = {a: cost.of(cfg, a).per_step for a in range(3)}
+    assert widths[0] > 1.5 * widths[1] and widths[1] == widths[2]
 
 
 def test_pools_keep_the_last_pool_size_snapshots_every_snapshot_every_rounds(make_config):

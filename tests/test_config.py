@@ -48,7 +48,18 @@ def broken(data: dict, **changes) -> dict:
         (dict(ppo__learning_rate=0.1), "ppo.learning_rate", "unknown field"),
         (dict(budget__total="lots"), "budget.total", "valid integer"),
         (dict(budget__total=1000), "budget.total", "raise budget.total to at least 1024"),
-        (dict(budget__unit="flops"), "budget.unit", "agent_steps"),
+        (dict(budget__unit="core_seconds"), "budget.unit", "use flops"),
+        (dict(budget__unit="flops"), "budget.total: 2,048 flops", "raise budget.total to at least"),
+        (
+            dict(budget__unit="flops", budget__total=10**12, env="pettingzoo.classic.rps_v2"),
+            "budget.unit: flops",
+            "use budget.unit: agent_steps",
+        ),
+        (
+            dict(budget__unit="flops", budget__total=10**12, ppo__rollout_steps=8, ppo__minibatches=2),
+            "arm 'independent': each of its 4 agents may stop up to",
+            "raise ppo.rollout_steps, lower ppo.envs, or lower arms.1.agents",
+        ),
         (dict(arms__0__ppo={"lr": -1}), "arms.0.ppo.lr", "greater than 0"),
         (
             dict(arms__0__ppo={"learning_rate": 1}),
@@ -173,6 +184,22 @@ def test_selection_is_charged_by_default_where_it_matters(make_config, charge, s
     single, independent, swarm = cfg.arms
     assert cfg.selection_reserve(single) == 0  # a population of one selects nothing
     assert cfg.selection_reserve(independent) == cfg.selection_reserve(swarm) == reserve
+
+
+@pytest.mark.parametrize(("total", "charged"), [(10**8, True), (10**10, False)])
+def test_a_flop_budget_reserves_the_selection_moves_in_flops(make_config, total, charged):
+    """A selection move is charged an actor forward, so the reserve is 252 of them; auto charges it where that
+    reaches 1% of a FLOP share: 252 x 5,824 = 1.47e6 of 2.5e7 (6%), not of 2.5e9 (0.06%)."""
+    from swarm.training import cost
+
+    data = make_config(budget={"unit": "flops", "total": total})
+    data["evaluation"] |= {"max_game_length": 42}
+    cfg = config.parse(data)
+    single, independent, _ = cfg.arms
+    per_move = cost.of(cfg, 1).per_move
+    assert per_move == 2 * (84 * 32 + 32 * 7)  # Connect Four's 84 observations, 7 actions; hidden [32]
+    assert cfg.selection_reserve(single) == 0
+    assert cfg.selection_reserve(independent) == (3 * 4 * 21 * per_move if charged else 0)
 
 
 def test_auto_charges_nothing_without_a_bound_on_game_length(make_config):

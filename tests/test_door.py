@@ -103,6 +103,19 @@ def test_the_probe_plays_every_seat_of_a_game_of_three(make_config, seat_game):
     assert 0 < found.probe.seconds < 20 and 0 < found.total < 3600
 
 
+def test_a_flop_budget_is_estimated_at_the_agent_steps_it_buys(tiny, make_config):
+    """1e9 FLOPs buy each arm about 1e9 / 68,992 = 14,494 agent-steps of the tiny network: the estimate of
+    that many agent-steps."""
+    from swarm.training import cost
+
+    flops = config.parse(make_config(budget={"unit": "flops", "total": 10**9}))
+    bought = cost.of(flops, 0).steps(10**9)
+    steps = tiny.model_copy(update={"budget": config.Budget(unit="agent_steps", total=bought)})
+    assert bought == 10**9 // 68992
+    found, expected = estimate.estimate(flops, cpus=2), estimate.estimate(steps, cpus=2)
+    assert found.training == pytest.approx(expected.training)
+
+
 # One writer per run directory
 
 

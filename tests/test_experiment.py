@@ -410,6 +410,36 @@ def test_charged_selection_stays_inside_each_share(tmp_path, make_config, picked
     assert outsiders == (set(cfg.evaluation.ladder) if picked_by == "ladder" else set())
 
 
+def test_a_flop_budget_binds_arms_of_different_networks(tmp_path, make_config):
+    """The single agent twice as wide as the 4-agent arms, all on 2e8 FLOPs with charged selection: every
+    agent ends within one step's bound of its share and never above it, every arm within one batch of the
+    total; the wide agent buys fewer agent-steps; the report shows the budget in FLOPs."""
+    from swarm.training import cost
+
+    data = make_config(budget={"unit": "flops", "total": 2 * 10**8})
+    data["arms"][0]["network"] = {"hidden": [64]}
+    data["evaluation"] |= {"charge_selection": True, "max_game_length": 42, "ladder": ["random", "heuristic"]}
+    cfg = config.parse(data)
+    run_dir, summary = experiment.run(cfg, tmp_path)
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    for a, arm in enumerate(cfg.arms):
+        price, reserve = cost.of(cfg, a), cfg.selection_reserve(arm)
+        mine = ledger[ledger.arm == arm.name]
+        training = mine[mine.stage == "training"].groupby("agent").flops.sum()
+        share = cfg.budget.total // arm.agents - reserve
+        assert len(training) == arm.agents and (training <= share).all()
+        assert (training > share - price.per_step - price.per_round).all()
+        assert (mine[mine.stage == "selection"].flops <= reserve).all()
+        spent = summary.arms[arm.name].spent
+        batch = price.least_per_step * cfg.ppo.rollout_steps
+        assert cfg.budget.total - batch <= spent["flops"] <= cfg.budget.total
+        assert spent["agent_steps"] > 0 and spent["core_seconds"] > 0
+    steps = {name: arm.spent["agent_steps"] for name, arm in summary.arms.items()}
+    assert steps["single"] < 0.7 * steps["swarm"]  # its agent-steps cost twice as much
+    report.write(run_dir)
+    assert "| budget (flops) | 200,000,000 |" in (run_dir / "report.md").read_text()
+
+
 def test_arms_with_their_own_settings_train_and_meet(tmp_path, make_config):
     """An arm with its own ppo and network blocks: it trains in its own batches with its own network, its
     agents meet the others' (of another width) in every held-out stage, and the report shows the

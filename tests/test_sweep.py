@@ -188,11 +188,24 @@ def test_a_changed_file_into_the_same_sweep_directory_errors(swept, monkeypatch,
             r"cell N2-B512: invalid.*options\.x",
         ),
         ({"seeds": [0, 1]}, r"seed or seeds"),
+        ({"budget": {"unit": "core_seconds"}}, r"budget\.unit: .*core_seconds cannot bind.*use flops"),
+        (
+            {"budget": {"unit": "flops"}, "sweep": {"populations": [1, 2], "budgets": [10**6, 10**9]}},
+            r"cell N1-B1000000: budget\.total: 1,000,000 flops .*less than one rollout batch",
+        ),
     ],
 )
 def test_bad_sweep_files_error_naming_the_field(overrides, match, tiny_sweep):
     with pytest.raises(ConfigError, match=re.compile(match, re.DOTALL)):
         sweep.parse(tiny_sweep(**overrides))
+
+
+def test_a_sweep_over_flops_gives_every_cell_a_flop_budget(tiny_sweep):
+    grid = sweep.parse(
+        tiny_sweep(budget={"unit": "flops"}, sweep={"populations": [1, 2], "budgets": [10**8, 10**9]})
+    )
+    assert {cell.budget.unit for cell in grid.cells.values()} == {"flops"}
+    assert sweep.spend(grid) == 2 * 2 * (10**8 + 10**9)  # 2 arms x 2 cells (N = 1, 2) a budget, in flops
 
 
 def test_missing_sweep_section_and_file(tmp_path, tiny_sweep):
@@ -246,7 +259,7 @@ def test_seed_runs_and_table_over_seeds(tmp_path, tiny_sweep, seed_summary):
 @pytest.mark.parametrize("path", sorted(BUDGETS.glob("sweep-*.yaml")), ids=lambda p: p.name)
 def test_sweep_budget_files_are_valid_and_state_their_cost(path):
     grid = sweep.load(path)
-    assert f"{sweep.agent_steps(grid):,} agent-steps" in path.read_text()
+    assert f"{sweep.spend(grid):,} agent-steps" in path.read_text()
 
 
 def test_sweep_report_draws_both_figures(swept):
@@ -309,7 +322,7 @@ def test_the_mode_is_a_sweep_axis(tiny_sweep):
     pbt = grid.cells["pbt-N2-B1024"].arms[1]
     assert (pbt.interaction, pbt.options["every"], pbt.agents) == ("pbt", 2, 2)
     assert grid.cells["N1-B512"].arms[1].interaction == "self_play"
-    assert sweep.agent_steps(grid) == 2 * 3 * (512 + 1024)
+    assert sweep.spend(grid) == 2 * 3 * (512 + 1024)
     rows = pd.DataFrame(
         {
             "arm": "swarm",

@@ -22,6 +22,7 @@ from matplotlib.ticker import EngFormatter
 from swarm.analysis import frontier
 from swarm.analysis.load import LADDER, Run, arm_of
 from swarm.analysis.tables import arm_curves, contrasts, sweep_cells, winners_curse
+from swarm.results.text import UNIT_NAMES
 
 LINESTYLES = ["-", "--", ":", "-."]
 NO_SELECTION = "no arm chose a best: every arm has one agent, so no selection games were played"
@@ -328,9 +329,11 @@ def plot_frontier(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_verdict_map(frame: pd.DataFrame, axes: Sequence[Axes] | None = None) -> Figure:
-    """Mean rating gap over (N, budget), one panel per compared arm, each cell annotated with its gap and
-    interval; cells whose interval excludes 0 are outlined."""
+def plot_verdict_map(
+    frame: pd.DataFrame, axes: Sequence[Axes] | None = None, unit: str = "agent_steps"
+) -> Figure:
+    """Mean rating gap over (N, budget, in the sweep's budget `unit`), one panel per compared arm, each cell
+    annotated with its gap and interval; cells whose interval excludes 0 are outlined."""
     cells = sweep_cells(frame)
     arms = list(pd.unique(cells.arm))
     if axes is None:
@@ -368,7 +371,8 @@ def plot_verdict_map(frame: pd.DataFrame, axes: Sequence[Axes] | None = None) ->
         for i, j in zip(*np.nonzero(significant.eq(True).to_numpy()), strict=True):
             ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor="black", lw=2))
         ax.set_yticklabels([f"{b:,}" for b in gap.index], rotation=0)
-        ax.set(xlabel="agents N", ylabel="budget (agent-steps per arm)", title=f"{arm} best vs baseline")
+        per_arm = f"budget ({UNIT_NAMES[unit]} per arm)"
+        ax.set(xlabel="agents N", ylabel=per_arm, title=f"{arm} best vs baseline")
     return axes[0].figure
 
 

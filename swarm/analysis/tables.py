@@ -167,15 +167,16 @@ def spend_table(run: Run) -> pd.DataFrame:
     blocks = []
     for (_, seed), summary in run.seed_summaries.items():
         arms = summary.arms.values()
+        unit = next(iter(arms)).budget.unit
         rows = {
             "agents x interaction": [f"{a.agents} x {a.interaction}" for a in arms],
-            "budget (agent_steps)": [f"{a.budget.total:,}" for a in arms],
+            f"budget ({unit})": [f"{a.budget.total:,}" for a in arms],
             "spent agent_steps": [f"{a.spent['agent_steps']:,.0f}" for a in arms],
             "spent GFLOPs": [f"{a.spent['flops'] / 1e9:,.1f}" for a in arms],
             "spent core-seconds": [f"{a.spent['core_seconds']:,.1f}" for a in arms],
-            "selection games' agent_steps": [text.selection_cost(a) for a in arms],
+            f"selection games' {unit}": [text.selection_cost(a) for a in arms],
             "best agent": [a.best for a in arms],
-            "best's weights embody (agent_steps)": [text.embodied(a) for a in arms],
+            f"best's weights embody ({unit})": [text.embodied(a) for a in arms],
             "best's selection score": [text.maybe(a.selection_score) for a in arms],
             "best's held-out score, same opponents": [text.maybe(a.held_out_score) for a in arms],
         }

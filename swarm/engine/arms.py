@@ -272,7 +272,7 @@ def train(
         for arm in config.arms
         for agent, share in zip(arm.agent_ids, budget.split(config.budget.total, arm.agents), strict=True)
     }
-    ledger = Ledger(shares)
+    ledger = Ledger(shares, config.budget.unit)
     timeout = config.resources.reserve_timeout_s
     done: list[ArmTraining] = []
     for wave in _arrange(config, cpus).waves:
@@ -360,7 +360,7 @@ def _advance(
             if on_rows is not None:
                 on_rows(rows)
             if on_round is not None:
-                on_round(training.name, sum(ledger.spent[a]["agent_steps"] for a in training.ids))
+                on_round(training.name, sum(ledger.spent[a][ledger.unit] for a in training.ids))
             if training.state.round % every == 0:
                 training.save()  # before the next round takes its snapshots
             if not training.launch():

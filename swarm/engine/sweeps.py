@@ -29,7 +29,7 @@ def run(grid: Sweep, out: Path, address: str | None = None, say: Say = lambda _:
     done = sweep.finished(grid, directory)
     say(
         f"sweep {grid.name}: {len(grid.cells)} cells x {len(grid.run_seeds)} seed(s), "
-        f"{sweep.agent_steps(grid):,} training agent_steps in all; {len(done)} cells finished, "
+        f"{sweep.spend(grid):,} training {grid.budget.unit} in all; {len(done)} cells finished, "
         f"{len(todo)} seed runs to go, in {directory.path}"
     )
     if len(done) < len(grid.cells):

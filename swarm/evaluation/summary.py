@@ -253,15 +253,16 @@ def render(summary: SeedSummary, console: Console) -> None:
     def row(label: str, cell: Callable[[ArmSummary], str]) -> None:
         table.add_row(label, *(cell(a) for a in arms.values()))
 
+    unit = next(iter(arms.values())).budget.unit
     row("agents x interaction", lambda a: f"{a.agents} x {a.interaction}")
-    row("budget (agent_steps)", lambda a: f"{a.budget.total:,}")
+    row(f"budget ({unit})", lambda a: f"{a.budget.total:,}")
     row("spent agent_steps", lambda a: f"{a.spent['agent_steps']:,.0f}")
     row("spent GFLOPs", lambda a: f"{a.spent['flops'] / 1e9:,.1f}")
     row("spent core-seconds", lambda a: f"{a.spent['core_seconds']:,.1f}")
     row("training wall seconds", lambda a: f"{a.training.wall_seconds:,.1f}" if a.training else "-")
-    row("selection games' agent_steps", text.selection_cost)
+    row(f"selection games' {unit}", text.selection_cost)
     row("best agent", lambda a: a.best)
-    row("best's weights embody (agent_steps)", text.embodied)
+    row(f"best's weights embody ({unit})", text.embodied)
     row("best's held-out rating", lambda a: text.elo(a.best_rating))
     row("best's ladder rating", lambda a: text.elo(a.ladder_rating))
     row("best's exploitability", text.exploitability)

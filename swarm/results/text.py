@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from swarm.results.records import ArmSummary, Estimate, Interval, OverSeeds, SeedSummary, Verdict
 
+UNIT_NAMES = {"agent_steps": "agent-steps", "flops": "FLOPs", "core_seconds": "core-seconds"}  # in prose
+
 ONE_SEED = (
     "one seed: these verdicts compare these trained agents, not the ways of training them; for a claim "
     "about the methods, run several seeds (budgets/multi-seed.yaml)"
@@ -48,16 +50,18 @@ def gap(g: Estimate) -> str:
 
 
 def selection_cost(arm: ArmSummary) -> str:
-    return f"{arm.selection_cost['agent_steps']:,}" + (" (charged)" if arm.selection_charged else "")
+    """The selection games' cost in the binding unit, and whether the arm paid it."""
+    return f"{arm.selection_cost[arm.budget.unit]:,}" + (" (charged)" if arm.selection_charged else "")
 
 
 def embodied(arm: ArmSummary) -> str:
-    """The training spend the best's weights hold, with the arm's copies of weights where it made any."""
+    """The training spend the best's weights hold, in the binding unit, with the arm's copies of weights
+    where it made any."""
     if arm.lineage is None:
         return "-"
     n = arm.lineage.copies
     copies = f" ({n} cop{'y' if n == 1 else 'ies'} of weights in the arm)" if n else ""
-    return f"{arm.lineage.embodied['agent_steps']:,.0f}{copies}"
+    return f"{arm.lineage.embodied[arm.budget.unit]:,.0f}{copies}"
 
 
 def record(v: Verdict) -> str:

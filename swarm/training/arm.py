@@ -1,15 +1,15 @@
 """One arm's rounds as plain Python: a state in, a round's plan out; its reports in, the next state out.
 
 The rules of an arm's training live here, with no Ray and no weights: each agent's target agent-steps for the
-round (a full batch, else the exact remainder of its training share), its progress through the share, the
-copies of weights that start the round where the arm's mode evolves its population (PBT) and each agent's
-hyperparameters, the opponent of each place in its game slots (the seats other than its own; drawn by the
-arm's interaction mode from the round's seeded RNG), the snapshots that join the agents' opponent pools, and
-the learning-curve points due at the round's end. Weights are named by `interaction.Key`, (agent, round): an
-agent's weights at the start of that round (`CURRENT`: of this round). The engine maps keys to weights on Ray,
-plays the plan and hands the reports back to `absorb`, which charges the ledger. Everything here follows from
-the config, the seed and the reports, so a round replayed after a fault or from a checkpoint is the same
-round.
+round (a full batch, else what the rest of its training share surely pays for: the exact remainder under
+agent_steps, the bound of `training.cost` under flops), its progress through the share, the copies of weights
+that start the round where the arm's mode evolves its population (PBT) and each agent's hyperparameters, the
+opponent of each place in its game slots (the seats other than its own; drawn by the arm's interaction mode
+from the round's seeded RNG), the snapshots that join the agents' opponent pools, and the learning-curve
+points due at the round's end. Weights are named by `interaction.Key`, (agent, round): an agent's weights at
+the start of that round (`CURRENT`: of this round). The engine maps keys to weights on Ray, plays the plan
+and hands the reports back to `absorb`, which charges the ledger. Everything here follows from the config,
+the seed and the reports, so a round replayed after a fault or from a checkpoint is the same round.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from swarm.config import Experiment
 from swarm.interaction import Key, Results, Tally
 from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
+from swarm.training import cost
 from swarm.training.agent import RoundReport
 
 
 @dataclass(frozen=True)
 class Point:
     """A learning-curve point: agent `agent`'s weights at the start of `round`, and the agent-steps it and its
-    arm had spent by then."""
+    arm had spent by then (whatever unit binds)."""
 
     agent: int
     agent_steps: int
@@ -79,15 +80,23 @@ class Plan:
     copies: tuple[Copy, ...] = ()  # weights copied at the round's start, after its snapshots are kept
     results: Results = field(default_factory=dict)  # the results the round starts from, copies applied
     hypers: tuple[Mapping[str, float], ...] = ()
+    next_point: tuple[int, ...] = ()  # each agent's next learning-curve point once the round's are taken
 
 
 def training_share(config: Experiment, arm_index: int, ledger: Ledger, agent: str) -> int:
-    """What an agent may spend on training: its share less its charged selection reserve."""
+    """What an agent may spend on training, in the binding unit: its share less its charged selection
+    reserve."""
     return ledger.shares[agent] - config.selection_reserve(config.arms[arm_index])
 
 
 def spent(ledger: Ledger, agent: str) -> int:
+    """What an agent has spent, in the binding unit."""
     return ledger.shares[agent] - ledger.remaining(agent)
+
+
+def steps(ledger: Ledger, agent: str) -> int:
+    """The agent-steps an agent has spent, whatever unit binds."""
+    return int(ledger.spent.get(agent, {}).get("agent_steps", 0))
 
 
 def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
@@ -102,17 +111,18 @@ def start(config: Experiment, arm_index: int, ledger: Ledger) -> State:
             evolution.initial(arm.mode_options, base, size, seeds.evolution_rng(config.seed, arm_index, 0))
         )
     state = State(0, ((),) * size, (), (0,) * size, hypers=hypers)
-    return _with_points(
-        config, arm_index, state, ledger, _due(config, arm_index, state, ledger, [0] * size, 0)
-    )
+    curve, next_point = _due(config, arm_index, state, ledger, [0] * size, [0] * size, 0)
+    return replace(state, curve=curve, next_point=next_point)
 
 
 def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger, seats: int = 2) -> Plan | None:
     """The next round's plan; None once every agent has spent its training share. `seats`: the game's."""
     config = config.for_arm(arm_index)  # the arm's ppo and opponents blocks
     names, reserve = config.arms[arm_index].agent_ids, config.selection_reserve(config.arms[arm_index])
+    price = cost.of(config, arm_index)
     left = [ledger.remaining(a) - reserve for a in names]
-    targets = [budget.next_batch(n, config.ppo.rollout_steps) for n in left]
+    rollout = config.ppo.rollout_steps
+    targets = [budget.next_batch(n, rollout, price.per_step, price.per_round) for n in left]
     if not any(targets):
         return None
     arm = config.arms[arm_index]
@@ -144,10 +154,11 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger, seats
             progress = 1 - left[i] / training_share(config, arm_index, ledger, names[i])
             slot_opponent = tuple(keys.index(key) for key in places)
             agents[i] = AgentPlan(targets[i], progress, keys, slot_opponent, hypers[i])
-    arm_spent = sum(spent(ledger, a) for a in names) + sum(targets)
-    after = [spent(ledger, a) + targets[i] for i, a in enumerate(names)]
-    due = _due(config, arm_index, state, ledger, after, arm_spent, state.round + 1)
-    return Plan(state.round, agents, pools, snapshots, due, copies, results, hypers)
+    arm_steps = sum(steps(ledger, a) for a in names) + sum(targets)
+    after = [steps(ledger, a) + targets[i] for i, a in enumerate(names)]
+    reached = [spent(ledger, a) + price.bound(targets[i]) for i, a in enumerate(names)]
+    due, next_point = _due(config, arm_index, state, ledger, reached, after, arm_steps, state.round + 1)
+    return Plan(state.round, agents, pools, snapshots, due, copies, results, hypers, next_point)
 
 
 def inherited(
@@ -188,7 +199,7 @@ def absorb(
         ledger.charge(name, names[i], plan.round, report.agent_steps, report.flops, report.core_seconds)
     for c in plan.copies:
         ledger.inherit(name, names[c.agent], names[c.source], plan.round)
-    arm_spent = sum(spent(ledger, a) for a in names)
+    arm_steps = sum(steps(ledger, a) for a in names)
     results = decayed(plan.results, config.opponents.results_decay)
     rows = []
     for i in sorted(reports):
@@ -200,14 +211,22 @@ def absorb(
                 "round": plan.round,
                 "agent_steps": report.agent_steps,
                 "cum_agent_steps": ledger.spent[names[i]]["agent_steps"],
-                "arm_agent_steps": arm_spent,
+                "arm_agent_steps": arm_steps,
                 **report.metrics,
             }
         )
         for key, tally in zip(plan.agents[i].opponents, report.tallies, strict=True):
             results[i, key] = results.get((i, key), Tally()) + tally
-    after = replace(state, round=plan.round + 1, pools=plan.pools, results=results, hypers=plan.hypers)
-    return _with_points(config, arm_index, after, ledger, plan.curve), rows
+    after = replace(
+        state,
+        round=plan.round + 1,
+        pools=plan.pools,
+        results=results,
+        hypers=plan.hypers,
+        curve=(*state.curve, *plan.curve),
+        next_point=plan.next_point,
+    )
+    return after, rows
 
 
 def decayed(results: Results, decay: float) -> dict[tuple[int, Key], Tally]:
@@ -228,31 +247,19 @@ def _due(
     arm_index: int,
     state: State,
     ledger: Ledger,
+    reached: list[int],
     after: list[int],
-    arm_spent: int,
+    arm_steps: int,
     round_: int = 0,
-) -> tuple[Point, ...]:
-    """The curve points due once each agent has spent `after`: where its spend reaches the next of
-    `curve_points` even steps of its training share (the initial weights count as step 0)."""
-    points = config.evaluation.curve_points
-    due = []
+) -> tuple[tuple[Point, ...], tuple[int, ...]]:
+    """The curve points due once each agent has spent at most `reached` in the binding unit (`after`
+    agent-steps): where that reaches the next of `curve_points` even steps of its training share less its
+    slack, what it surely spends (the initial weights count as step 0); and each agent's next point."""
+    points, price = config.evaluation.curve_points, cost.of(config, arm_index)
+    due, next_point = [], list(state.next_point)
     for i, agent in enumerate(config.arms[arm_index].agent_ids):
-        share = training_share(config, arm_index, ledger, agent)
-        if points and after[i] * points >= state.next_point[i] * share:
-            due.append(Point(i, after[i], arm_spent, round_))
-    return tuple(due)
-
-
-def _with_points(
-    config: Experiment, arm_index: int, state: State, ledger: Ledger, due: tuple[Point, ...]
-) -> State:
-    """The state with the points `due` on its curve and each such agent's next point moved past them."""
-    points, next_point, names = (
-        config.evaluation.curve_points,
-        list(state.next_point),
-        config.arms[arm_index].agent_ids,
-    )
-    for point in due:
-        share = training_share(config, arm_index, ledger, names[point.agent])
-        next_point[point.agent] = int(point.agent_steps * points // share) + 1
-    return replace(state, curve=(*state.curve, *due), next_point=tuple(next_point))
+        share = training_share(config, arm_index, ledger, agent) - price.slack
+        if points and reached[i] * points >= state.next_point[i] * share:
+            due.append(Point(i, after[i], arm_steps, round_))
+            next_point[i] = int(reached[i] * points // share) + 1
+    return tuple(due), tuple(next_point)
