@@ -466,19 +466,24 @@ def test_arms_with_their_own_settings_train_and_meet(tmp_path, make_config):
     assert "| network.hidden | 48 | 32 | 32 |" in written
 
 
+def card_game(make_config, verdict_games: int, **changes) -> dict:
+    """A tiny file of one of PettingZoo's hold'em games (rlcard): single against 3 interacting agents,
+    random the only ladder member (the searches would see hidden cards)."""
+    pytest.importorskip("rlcard")
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "swarm", "agents": 3, "interaction": "population"},
+    ]
+    data = make_config(arms=arms, **changes)
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": verdict_games}
+    data["evaluation"]["bootstrap"] = 100
+    return data
+
+
 def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, make_config):
     """Texas hold'em for three: agents train against two opponents a game, and every held-out game seats the
     two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat."""
-    pytest.importorskip("rlcard")
-    data = make_config(
-        env="classic/texas_holdem-v4",
-        env_kwargs={"num_players": 3},
-        arms=[
-            {"name": "single", "agents": 1, "interaction": "self_play"},
-            {"name": "swarm", "agents": 3, "interaction": "population"},
-        ],
-    )
-    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 8, "bootstrap": 100}
+    data = card_game(make_config, 8, env="classic/texas_holdem-v4", env_kwargs={"num_players": 3})
     run_dir, summary = experiment.run(config.parse(data), tmp_path)
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert (ledger.groupby("arm").agent_steps.sum() == 2048).all()
@@ -497,15 +502,7 @@ def test_a_payoff_game_is_judged_by_its_chips(tmp_path, make_config):
     """Leduc hold'em is scored by payoff: every result agrees in sign with its margin (a win only where
     player_0 won chips), and the report prints each best's mean margin over the baseline's beside the
     verdict."""
-    pytest.importorskip("rlcard")
-    data = make_config(
-        env="classic/leduc_holdem-v4",
-        arms=[
-            {"name": "single", "agents": 1, "interaction": "self_play"},
-            {"name": "swarm", "agents": 3, "interaction": "population"},
-        ],
-    )
-    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 40, "bootstrap": 100}
+    data = card_game(make_config, 40, env="classic/leduc_holdem-v4")
     run_dir, summary = experiment.run(config.parse(data), tmp_path)
     matches = pd.read_parquet(run_dir / "matches.parquet")
     margin = matches.reward_0 - matches.reward_1
