@@ -78,6 +78,19 @@ start):
     other (seeding, metrics)                                       0.1%  0.000 s
     top functions by own time: (10 lines: backward 36%, linear 27%, ConnectFourGames.step 4%, ...)
 
+Leduc hold'em, where the env is the limit (same VM, 2026-11-30 13:58 UTC, load average 1.2 at the start,
+revision 9c3d143's file; python benchmarks/throughput.py budgets/leduc.yaml --fraction 0.05):
+  (a) PettingZoo env, 128 games, random moves                5,781      11,830  env steps/s
+  (c) policy value+sample+logp, batch 128                  633,406   1,075,188  moves/s
+  (d) swarm, one agent per core, PettingZoo env, no Ray       3,866       8,138  agent-steps/s
+  (d) swarm run training (engine.train, Ray)                     -       3,479  agent-steps/s (3 arms,
+      65,536 agent-steps each: a 16-agent arm's first round is all of it, so Ray's start weighs)
+  the profile of one agent's round: env stepping 93%, policy forwards 2%, bookkeeping 2%, PPO update 3%;
+  rlcard builds a new game and seeds a new RNG at every hand's reset (a tenth of the round each).
+  The limit formula says 135% here: random players' hands are shorter than learners', so (a) pays more
+  resets a move than training does. Read it as: training runs at the env's own speed, a learner's move and
+  about one reply per agent-step, and nothing but the env is worth making faster.
+
 Before and after issue 6's rollout and update work (same machine; "before": the code of commit c262f8c
 with its default file, 32 games and batches of 2,048, measured by this benchmark at 22:22 UTC, load 1.28
 at the start and up to 2.9 during it, so lower than it would be idle; in brackets the figures this
@@ -369,11 +382,11 @@ def rllib(python: str, cfg: config.Experiment, cpus: int, iterations: int) -> di
 # The profile.
 
 GROUPS = {  # callee of rollout.py's functions -> group, by where its code lives
-    "env": ("swarm/connect_four.py", "swarm/envs.py", "pettingzoo"),
-    "policy": ("swarm/policy.py", "torch", "<built-in method torch.", "of 'torch._C"),
+    "env": ("swarm/envs/", "pettingzoo", "rlcard"),
+    "policy": ("swarm/players/", "torch", "<built-in method torch.", "of 'torch._C"),
 }
 LABELS = {
-    "env": "env stepping (ConnectFourGames.step, reset_many)",
+    "env": "env stepping (the game batch's step, reset_many)",
     "policy": "policy forward + sampling (learner and opponents)",
     "bookkeeping": "rollout bookkeeping (rollout.py's own NumPy indexing)",
     "gae": "GAE (ppo.gae)",
