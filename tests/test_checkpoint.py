@@ -66,26 +66,22 @@ def test_round_trip_loads_with_weights_only(tmp_path):
 
 @pytest.mark.parametrize(
     ("kind", "every", "stop_at"),
-    [("modes", 2, 7), ("rollout-workers", 3, 5), ("flops", 1, 4)],
+    [("modes", 2, 7), ("rollout-workers-flops", 3, 5)],
 )
 def test_interrupted_training_resumes_to_the_uninterrupted_run(
     tmp_path, make_config, modes_config, uninterrupted, same_training, kind, every, stop_at
 ):
     """Ctrl-C after any round (modes: the 7th round any arm finishes, a single agent beside pfsp, pbt and
-    league arms, other arms mid-round, pbt's agents copying weights at round 1; rollout-workers: the 5th
-    round of a single agent on a host and a rollout worker, arms one after another on 2 CPUs; flops: the
-    4th round under a FLOP budget, the single agent wider than the others) then a resume: the same ledger
-    and lineage (no agent-step spent twice, no row twice), the same training rows and the same weights."""
+    league arms, other arms mid-round, pbt's agents copying weights at round 1; rollout-workers-flops: the
+    5th round of a single agent on a host and a rollout worker, learning together, wider than the other
+    arms' agents, under a FLOP budget, arms one after another on 2 CPUs) then a resume: the same ledger and
+    lineage (no agent-step spent twice, no row twice), the same training rows and the same weights."""
     if kind == "modes":
         cfg = modes_config
-    elif kind == "flops":
-        data = make_config(checkpoint_every=every, budget={"unit": "flops", "total": 12 * 10**7})
-        data["arms"][0]["network"] = {"hidden": [64]}
-        cfg = config.parse(data)
     else:
-        data = make_config(checkpoint_every=every)
+        data = make_config(checkpoint_every=every, budget={"unit": "flops", "total": 12 * 10**7})
         data["resources"] = {"cpus": 2, "arms_in_parallel": False}
-        data["arms"][0]["shards"] = 2
+        data["arms"][0] |= {"shards": 2, "network": {"hidden": [64]}}
         cfg = config.parse(data)
     reference = uninterrupted(cfg)
     finished = []

@@ -288,16 +288,14 @@ def test_same_seed_same_run(run, tmp_path):
 
 def test_cli_run_prints_the_verdict(tmp_path, make_config):
     path = tmp_path / "tiny.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            make_config(
-                arms=[
-                    {"name": "single", "agents": 1, "interaction": "self_play"},
-                    {"name": "swarm", "agents": 2, "interaction": "population"},
-                ]
-            )
-        )
+    data = make_config(
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 2, "interaction": "population"},
+        ]
     )
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 1}  # the command line is what is tested
+    path.write_text(yaml.safe_dump(data))
     terminal = {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}  # what would make rich draw bars anyway
     piped = {k: v for k, v in os.environ.items() if k not in terminal}
     done = subprocess.run(
@@ -339,6 +337,7 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, make_confi
             {"name": "swarm", "agents": 2, "interaction": "population"},
         ]
     )
+    data["evaluation"] |= {"ladder": ["random", "heuristic"], "curve_points": 1}
     del data["seed"]
     cfg = config.parse({**data, "seeds": [3, 4]})
     run_dir, result = experiment.run(cfg, tmp_path)

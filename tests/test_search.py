@@ -144,7 +144,7 @@ def wins(first: str, second: str, games: int, generator: torch.Generator) -> int
 
 
 def test_mcts_256_beats_random(generator):
-    assert wins("mcts-256", "random", 50, generator) >= 45  # measured: 50 of 50
+    assert wins("mcts-256", "random", 16, generator) >= 15  # measured: 50 of 50, and 16 of 16
 
 
 def test_heuristic_beats_random(generator):
