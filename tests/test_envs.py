@@ -52,10 +52,10 @@ def test_illegal_moves_raise(spec):
     "module,message",
     [
         ("no_such_package.game_v0", "cannot import"),
-        ("json", "has no env() function"),
-        ("pettingzoo.classic.rps_v2", "action_mask"),
+        ("json", "has neither an env() nor a parallel_env() function"),
+        ("pettingzoo.classic.rps_v2", "Discrete(4) is not an array"),
         ("classic/no_such_game-v0", "not in PettingZoo's registry"),
-        ("classic/rps-v2", "action_mask"),
+        ("classic/rps-v2", "Discrete(4) is not an array"),
     ],
 )
 def test_unsuitable_envs_are_refused(module, message):
@@ -184,3 +184,64 @@ def test_an_env_that_breaks_pettingzoos_api_is_refused(tmp_path, monkeypatch, se
 @pytest.mark.parametrize("env_id", sorted(envs.PERFECT_INFORMATION))
 def test_perfect_information_games_are_two_player_games_with_masks(env_id):
     assert envs.describe(env_id).actions > 1  # every id of the registry builds and passes the door
+
+
+def play_out(games: envs.GameBatch, actions: list[int]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Game 0 played with `actions` in turn until it ends: the mover's view before each move, the rewards."""
+    games.reset(0, 7)
+    views, total = [], np.zeros(games.spec.seats, np.float32)
+    for k in range(10_000):
+        if games.to_move[0] < 0:
+            return views, total
+        views.append(games.obs[0].copy())
+        rewards, _ = games.step(np.array([0]), np.array([actions[k % len(actions)]]))
+        total += rewards[0]
+    raise AssertionError("the game never ended")
+
+
+def test_mpe_observations_without_masks_and_its_time_limit_is_a_truncation():
+    """MPE2's simple_spread: Box observations, every action legal, and an episode of max_cycles rounds of
+    every agent's move that ends by truncation, each seat's last view kept for a bootstrap."""
+    pytest.importorskip("mpe2")
+    spec = envs.describe("mpe2.simple_spread_v3", {"max_cycles": 4})
+    assert (spec.seats, spec.obs_dim, spec.actions) == (3, 18, 5)
+    envs.api_check(spec)
+    games = envs.games(spec, 1)
+    views, total = play_out(games, [1, 2, 3, 4, 0])
+    assert len(views) == games.length[0] == 3 * 4 and games.mask.all()
+    assert games.truncated[0] and total.sum() < 0  # simple_spread pays only penalties (distance, collisions)
+    reference = envs.make("mpe2.simple_spread_v3", {"max_cycles": 4})
+    reference.reset(seed=7)
+    for k in range(12):
+        np.testing.assert_array_equal(reference.observe(reference.agent_selection), views[k])
+        reference.step([1, 2, 3, 4, 0][k % 5])
+    for seat, agent in enumerate(reference.possible_agents):
+        np.testing.assert_array_equal(games.final_obs[0, seat], reference.observe(agent))
+
+
+def test_a_parallel_env_plays_as_its_aec_twin(tmp_path, monkeypatch):
+    """A module with only a parallel_env() is played through PettingZoo's parallel_to_aec, passes both API
+    tests, and gives move for move the views and rewards of the same game's AEC env."""
+    pytest.importorskip("mpe2")
+    (tmp_path / "spread_parallel_v0.py").write_text("from mpe2.simple_spread_v3 import parallel_env\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    kwargs = {"max_cycles": 5}
+    parallel, aec = (
+        envs.describe("spread_parallel_v0", kwargs),
+        envs.describe("mpe2.simple_spread_v3", kwargs),
+    )
+    envs.api_check(parallel)
+    assert (parallel.obs_dim, parallel.actions, parallel.seats) == (aec.obs_dim, aec.actions, aec.seats)
+    actions = [3, 1, 4, 1, 0, 2, 2]
+    (p_views, p_total), (a_views, a_total) = (play_out(envs.games(s, 1), actions) for s in (parallel, aec))
+    np.testing.assert_array_equal(np.stack(p_views), np.stack(a_views))
+    np.testing.assert_array_equal(p_total, a_total)
+    sys.modules.pop("spread_parallel_v0", None)
+
+
+def test_players_in_roles_and_continuous_actions_are_refused_naming_the_fix():
+    pytest.importorskip("mpe2")
+    with pytest.raises(envs.EnvError, match=r"adversary_0: obs 16, 5 actions; .* agent_0: obs 14.* roles"):
+        envs.describe("mpe2.simple_tag_v3")
+    with pytest.raises(envs.EnvError, match=r"non-discrete action space .* continuous_actions: false"):
+        envs.describe("mpe2.simple_spread_v3", {"continuous_actions": True})

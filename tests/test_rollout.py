@@ -260,3 +260,31 @@ def test_play_fills_k_seats_and_sides_average_their_seats(seat_game, generator):
     np.testing.assert_array_equal(rewards, [[0, 2, 4], [4, 0, 2]])  # two moves each: twice the choice
     np.testing.assert_array_equal(lengths, [6, 6])
     np.testing.assert_array_equal(rollout.sides(rewards), [[2, 2], [3, 0]])  # seats 0, 2 against seat 1
+
+
+def test_a_truncated_game_bootstraps_the_learners_last_transition_from_its_last_view(generator):
+    """MPE2's simple_spread ends by its time limit: the learner's last transition in each game is not an
+    outcome (done stays false) but bootstraps from the value of its own seat's last view."""
+    pytest.importorskip("mpe2")
+    spec = envs.describe("mpe2.simple_spread_v3", {"max_cycles": 3})
+    torch.manual_seed(0)
+    learner = ActorCritic(spec.obs_dim, spec.actions, [32])
+    slots = rollout.Slots(envs.games(spec, 6), 100)
+    # three moves a game for the learner: the round ends as each of the six games does
+    batch, stats = slots.collect(
+        learner,
+        [RandomPlayer()],
+        np.zeros((6, 2), np.int64),
+        18,
+        generator,
+        seeds_from(np.random.default_rng(0)),
+    )
+    assert stats.games == 6 and not batch.done.any()
+    last = np.flatnonzero(batch.next_index < 0)
+    assert len(last) == 6 and slots.games.truncated.all()
+    seat = np.arange(6) % 3  # each slot's learner seat in the round's games
+    with torch.no_grad():
+        views = torch.from_numpy(slots.games.final_obs[np.arange(6), seat])
+        expected = learner.value(views).numpy()
+    np.testing.assert_allclose(np.sort(batch.bootstrap[last]), np.sort(expected), atol=1e-6)
+    assert (batch.reward < 0).all()  # every cycle's distance penalty lands on the learner's move before it

@@ -5,7 +5,7 @@ Some games also have a native backend (`BACKENDS`): the same arrays, every game 
 move for move what its PettingZoo env does, for the game its constructor builds with no keywords. `games`
 picks one. Players that search copies of the game (`swarm.players.search`) need the PettingZoo envs, which a
 native backend does not keep, and a game whose copies show nothing a player could not see
-(`PERFECT_INFORMATION`).
+(`PERFECT_INFORMATION`). Games whose seats share one goal are `COOPERATIVE`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from swarm.envs.spec import EnvError, EnvSpec, GameBatch, IllegalMove
 
 __all__ = [
     "BACKENDS",
+    "COOPERATIVE",
     "PAYOFF_BOUNDS",
     "PERFECT_INFORMATION",
     "EnvError",
@@ -58,6 +59,11 @@ PERFECT_INFORMATION = frozenset(
 # of 2 in the first round and of 4 in the second, so a side puts in at most 2 + 2 x 2 + 2 x 4 = 14 chips;
 # rewards count big blinds (14 / 2 = 7), and one side's +7 is the other's -7: a margin of 14.
 PAYOFF_BOUNDS = {"classic/leduc_holdem-v4": 14.0, "pettingzoo.classic.leduc_holdem_v4": 14.0}
+
+# The registry of fully cooperative games (`evaluation.kind: auto`): every seat pursues the team's one goal,
+# so an agent is judged by the return of a team it fills, not by beating another. MPE2's simple_spread: its
+# agents cover the landmarks together (a shared reward, less each agent's own collisions).
+COOPERATIVE = frozenset({"mpe2.simple_spread_v3"})
 
 
 def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:

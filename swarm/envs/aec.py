@@ -1,14 +1,22 @@
-"""The PettingZoo adapter: many turn-based AEC games of two or more players stepped in lockstep, as arrays.
+"""The PettingZoo adapter: many AEC games of two or more players stepped in lockstep, as arrays.
 
 An environment is named by its PettingZoo registry id (`classic/connect_four-v3`, built with
-`pettingzoo.make`) or by a module path with an `env()` function (`pettingzoo.classic.connect_four_v3`, or a
-third-party game), and built with the budget file's `env_kwargs` as keywords. At the door it must be a game of
-two or more players (its seats) with action masks and Discrete actions (`describe`) and pass PettingZoo's own
-API test (`api_check`). Games are stepped on the unwrapped env: PettingZoo's wrappers cost a third of the time
-and would turn an illegal move into a silent loss (TerminateIllegalWrapper), so the adapter instead checks
-every action against the action mask itself and raises. Seats are indices into `possible_agents`: seat 0 moves
-first. A game ends when any seat's episode does (terminated or truncated): the classic games end for every
-player at once. The adapter knows nothing of learning.
+`pettingzoo.make`) or by a module path with an `env()` function (`pettingzoo.classic.connect_four_v3`,
+`mpe2.simple_spread_v3`, or a third-party game), and built with the budget file's `env_kwargs` as keywords. A
+module with only a `parallel_env()` (PettingZoo's Parallel API: every agent acts at once) is played through
+PettingZoo's own `parallel_to_aec`, which takes the agents' actions one by one and steps the parallel env
+once all have acted: the same game, its rewards arriving after the last agent's action.
+
+At the door it must be a game of two or more players (its seats) whose seats share one observation and one
+Discrete action space (`describe`), and pass PettingZoo's own API test (`api_check`; a parallel env also
+`parallel_api_test`). Observations are a dict with `observation` and `action_mask` (the classic games), or
+an array (Box) with every action legal (MPE2), flattened either way. Games are stepped on the unwrapped env:
+PettingZoo's wrappers cost a third of the time and would turn an illegal move into a silent loss
+(TerminateIllegalWrapper), so the adapter instead checks every action against the action mask itself and
+raises. Seats are indices into `possible_agents`: seat 0 moves first. A game ends when any seat's episode
+does: the classic games and MPE2 end for every player at once. An end by truncation alone (MPE2's
+`max_cycles`) is a time limit, not an outcome, so the adapter keeps every seat's last view for a learner to
+bootstrap its value from. The adapter knows nothing of learning.
 """
 
 from __future__ import annotations
@@ -74,9 +82,26 @@ def constructor(env_id: str) -> tuple[Callable[..., Any], str]:
             f"cannot import {env_id!r} ({exc}); give a PettingZoo registry id such as "
             "classic/connect_four-v3 or an importable module path, and install its extras"
         ) from None
-    if not callable(getattr(mod, "env", None)):
-        raise EnvError(f"{env_id!r} has no env() function; give a PettingZoo AEC environment module")
-    return mod.env, env_id
+    if callable(getattr(mod, "env", None)):
+        return mod.env, env_id
+    if callable(getattr(mod, "parallel_env", None)):
+        return functools.partial(from_parallel, mod.parallel_env), env_id
+    raise EnvError(
+        f"{env_id!r} has neither an env() nor a parallel_env() function; give a PettingZoo environment module"
+    )
+
+
+def from_parallel(parallel_env: Callable[..., Any], **kwargs: Any) -> Any:
+    """A Parallel API env as an AEC one, by PettingZoo's own conversion."""
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    return parallel_to_aec(parallel_env(**kwargs))
+
+
+def is_parallel(env_id: str) -> bool:
+    """Whether `env_id` is a module path played through `parallel_to_aec` (it has no AEC `env()`)."""
+    build, _ = constructor(env_id)
+    return isinstance(build, functools.partial) and build.func is from_parallel
 
 
 def registered(entry: Any, **kwargs: Any) -> Any:
@@ -108,38 +133,68 @@ def parameters(module: str) -> str:
 
 
 def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpec:
-    """Build one instance and check it is a turn-based game of two or more players with action masks."""
+    """Build one instance and check it is a game of two or more players whose seats share one observation
+    space (a dict with an action mask, or an array) and one Discrete action space."""
     env = make(env_id, env_kwargs)
     try:
         env.reset(seed=0)
         env.observe(env.agent_selection)
     except Exception as exc:
-        raise EnvError(f"{env_id!r} is not a turn-based (AEC) PettingZoo environment ({exc})") from None
+        raise EnvError(f"{env_id!r} is not an AEC or Parallel PettingZoo environment ({exc})") from None
     agents = list(env.possible_agents)
     if len(agents) < 2:
         raise EnvError(
             f"{env_id!r} has {len(agents)} player; swarm compares agents that play each other, so it needs "
             "a game of two or more players"
         )
-    obs_space = env.observation_space(agents[0])
-    spaces = getattr(obs_space, "spaces", None)
-    if not isinstance(spaces, dict) or "observation" not in spaces or "action_mask" not in spaces:
+    shapes = {
+        agent: (observed(env_id, env.observation_space(agent)), actions_of(env_id, env, agent))
+        for agent in agents
+    }
+    if len(set(shapes.values())) > 1:
+        seen = "; ".join(f"{agent}: obs {o}, {a} actions" for agent, (o, a) in shapes.items())
         raise EnvError(
-            f"{env_id!r} observations are not a dict with 'observation' and 'action_mask'; "
-            "swarm needs action masks to make illegal moves impossible"
+            f"{env_id!r}: its players see or act differently ({seen}); swarm needs every seat to share one "
+            "observation and one action space (players in roles, such as predators and prey, are not "
+            "supported yet)"
         )
-    actions = getattr(env.action_space(agents[0]), "n", None)
-    if actions is None:
-        raise EnvError(f"{env_id!r} has a non-discrete action space; swarm needs Discrete actions")
-    if spaces["action_mask"].shape != (actions,):
-        raise EnvError(f"{env_id!r}: action_mask shape {spaces['action_mask'].shape} != ({actions},)")
+    (obs_dim, actions) = shapes[agents[0]]
     return EnvSpec(
         env_id=env_id,
-        obs_dim=int(np.prod(spaces["observation"].shape)),
-        actions=int(actions),
+        obs_dim=obs_dim,
+        actions=actions,
         env_kwargs=tuple(sorted((env_kwargs or {}).items())),
         seats=len(agents),
     )
+
+
+def observed(env_id: str, space: Any) -> int:
+    """The flat size of an observation space: a dict's `observation` (with an `action_mask`), or a Box."""
+    spaces = getattr(space, "spaces", None)
+    if isinstance(spaces, dict):
+        if "observation" not in spaces or "action_mask" not in spaces:
+            raise EnvError(
+                f"{env_id!r}: dict observations need 'observation' and 'action_mask', got {sorted(spaces)}"
+            )
+        space = spaces["observation"]
+    shape = getattr(space, "shape", None)
+    if not shape:
+        raise EnvError(f"{env_id!r}: observation space {space} is not an array swarm can flatten")
+    return int(np.prod(shape))
+
+
+def actions_of(env_id: str, env: Any, agent: str) -> int:
+    """The size of a Discrete action space, checked against the action mask where there is one."""
+    n = getattr(env.action_space(agent), "n", None)
+    if n is None:
+        raise EnvError(
+            f"{env_id!r} has a non-discrete action space ({env.action_space(agent)}); swarm needs Discrete "
+            "actions (MPE2: set env_kwargs continuous_actions: false, its default)"
+        )
+    mask = getattr(env.observation_space(agent), "spaces", {}).get("action_mask")
+    if mask is not None and mask.shape != (n,):
+        raise EnvError(f"{env_id!r}: action_mask shape {mask.shape} != ({n},)")
+    return int(n)
 
 
 def api_check(spec: EnvSpec) -> None:
@@ -148,17 +203,22 @@ def api_check(spec: EnvSpec) -> None:
 
     A few short episodes (`API_CYCLES`) cost about 5 ms on connect_four and tictactoe.
     """
-    from pettingzoo.test import api_test
+    from pettingzoo.test import api_test, parallel_api_test
 
-    env = make(spec.env_id, dict(spec.env_kwargs))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            api_test(env, num_cycles=API_CYCLES)
-    except Exception as exc:
-        raise EnvError(
-            f"{spec.env_id!r} fails PettingZoo's API test (pettingzoo.test.api_test): {failed(exc)}"
-        ) from None
+    kwargs = dict(spec.env_kwargs)
+    tests = [("api_test", lambda: api_test(make(spec.env_id, kwargs), num_cycles=API_CYCLES))]
+    if is_parallel(spec.env_id):
+        parallel_env = importlib.import_module(spec.env_id).parallel_env
+        tests.append(("parallel_api_test", lambda: parallel_api_test(parallel_env(**kwargs), API_CYCLES)))
+    for name, test in tests:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                test()
+        except Exception as exc:
+            raise EnvError(
+                f"{spec.env_id!r} fails PettingZoo's API test (pettingzoo.test.{name}): {failed(exc)}"
+            ) from None
 
 
 def failed(exc: Exception) -> str:
@@ -173,7 +233,8 @@ class Games:
 
     `to_move[i]` is the seat to move in game i; `obs[i]` and `mask[i]` are that player's view. `step` moves
     the chosen games and returns each seat's reward for the move and whether the game ended; a finished game
-    stays finished until `reset` starts it again.
+    stays finished until `reset` starts it again. `truncated[i]` says whether game i's last end was a time
+    limit alone, and `final_obs[i]` then holds every seat's last view.
     """
 
     def __init__(self, spec: EnvSpec, n: int):
@@ -184,6 +245,8 @@ class Games:
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
         self.mask = np.zeros((n, spec.actions), dtype=bool)
         self.length = np.zeros(n, dtype=np.int64)
+        self.truncated = np.zeros(n, dtype=bool)
+        self.final_obs = np.zeros((n, spec.seats, spec.obs_dim), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.envs)
@@ -209,16 +272,28 @@ class Games:
             env.step(int(action))
             self.length[i] += 1
             rewards[k] = [env.rewards.get(seat, 0.0) for seat in self.seats[i]]
-            if any(env.terminations.values()) or any(env.truncations.values()):
+            terminated, truncated = any(env.terminations.values()), any(env.truncations.values())
+            if terminated or truncated:
                 done[k] = True
                 self.to_move[i] = -1
+                self.truncated[i] = not terminated
+                if self.truncated[i]:
+                    for seat, agent in enumerate(self.seats[i]):
+                        self.final_obs[i, seat] = flat(env.observe(agent))[0]
             else:
                 self._observe(i)
         return rewards, done
 
     def _observe(self, i: int) -> None:
         mover = self.envs[i].agent_selection
-        seen = self.envs[i].observe(mover)
         self.to_move[i] = self.seats[i].index(mover)
-        self.obs[i] = np.asarray(seen["observation"], dtype=np.float32).reshape(-1)
-        self.mask[i] = np.asarray(seen["action_mask"], dtype=bool)
+        obs, mask = flat(self.envs[i].observe(mover))
+        self.obs[i] = obs
+        self.mask[i] = True if mask is None else mask
+
+
+def flat(seen: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """An observation as a flat float32 array, and its action mask where it has one."""
+    if isinstance(seen, dict):
+        return np.asarray(seen["observation"], np.float32).reshape(-1), np.asarray(seen["action_mask"], bool)
+    return np.asarray(seen, np.float32).reshape(-1), None

@@ -45,6 +45,8 @@ class ConnectFourGames:
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
         self.mask = np.zeros((n, spec.actions), dtype=bool)
         self.length = np.zeros(n, dtype=np.int64)
+        self.truncated = np.zeros(n, dtype=bool)  # Connect Four has no time limit: every end is an outcome
+        self.final_obs = np.zeros((n, 2, spec.obs_dim), dtype=np.float32)
         self.boards = np.zeros((n, 2), dtype=np.uint64)  # one bitboard per seat
         self.heights = np.zeros((n, COLS), dtype=np.int64)
         self.planes = self.obs.reshape(n, ROWS * COLS, 2)  # a view: writing it writes obs

@@ -35,8 +35,12 @@ class GameBatch(Protocol):
     spec: EnvSpec
     to_move: np.ndarray  # [n] seat to move (0 .. spec.seats - 1), -1 once the game is over
     obs: np.ndarray  # [n, obs_dim] float32, the mover's observation
-    mask: np.ndarray  # [n, actions] bool, the mover's legal actions
+    mask: np.ndarray  # [n, actions] bool, the mover's legal actions (all of them in a game without masks)
     length: np.ndarray  # [n] moves played
+    # whether each game's last end was a truncation (a time limit, not an outcome), and then every seat's
+    # last view of it [n, seats, obs_dim]: a learner's value there bootstraps its last transition
+    truncated: np.ndarray
+    final_obs: np.ndarray
     # each game's PettingZoo env, for players that search copies of the game itself; None where the backend
     # steps no PettingZoo envs (a native backend)
     envs: Sequence[Any] | None

@@ -9,13 +9,14 @@ seats, named by their place after the learner's seat: place j is seat (learner's
 A transition's reward is everything the learner receives from its move until its next move (so a loss
 dealt by the opponent's reply lands on the learner's last move).
 
-An agent's games persist from round to round, as in a vector env. A round's `collect` takes its games up
-where the last round left them and stops at exactly `target` transitions; the opponents then reply
-wherever the learner's last move awaits its outcome, so that every game stands at the learner's turn, and
-the value estimate there bootstraps the round's last transition in that game (a game that ended is closed
-by its outcome). The next round goes on from those positions with its own opponents: a game running at a
-round's end changes opponent for the rest of its moves, and its score counts in the round it ends in. So
-no game is cut short at a round's end, however many games an agent plays at once.
+An agent's games persist from round to round, as in a vector env. A round's `collect` takes its games up where
+the last round left them and stops at exactly `target` transitions; the opponents then reply wherever the
+learner's last move awaits its outcome, so that every game stands at the learner's turn, and the value
+estimate there bootstraps the round's last transition in that game (a game that ended is closed by its
+outcome; one cut by a time limit, `GameBatch.truncated`, bootstraps from the learner's last view of it, since
+the game would have gone on). The next round goes on from those positions with its own opponents: a game
+running at a round's end changes opponent for the rest of its moves, and its score counts in the round it ends
+in. So no game is cut short at a round's end, however many games an agent plays at once.
 """
 
 from __future__ import annotations
@@ -256,6 +257,7 @@ class Round:
         self.learner, self.opponents, self.slot_opponent = learner, opponents, slot_opponent
         self.generator, self.seeds = generator, seeds
         self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
+        self.cut: list[tuple[np.ndarray, np.ndarray]] = []  # truncated games' last transitions, final views
         self.count, self.flops = 0, 0
         self.finished, self.length_sum = 0, 0
         self.opponent_games = np.zeros(len(opponents), np.int64)
@@ -303,10 +305,13 @@ class Round:
         finished = movers[done]
         if not len(finished):
             return
-        closed = pending[finished]
-        self.batch.done[closed[closed >= 0]] = True
+        closed, seat = pending[finished], slots.learner_seat[finished]
+        cut = self.games.truncated[finished]
+        self.batch.done[closed[(closed >= 0) & ~cut]] = True
+        if (cuts := (closed >= 0) & cut).any():
+            self.cut.append((closed[cuts], self.games.final_obs[finished[cuts], seat[cuts]]))
         pending[finished] = -1
-        seat, rows = slots.learner_seat[finished], np.arange(len(finished))[:, None]
+        rows = np.arange(len(finished))[:, None]
         returns = slots.returns[finished]
         others = (seat[:, None] + 1 + np.arange(slots.seats - 1)) % slots.seats  # [finished, places]
         scores = score(returns[rows[:, 0], seat][:, None], returns[rows, others])
@@ -319,13 +324,16 @@ class Round:
         slots.start(finished, self.seeds(len(finished)))
 
     def values(self) -> None:
-        """Value estimates of every transition and bootstraps of the open ones, in two batched forwards."""
+        """Value estimates of every transition and bootstraps of the open and the truncated ones, in two
+        batched forwards."""
         open_ = np.flatnonzero(self.pending >= 0)
+        index = np.concatenate([self.pending[open_], *(i for i, _ in self.cut)])
+        views = np.concatenate([self.games.obs[open_], *(obs for _, obs in self.cut)])
         with torch.inference_mode():
             self.batch.value[:] = self.learner.value(torch.from_numpy(self.batch.obs)).numpy()
-            after = self.learner.value(torch.from_numpy(self.games.obs[open_])).numpy()
-        self.batch.bootstrap[self.pending[open_]] = after
-        self.flops += forward_flops(self.learner.critic_sizes, self.count + len(open_))
+            after = self.learner.value(torch.from_numpy(views)).numpy()
+        self.batch.bootstrap[index] = after
+        self.flops += forward_flops(self.learner.critic_sizes, self.count + len(index))
 
     def stats(self) -> RolloutStats:
         finished, places = self.finished, int(self.opponent_games.sum())
