@@ -34,6 +34,8 @@ import pandas as pd
 
 from swarm.evaluation.ratings import ELO, MAX_ITERATIONS, PRIOR, TOLERANCE, Ratings, backtrack
 
+Outcomes = Counter[tuple[tuple[str, ...], tuple[float, ...]]]  # (lineup, sorted; positions) -> games
+
 
 def positions(returns: np.ndarray) -> np.ndarray:
     """[G, k] finishing positions, 1 the highest return; tied players share the mean of their positions."""
@@ -114,32 +116,25 @@ def fit_games(
     played, else the mean is.
     """
     position = positions(np.asarray(returns, dtype=float))
-    outcomes: Counter[tuple[tuple[str, ...], tuple[float, ...]]] = Counter()
+    outcomes: Outcomes = Counter()
     for seated, finish in zip(players, position, strict=True):
         if len(set(seated)) < len(seated):
             raise ValueError(f"a free-for-all game seats distinct players, not {list(seated)}")
         order = np.argsort(seated)
         outcomes[tuple(seated[o] for o in order), tuple(finish[order])] += 1
     names = sorted({name for seated, _ in outcomes for name in seated})
-
-    sets: dict[tuple[int, ...], int] = {}
-    entries = []  # (outcome, choice set, chosen player, weight)
-    for o, (seated, finish) in enumerate(outcomes):
-        index = [names.index(name) for name in seated]
-        for local, chosen, weight in choices(finish):
-            u = sets.setdefault(tuple(index[i] for i in local), len(sets))
-            entries.append((o, u, index[chosen], weight))
-    o, u, i, weight = (np.array(column) for column in zip(*entries, strict=True))
-    chosen = np.zeros((len(outcomes), len(sets), len(names)))
-    np.add.at(chosen, (o, u, i), weight)
-    membership = np.zeros((len(sets), len(names)), bool)
-    for members, u in sets.items():
-        membership[u, list(members)] = True
-
-    counts = np.array(list(outcomes.values()))
     index = names.index(anchor) if anchor in names else None
-    rating = fit(np.einsum("o,oui->ui", counts, chosen), membership, index)
-    replicates = fit(np.einsum("so,oui->sui", _resample(outcomes, samples, rng), chosen), membership, index)
+    outcome, cell, weight, sets = _choice_table(outcomes, names)
+
+    def chosen(drawn: np.ndarray) -> np.ndarray:
+        """[S, sets, players] choice weights of S replicates' game counts drawn[S, outcomes], summed."""
+        unique, start = np.unique(cell, return_index=True)
+        summed = np.zeros((len(drawn), sets.size))
+        summed[:, unique] = np.add.reduceat(drawn[:, outcome] * weight, start, axis=1)
+        return summed.reshape(len(drawn), *sets.shape)
+
+    rating = fit(chosen(np.array([list(outcomes.values())]))[0], sets, index)
+    replicates = fit(chosen(_resample(outcomes, samples, rng)), sets, index)
 
     low, high = np.quantile(replicates, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
     seats = pd.DataFrame({"player": np.ravel(players), "position": np.ravel(position)})
@@ -157,9 +152,29 @@ def fit_games(
     return Ratings(names, rating, replicates, table)
 
 
-def _resample(
-    outcomes: Counter[tuple[tuple[str, ...], tuple[float, ...]]], samples: int, rng: np.random.Generator
-) -> np.ndarray:
+def _choice_table(
+    outcomes: Outcomes, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct finishing order's choices, sparse: its outcome index, its cell (choice set u, chosen
+    player i) as u * players + i, and its weight, sorted by cell; and the choice sets' membership
+    [sets, players]."""
+    sets: dict[tuple[int, ...], int] = {}
+    entries = []
+    for o, (seated, finish) in enumerate(outcomes):
+        index = [names.index(name) for name in seated]
+        for local, chosen, weight in choices(finish):
+            u = sets.setdefault(tuple(index[i] for i in local), len(sets))
+            entries.append((o, u * len(names) + index[chosen], weight))
+    outcome, cell, weight = (
+        np.array(column) for column in zip(*sorted(entries, key=lambda e: e[1]), strict=True)
+    )
+    membership = np.zeros((len(sets), len(names)), bool)
+    for members, u in sets.items():
+        membership[u, list(members)] = True
+    return outcome, cell, weight, membership
+
+
+def _resample(outcomes: Outcomes, samples: int, rng: np.random.Generator) -> np.ndarray:
     """[samples, outcomes]: each lineup's games redrawn as a multinomial over its own finishing orders."""
     lineups: dict[tuple[str, ...], list[int]] = {}
     for o, (seated, _) in enumerate(outcomes):
