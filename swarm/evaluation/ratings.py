@@ -45,7 +45,7 @@ class Ratings:
     players: list[str]  # sorted
     rating: np.ndarray  # [P] Elo, anchor at 0
     samples: np.ndarray  # [samples, P] bootstrap replicates, same anchoring
-    table: pd.DataFrame  # player, rating, ci_low, ci_high, games, score
+    table: pd.DataFrame  # player, rating, ci_low, ci_high, games, score (plackett_luce: position)
 
 
 def _log_posterior(theta: np.ndarray, wins: np.ndarray, prior: float) -> np.ndarray:
@@ -69,7 +69,7 @@ def fit(wins: np.ndarray, games: np.ndarray, anchor: int | None, prior: float = 
         hessian = -curvature  # negative Hessian: graph Laplacian of the curvatures plus the prior
         hessian[..., diagonal, diagonal] += curvature.sum(-1) + prior
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
-        scale, trial = _backtrack(
+        scale, trial = backtrack(
             lambda t: _log_posterior(t, wins, prior), theta, step, value, np.ones((*theta.shape[:-1], 1))
         )
         theta, value = theta + scale * step, trial
@@ -79,7 +79,7 @@ def fit(wins: np.ndarray, games: np.ndarray, anchor: int | None, prior: float = 
     return ELO * (theta - origin)
 
 
-def _backtrack(
+def backtrack(
     objective: Callable[[np.ndarray], np.ndarray],
     theta: np.ndarray,
     step: np.ndarray,
@@ -217,7 +217,7 @@ def fit_against(wins: np.ndarray, games: np.ndarray, fixed: np.ndarray, prior: f
         p = 0.5 + 0.5 * np.tanh((theta[..., None] - opponents) / 2)
         gradient = (wins - games * p).sum(-1) - prior * (theta - centre)
         step = gradient / ((games * p * (1 - p)).sum(-1) + prior)
-        scale, trial = _backtrack(log_posterior, theta, step, value, np.ones_like(theta))
+        scale, trial = backtrack(log_posterior, theta, step, value, np.ones_like(theta))
         theta, value = theta + scale * step, trial
         if np.abs(scale * step).max(initial=0.0) < TOLERANCE:
             break
