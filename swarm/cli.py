@@ -126,6 +126,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
             soft_wrap=True,  # never a line break inside a long number
         )
+    console.print(f"# {cfg.judged}", highlight=False, soft_wrap=True)
     _say_estimate(cfg, console)
     console.print(f"# {args.file}: valid", highlight=False)
     return 0
@@ -257,6 +258,7 @@ def _train(
             storage.upload(run_dir, remote)
 
     several = cfg.seeds is not None
+    console.print(cfg.judged, highlight=False, soft_wrap=True)
     with _sigint():
         try:
             with _progress(console, cfg.budget.total, cfg.budget.unit, several) as (on_round, say):

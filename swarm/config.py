@@ -323,6 +323,14 @@ class Evaluation(Strict):
         "without bias by a coin fixed by the game's seed (evaluation.scoring). auto: payoff for games in "
         "envs.PAYOFF_BOUNDS (Leduc hold'em), else outcome.",
     )
+    kind: Literal["auto", "competitive", "cooperative"] = Field(
+        "auto",
+        description="What beats means. competitive: a game (seed, a, b) seats a and b against each other "
+        "(seats in turn), and the higher return wins. cooperative: a's team (a in every seat) and b's team "
+        "each play the game's scenario (the same seed), and the higher team return (mean over seats) wins; "
+        "every rating, interval and test then reads those paired results. auto: cooperative for games in "
+        "envs.COOPERATIVE (MPE2's simple_spread), else competitive.",
+    )
     payoff_bound: float | None = Field(
         None,
         gt=0,
@@ -543,14 +551,17 @@ class Experiment(Strict):
     @classmethod
     def _score_resolved(cls, data: Any) -> Any:
         """evaluation.score auto becomes payoff (with the registry's bound) for a game in
-        envs.PAYOFF_BOUNDS built without env_kwargs, else outcome: the resolved file says which."""
-        from swarm.envs import PAYOFF_BOUNDS
+        envs.PAYOFF_BOUNDS built without env_kwargs, else outcome; evaluation.kind auto becomes cooperative
+        for a game in envs.COOPERATIVE, else competitive: the resolved file says which."""
+        from swarm.envs import COOPERATIVE, PAYOFF_BOUNDS
 
         if not isinstance(data, dict) or not isinstance(data.get("evaluation", {}), dict):
             return data
         evaluation = dict(data.get("evaluation", {}))
+        if evaluation.get("kind", "auto") == "auto":
+            evaluation["kind"] = "cooperative" if data.get("env") in COOPERATIVE else "competitive"
         if evaluation.get("score", "auto") != "auto":
-            return data
+            return {**data, "evaluation": evaluation}
         known = None if data.get("env_kwargs") else PAYOFF_BOUNDS.get(data.get("env"))
         bound = evaluation.get("payoff_bound") or known
         evaluation["score"] = "payoff" if bound is not None else "outcome"
@@ -572,6 +583,51 @@ class Experiment(Strict):
                 f"exploitability would not be in the currency {self.env!r} is judged in; set exploit_steps: 0"
             )
         return self
+
+    @model_validator(mode="after")
+    def _cooperative_valid(self) -> Experiment:
+        """What a cooperative game cannot have: an exploiter (there is no opponent to beat), charged selection
+        (its games play two teams' episodes, not one game), modes that weigh opponents by results (partners
+        sharing a reward tie)."""
+        from swarm.interaction import MODES
+
+        if self.evaluation.kind != "cooperative":
+            return self
+        game = f"evaluation.kind: cooperative ({self.env!r})"
+        weighing = sorted({arm.interaction for arm in self.arms if MODES[arm.interaction].weighs_results})
+        fixes = [
+            (self.evaluation.exploit_steps > 0, "evaluation.exploit_steps: nothing to exploit; set 0"),
+            (
+                any(self.selection_reserve(arm) for arm in self.arms)
+                or self.evaluation.charge_selection is True,
+                "evaluation.charge_selection: its reserve counts half a game's moves, but a selection game "
+                "here plays two teams' episodes; set false",
+            ),
+            (
+                bool(weighing),
+                f"arms: {', '.join(weighing)} weigh(s) opponents by results, and partners who share a reward "
+                "tie; use self_play or population",
+            ),
+        ]
+        for broken, fix in fixes:
+            if broken:
+                raise ValueError(f"{game}: {fix}")
+        return self
+
+    @property
+    def judged(self) -> str:
+        """What beats means here, in one line: the game's kind and what a game's result is."""
+        ev = self.evaluation
+        how = (
+            "a's team and b's team each play the seed's scenario, the higher team return wins"
+            if ev.kind == "cooperative"
+            else "a and b play each other, seats in turn, the higher return wins"
+        )
+        scored = f"payoff over a bound of {ev.payoff_bound:g}" if ev.score == "payoff" else "outcome"
+        return (
+            f"judged as a {ev.kind} game ({how}), scored by {scored}: evaluation.kind and evaluation.score "
+            "in the file change either"
+        )
 
     @property
     def payoff_bound(self) -> float | None:

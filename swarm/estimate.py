@@ -187,8 +187,10 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         steps += bought
     per_step = seconds / steps
     counted = games(config)
+    # a cooperative game is two teams' episodes: each player makes every move of its own
+    moves = 1.0 if config.evaluation.kind == "cooperative" else 0.5
     evaluation = {
-        field: sum(n * measured.length * (measured.move[a] + measured.move[b]) / 2 for n, a, b in rows)
+        field: sum(n * measured.length * (measured.move[a] + measured.move[b]) * moves for n, a, b in rows)
         for field, rows in counted.items()
     }
     return Estimate(

@@ -263,15 +263,21 @@ def _payoffs(run: analysis.Run) -> list[Block]:
     lines = analysis.payoff_lines(run)
     if not lines:
         return []
-    bound = run.config["evaluation"]["payoff_bound"]
-    return [
-        Text(
-            f"Games are scored by payoff: a game's score is 1/2 + margin / (2 x {bound:g}), rounded to a "
-            "win, draw or loss without bias by a coin fixed by its seed, so the verdict's statistics hold as "
-            "they are. The margins themselves, each arm's best over the baseline's:"
-        ),
-        *(Text(line) for line in lines),
-    ]
+    evaluation, said = run.config["evaluation"], []
+    if evaluation.get("kind") == "cooperative":
+        said.append(
+            "The game is cooperative: in a game (seed, a, b) a's team fills every seat of the seed's "
+            "scenario, b's team every seat of the same scenario, and the higher team return (the mean over "
+            "seats) wins. Every rating, interval and test reads those paired results."
+        )
+    if evaluation["score"] == "payoff":
+        said.append(
+            "Games are scored by payoff: a game's score is 1/2 + margin / (2 x "
+            f"{evaluation['payoff_bound']:g}), rounded to a win, draw or loss without bias by a coin fixed "
+            "by its seed, so the verdict's statistics hold as they are."
+        )
+    said.append("The margins themselves, each arm's best over the baseline's:")
+    return [Text(" ".join(said)), *(Text(line) for line in lines)]
 
 
 def _frontier(frame: pd.DataFrame) -> list[Block]:

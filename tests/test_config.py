@@ -93,7 +93,7 @@ def broken(data: dict, **changes) -> dict:
         (dict(primary="single"), "primary 'single' is not an arm other than the baseline", "pick one of"),
         (dict(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
         (dict(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
-        (dict(env="pettingzoo.classic.rps_v2"), "env:", "action_mask"),
+        (dict(env="pettingzoo.classic.rps_v2"), "env:", "is not an array swarm can flatten"),
         (dict(seed=-1), "seed", "greater than or equal to 0"),
         (dict(seeds=[0, 1]), "give seed or seeds, not both", "remove one"),
         (dict(evaluation__ladder=["random", "mcts"]), "evaluation", "mcts-<simulations> such as mcts-64"),
@@ -293,3 +293,40 @@ def test_the_same_procedure_is_judged_on_resolved_settings(make_config):
     data["arms"][1]["network"] = {"hidden": [16]}
     cfg = config.parse(data)
     assert not cfg.same_procedure(cfg.arms[0], cfg.arms[1])
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        (
+            {
+                "arms": [
+                    {"name": "single", "agents": 1, "interaction": "self_play"},
+                    {"name": "swarm", "agents": 4, "interaction": "pfsp"},
+                ]
+            },
+            "arms: pfsp weigh(s) opponents",
+        ),
+        ({"evaluation": {"exploit_steps": 256}}, "evaluation.exploit_steps: nothing to exploit"),
+        ({"evaluation": {"charge_selection": True, "max_game_length": 75}}, "evaluation.charge_selection"),
+    ],
+)
+def test_a_cooperative_game_is_judged_by_team_return_and_refuses_what_it_cannot_have(
+    make_config, changes, message
+):
+    pytest.importorskip("mpe2")
+    spread = make_config(env="mpe2.simple_spread_v3", env_kwargs={"max_cycles": 5})
+    spread["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(spread)
+    assert cfg.evaluation.kind == "cooperative" and "judged as a cooperative game" in cfg.judged
+    assert config.parse(make_config()).evaluation.kind == "competitive"  # connect four, inferred
+    assert config.parse({**spread, "evaluation": {**spread["evaluation"], "kind": "competitive"}})
+    broken = {**spread, **changes}
+    if "evaluation" in changes:
+        broken["evaluation"] = {**spread["evaluation"], **changes["evaluation"]}
+    with pytest.raises(
+        config.ConfigError, match=re.escape(f"evaluation.kind: cooperative ({spread['env']!r}")
+    ):
+        config.parse(broken)
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.parse(broken)

@@ -150,3 +150,32 @@ def test_ladder_selection_meets_only_the_ladder_and_judges_the_curse_on_ladder_g
     table = analysis.winners_curse(matches.rename(columns={"seed": "game_seed"}))  # as a run's tables read
     assert set(table.player) == set(agents) and table.chosen.sum() == 1
     assert table.set_index("player").held_out_score[best] == pytest.approx(mine.mean())
+
+
+def test_a_cooperative_game_pairs_two_teams_on_one_scenario(make_config):
+    """In a cooperative game (seed, a, b) a's team fills every seat of the seed's scenario and b's team every
+    seat of the same one: a team that never moves (MPE2's action 0) earns exactly the return of that episode
+    replayed by hand, whoever the other team is."""
+    pytest.importorskip("mpe2")
+    kwargs = {"max_cycles": 4}
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs=kwargs)
+    data["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(data)
+    still = network(envs.describe(cfg.env, kwargs), cfg).weights()
+    still = {k: np.zeros_like(v) for k, v in still.items()}
+    still["actor.2.bias"][0] = 100.0  # always action 0: no move
+    games = [(11, "still", "random"), (11, "random", "still"), (12, "still", "still")]
+    rewards, lengths = engine.play_local(cfg, games, {"still": still})
+
+    def by_hand(seed: int) -> float:
+        env = envs.make(cfg.env, kwargs)
+        env.reset(seed=seed)
+        total = 0.0
+        for _ in range(3 * 4):
+            env.step(0)
+            total += sum(env.rewards.values()) / 3
+        return total
+
+    assert rewards[0, 0] == pytest.approx(by_hand(11)) and rewards[1, 1] == pytest.approx(by_hand(11))
+    assert rewards[0, 1] != rewards[0, 0] and rewards[2, 0] == rewards[2, 1] == pytest.approx(by_hand(12))
+    assert (lengths == 3 * 4).all()

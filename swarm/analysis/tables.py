@@ -118,22 +118,35 @@ def verdict_lines(run: Run) -> list[str]:
 
 
 def payoff_lines(run: Run, confidence: float = 0.95) -> list[str]:
-    """Where games are scored by payoff: each arm's best's mean margin per verdict game over the baseline's
-    best, in the game's own reward (Leduc hold'em: big blinds), with its Student-t interval over the games:
-    the payoff itself, beside the verdict read off the rounded results. Empty for games scored by outcome."""
-    if run.config.get("evaluation", {}).get("score") != "payoff":
+    """Where games are scored by payoff, or played by teams (a cooperative game): each arm's best's mean
+    margin per verdict game over the baseline's best, in the game's own reward (Leduc hold'em: big blinds; a
+    team's return), with its Student-t interval over the games: the payoff itself, beside the verdict read
+    off the rounded results. A cooperative game's lines give both teams' mean returns too. Empty for
+    competitive games scored by outcome."""
+    evaluation = run.config.get("evaluation", {})
+    teams = evaluation.get("kind") == "cooperative"
+    if evaluation.get("score") != "payoff" and not teams:
         return []
     verdict = run.matches[run.matches.stage == "verdict"]
     lines = []
     for v in (v for s in run.seed_summaries.values() for v in s.verdicts):
         a, b = v.record.player, v.record.opponent
         games = verdict[(verdict.player_0.isin([a, b])) & (verdict.player_1.isin([a, b]))]
-        margin = np.where(games.player_0 == a, 1, -1) * (games.reward_0 - games.reward_1).to_numpy(float)
-        mean, low, high = stats.mean_interval(margin, confidence)
-        lines.append(
-            f"{a} vs {b}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] reward per game (margin over {len(margin)} "
-            "verdict games, Student-t interval)"
-        )
+        first = (games.player_0 == a).to_numpy()
+        own = np.where(first, games.reward_0, games.reward_1).astype(float)
+        other = np.where(first, games.reward_1, games.reward_0).astype(float)
+        mean, low, high = stats.mean_interval(own - other, confidence)
+        if teams:
+            lines.append(
+                f"{a}'s team vs {b}'s: {mean:+.3f} [{low:+.3f}, {high:+.3f}] team return per scenario "
+                f"({own.mean():.3f} vs {other.mean():.3f}; paired over {len(own)} verdict scenarios, "
+                "Student-t interval)"
+            )
+        else:
+            lines.append(
+                f"{a} vs {b}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] reward per game (margin over {len(own)} "
+                "verdict games, Student-t interval)"
+            )
     return lines
 
 

@@ -23,20 +23,28 @@ def play_local(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play (seed, player_0, player_1) games in this process, all in lockstep; players are agents by id
     (their weights given) or ladder members by name. In a game of k seats player_0's side fills the even
-    seats and player_1's the odd ones (`rollout.sides`): rewards [G, 2] are each side's."""
+    seats and player_1's the odd ones (`rollout.sides`): rewards [G, 2] are each side's. In a cooperative
+    game (`evaluation.kind`) each player's team fills every seat of its own episode of the game's seed:
+    rewards [G, 2] are each team's return (mean over seats), lengths player_0's episode's."""
     torch.set_num_threads(1)
     spec = describe(config.env, config.env_kwargs)
     names = sorted({name for _, a, b in games for name in (a, b)})
     players: list[Player] = [
         ladder.build(n) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
     ]
-    seat_side = np.arange(spec.seats) % 2
-    seating = np.array([[names.index(a), names.index(b)] for _, a, b in games])[:, seat_side]
+    pairs = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
+    teams = config.evaluation.kind == "cooperative"
+    if teams:  # episode 2g: player_0's team, 2g + 1: player_1's, on the same seed
+        seating, seeds_ = np.repeat(pairs.reshape(-1, 1), spec.seats, axis=1), list(np.repeat(seeds_, 2))
+    else:
+        seating = pairs[:, np.arange(spec.seats) % 2]
     # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
     searching = any(p.sees == GAME for p in players)
-    env_games = games_of(spec, len(games), "pettingzoo" if searching else config.env_backend)
+    env_games = games_of(spec, len(seating), "pettingzoo" if searching else config.env_backend)
     rewards, lengths = play(env_games, players, seating, seeds_, seeds.eval_generator(seeds_[0]))
+    if teams:
+        return rewards.mean(1).reshape(-1, 2), lengths[0::2]
     return sides(rewards), lengths
 
 

@@ -69,6 +69,7 @@ class Mode:
     meets_others: bool  # whether an agent plays other members of its arm
     description: str
     evolution: Evolution | None = None
+    weighs_results: bool = False  # whether it reads the results so far (none can in a cooperative game)
 
     @property
     def min_agents(self) -> int:
@@ -95,6 +96,7 @@ MODES: dict[str, Mode] = {
         meets_others=True,
         description="population play with opponents weighed by how hard they are for the agent "
         "(prioritized fictitious self-play; options weighting, power)",
+        weighs_results=True,
     ),
     "pbt": Mode(
         draw_population,
@@ -104,6 +106,7 @@ MODES: dict[str, Mode] = {
         "optimizer state and hyperparameters, then perturbs them (population-based training; options "
         "every, quantile, factors, hyperparameters, spread)",
         evolution=Evolution(pbt.initial, pbt.exploit),
+        weighs_results=True,
     ),
     "league": Mode(
         draw_league,
@@ -111,6 +114,7 @@ MODES: dict[str, Mode] = {
         meets_others=True,
         description="main agents, main exploiters and league exploiters, AlphaStar's league; the best is a "
         "main agent (options mains, main_exploiters, self_play_share, exploiter_threshold, weighting, power)",
+        weighs_results=True,
     ),
 }
 
