@@ -134,7 +134,7 @@ def _one_device_per_host(config: Experiment, wave: Wave, gpus: float) -> bool:
     a process a fraction of a GPU only below one); else Unplaceable, naming the most the file may ask."""
     for a, laid in zip(wave.arms, wave.layouts, strict=True):
         if laid.gpus_per_host > 1:
-            most = min(laid.hosts for laid in wave.layouts) * len(wave.arms)
+            most = min(other.hosts for other in wave.layouts) * len(wave.arms)
             raise Unplaceable(
                 f"resources.gpus: arm {config.arms[a].name!r} would hold {gpus / len(wave.arms):g} GPUs on "
                 f"{laid.hosts} host(s), and a host learns on one device at most (an arm has a host per CPU, "
