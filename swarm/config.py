@@ -34,6 +34,7 @@ class ConfigError(ValueError):
 MAX_TOTAL = 2**53  # the largest count float64 holds exactly: the ledger's and progress bars' sums
 MAX_GAMES = 2**32  # a stage numbers its games in the low 32 bits of their seeds (swarm.seeds)
 MAX_CPUS = 2**20
+MAX_GPUS = 2**16
 RENAMED = {"rollout_workers": "shards"}  # old field -> its name now, for a clear error on an old file
 
 
@@ -365,6 +366,16 @@ class Resources(Strict):
         le=MAX_CPUS,
         description="CPUs the run uses, split evenly between the arms: a local Ray starts with this many "
         "(default: all of this machine's); on a cluster, at most this many of its CPUs (default: all).",
+    )
+    gpus: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_GPUS,
+        description="GPUs the run uses (0: CPUs only), split evenly between the arms like cpus, then evenly "
+        "between each arm's hosts: a host's agents learn on its share of one device (fractions below one "
+        "let several hosts, and so many agents, share a GPU; a host takes at most one); their games are "
+        "still played on CPUs. A local Ray starts with the GPUs this asks for; a machine or cluster without "
+        "them is refused before training.",
     )
     arms_in_parallel: bool = Field(
         True,

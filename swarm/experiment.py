@@ -42,7 +42,7 @@ def run(
     `after_seed` runs once each seed's files are written (the CLI mirrors them to shared storage)."""
     run = rundir.start(RunDir(run_dir)) if run_dir else rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run.config)
-    with engine.session(address, config.resources.cpus) as cpus:
+    with engine.session(address, config.resources.cpus, config.resources.gpus) as cpus:
         if config.seeds is None:
             result = run_seed(config, run.path, cpus, on_round, say)
             after_seed()

@@ -174,7 +174,7 @@ def test_nodes_busy_past_the_reservation_timeout_stop_training_clearly(caplog, m
         with caplog.at_level(logging.WARNING, "swarm.engine"), pytest.raises(Unplaceable) as stopped:
             engine.train(cfg, cpus, lambda arm, spent: pytest.fail("an arm trained"))
     assert "cannot hold the arms now; waiting up to 1 s" in caplog.text
-    assert "could not reserve 3 bundle(s) of [0.6666] CPU on one node within 1 s" in str(stopped.value)
+    assert "could not reserve 3 bundle(s) of 0.6666 CPU on one node within 1 s" in str(stopped.value)
     assert "127.0.0.1 " in str(stopped.value) and " 0 CPU" in str(stopped.value)
 
 

@@ -95,6 +95,8 @@ def broken(data: dict, **changes) -> dict:
         (dict(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
         (dict(env="pettingzoo.classic.rps_v2"), "env:", "is not an array swarm can flatten"),
         (dict(seed=-1), "seed", "greater than or equal to 0"),
+        (dict(resources__gpus=-1), "resources.gpus", "greater than or equal to 0"),
+        (dict(resources__gpus=float("inf")), "resources.gpus", "finite number"),
         (dict(seeds=[0, 1]), "give seed or seeds, not both", "remove one"),
         (dict(evaluation__ladder=["random", "mcts"]), "evaluation", "mcts-<simulations> such as mcts-64"),
         (dict(evaluation__ladder=["heuristic"]), "evaluation", "ladder must include random"),
@@ -117,6 +119,11 @@ def test_bad_files_name_the_field_and_the_fix(make_config, changes, field, fix):
         config.parse(broken(make_config(), **changes))
     assert field in str(error.value)
     assert fix in str(error.value)
+
+
+def test_gpus_default_to_zero_and_take_fractions(make_config):
+    assert config.parse(make_config()).resources.gpus == 0
+    assert config.parse(make_config(resources={"cpus": 2, "gpus": 0.5})).resources.gpus == 0.5
 
 
 def test_cli_exits_2_without_traceback(tmp_path, make_config):

@@ -15,9 +15,16 @@ def test_spare_cpus_go_to_rollout_workers_never_beyond_an_agents_shards():
     assert layout(8, 1, 16, 4) == Layout(8, 1.0, 0)  # fewer CPUs than agents: hosts share them
 
 
+def test_an_arms_gpus_split_evenly_between_its_hosts_never_above_its_share():
+    assert layout(16, 2, 16, 1, gpus=1) == Layout(8, 1.0, 0, 0.0625)  # 16 agents on 8 hosts share half a GPU
+    assert layout(16, 2, 1, 4, gpus=1) == Layout(1, 1.0, 3, 0.5)  # the single agent's host: the other half
+    assert layout(2, 3, 4, 1, gpus=1) == Layout(1, 0.6666, 0, 0.3333)  # rounded down, as Ray counts
+
+
 def test_an_arm_reserves_a_bundle_per_host_then_one_cpu_per_worker():
-    assert Layout(1, 0.6666, 0).bundles == [0.6666]
-    assert Layout(2, 1.0, 2).bundles == [1.0] * 6
+    assert Layout(1, 0.6666, 0).bundles == [{"CPU": 0.6666}]
+    assert Layout(2, 1.0, 2).bundles == [{"CPU": 1.0}] * 6
+    assert Layout(2, 1.0, 1, 0.5).bundles == [{"CPU": 1.0, "GPU": 0.5}] * 2 + [{"CPU": 1.0}] * 2
 
 
 def test_agents_are_dealt_to_hosts_in_turn():

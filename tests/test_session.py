@@ -10,7 +10,9 @@ import pytest
 import ray
 
 from swarm import engine
+from swarm.config import ConfigError
 from swarm.engine import watchdog
+from swarm.engine.session import local_gpus
 
 LISTEN = "0A"
 
@@ -62,4 +64,18 @@ def test_a_local_ray_already_running_is_lent_and_left_to_its_owner():
         with engine.session(None, 1) as cpus:
             assert cpus == 1 and ray.get_runtime_context().get_node_id() == node  # the same Ray
         assert ray.is_initialized()  # still its owner's
+    assert not ray.is_initialized()
+
+
+def test_a_local_ray_gets_the_whole_gpus_a_file_reaches_into_and_none_it_does_not_ask_for():
+    assert [local_gpus(asked, 2) for asked in (0, 0.25, 1, 1.5, 2)] == [0, 1, 1, 2, 2]
+    with pytest.raises(
+        ConfigError, match=r"resources\.gpus: the file asks for 2\.5 GPU\(s\) and this machine has 2"
+    ):
+        local_gpus(2.5, 2)
+
+
+def test_a_file_asking_for_more_gpus_than_the_machine_has_is_refused_before_ray_starts():
+    with pytest.raises(ConfigError, match=r"lower resources\.gpus"), engine.session(None, 1, 1024.5):
+        pass
     assert not ray.is_initialized()

@@ -9,6 +9,10 @@ generator with each update (about 10 ms on the host for the default file on a lo
 update of 150 ms or more), so its replica is the agent's whatever was restored, copied or resumed since: no
 replica outlives an update.
 
+A host given a share of a GPU (`resources.gpus`) has its agents learn on it (`swarm.training.device`) and
+computes every part of their updates itself: its rollout workers only play, since their parts on CPUs
+would keep the device waiting, and the parts sum to the same weights on any number of processes.
+
 Ray restarts either actor if its process dies; each carries an instance id, so a call sent to the process
 that died is refused instead of played by fresh agents, and the caller restores it and replays the round,
 which draws what the lost one drew.
@@ -31,7 +35,7 @@ import torch
 from swarm.config import PPO, Experiment
 from swarm.envs import describe
 from swarm.interaction import Key
-from swarm.training import parallel
+from swarm.training import device, parallel
 from swarm.training.agent import Agent, AgentState, RoundReport, Weights, network, opponent
 from swarm.training.arm import AgentPlan
 from swarm.training.learners import LEARNERS
@@ -156,7 +160,10 @@ class Host:
         self.spec = describe(config.env, config.env_kwargs)
         self.processes = 1 + len(workers)
         self.shards = config.arms[arm_index].shards
-        self.agents = {i: Agent(self.spec, config, arm_index, i, self.processes) for i in members}
+        self.learns_on = device.learner(ray.get_gpu_ids(), torch.cuda.is_available())
+        self.agents = {
+            i: Agent(self.spec, config, arm_index, i, self.processes, self.learns_on) for i in members
+        }
         self.group: parallel.Group | None = None  # with the workers, for the updates
         self.group_instances: list[str] = []  # the workers as they joined it
         # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
@@ -299,7 +306,8 @@ class Host:
             if self.workers:  # they play their shards while this process plays its own, then learn with it
                 refs = [frozen[key] for key in plan.opponents]
                 elsewhere = self.start_workers(i, round_, refs, slot_opponent, plan.target)
-                together = functools.partial(self.together, i)
+                if self.learns_on == device.CPU:
+                    together = functools.partial(self.together, i)
             report = self.agents[i].train_round(
                 round_,
                 [players[key] for key in plan.opponents],

@@ -1,7 +1,7 @@
-"""Where an arm's processes run: its share of the CPUs laid out as hosts and rollout workers, reserved
-through its wave's placement group (`swarm.engine.packing` plans the waves against the nodes), so every arm
-gets the same resources; the nodes' free resources as Ray reports them; and what to change where an arm
-leaves CPUs idle."""
+"""Where an arm's processes run: its share of the CPUs laid out as hosts and rollout workers, its share of the
+GPUs split evenly between its hosts (their learners' devices), reserved through its wave's placement group
+(`swarm.engine.packing` plans the waves against the nodes), so every arm gets the same resources; the nodes'
+free resources as Ray reports them; and what to change where an arm leaves CPUs idle."""
 
 from __future__ import annotations
 
@@ -61,28 +61,38 @@ def _nodes_on_cluster(total: bool) -> list[Node]:
     return nodes(total)
 
 
+Bundle = dict[str, float]  # a process's resources, as Ray names them: {"CPU": c} or {"CPU": c, "GPU": g}
+
+
 @dataclass(frozen=True)
 class Layout:
-    """One arm's processes: `hosts` on `cpus_per_host` each, and `workers` rollout workers (one CPU each)
-    per host."""
+    """One arm's processes: `hosts` on `cpus_per_host` and `gpus_per_host` each, and `workers` rollout
+    workers (one CPU each, no GPU: they only play) per host."""
 
     hosts: int
     cpus_per_host: float
     workers: int
+    gpus_per_host: float = 0.0
 
     def members(self, agents: int) -> list[list[int]]:
         """The agents of each host, dealt in turn."""
         return [list(range(h, agents, self.hosts)) for h in range(self.hosts)]
 
     @property
-    def bundles(self) -> list[float]:
-        """The CPUs of each bundle it reserves: the hosts', then each host's workers' (one CPU each)."""
-        return [self.cpus_per_host] * self.hosts + [1.0] * (self.hosts * self.workers)
+    def bundles(self) -> list[Bundle]:
+        """Each bundle it reserves: the hosts' (their GPUs too, where they have some), then each host's
+        workers' (one CPU each)."""
+        gpus = {"GPU": self.gpus_per_host} if self.gpus_per_host else {}
+        host = {"CPU": self.cpus_per_host} | gpus
+        return [dict(host) for _ in range(self.hosts)] + [
+            {"CPU": 1.0} for _ in range(self.hosts * self.workers)
+        ]
 
 
-def layout(cpus: int, arms: int, agents: int, shards: int) -> Layout:
-    """One arm's layout on up to cpus / arms CPUs: whole CPUs where it can, never more hosts than agents,
-    and never more processes per agent than its shards.
+def layout(cpus: int, arms: int, agents: int, shards: int, gpus: float = 0.0) -> Layout:
+    """One arm's layout on up to cpus / arms CPUs and gpus / arms GPUs: whole CPUs where it can, never more
+    hosts than agents, and never more processes per agent than its shards; the GPUs split evenly between
+    the hosts, whose agents learn on them.
 
     Ray takes fractions of a CPU only below 1, so with fewer CPUs than arms each arm runs one host on
     cpus / arms of a CPU (the processes share the cores evenly); otherwise one host per whole CPU, and where
@@ -90,9 +100,16 @@ def layout(cpus: int, arms: int, agents: int, shards: int) -> Layout:
     """
     share = cpus / arms
     if share < 1:
-        return Layout(1, math.floor(share * 1e4) / 1e4, 0)  # Ray counts in 1e-4 units; never ask for more
-    hosts = min(agents, int(share))
-    return Layout(hosts, 1.0, min(shards, int(share) // hosts) - 1)
+        laid = Layout(1, _units(share), 0)
+    else:
+        hosts = min(agents, int(share))
+        laid = Layout(hosts, 1.0, min(shards, int(share) // hosts) - 1)
+    return Layout(laid.hosts, laid.cpus_per_host, laid.workers, _units(gpus / arms / laid.hosts))
+
+
+def _units(share: float) -> float:
+    """A share as Ray counts it, in 1e-4 units, rounded down: never ask for more than the share."""
+    return math.floor(share * 1e4) / 1e4
 
 
 def idle(config: Experiment, arm: Arm, cpus: int, laid: Layout) -> str | None:
@@ -108,25 +125,30 @@ def idle(config: Experiment, arm: Arm, cpus: int, laid: Layout) -> str | None:
     )
 
 
-def reserve(bundles: list[float], together: bool, timeout: float) -> PlacementGroup:
+def reserve(bundles: list[Bundle], together: bool, timeout: float) -> PlacementGroup:
     """A wave's placement group: its bundles on one node (`together`) or spread over nodes where they can be.
     Fails clearly, naming each node's free resources, if Ray cannot place it within `timeout` seconds (a
     job may end or an autoscaler add a node meanwhile)."""
     strategy = "STRICT_PACK" if together else "SPREAD"
-    group = placement_group(
-        [{"CPU": cpus} for cpus in bundles], strategy=strategy, name=f"swarm-{uuid.uuid4().hex[:8]}"
-    )
+    group = placement_group(bundles, strategy=strategy, name=f"swarm-{uuid.uuid4().hex[:8]}")
     try:
         ray.get(group.ready(), timeout=timeout)
     except ray.exceptions.GetTimeoutError:
         remove_placement_group(group)
         raise Unplaceable(
-            f"resources: Ray could not reserve {len(bundles)} bundle(s) of {sorted(set(bundles))} CPU "
+            f"resources: Ray could not reserve {len(bundles)} bundle(s) of {_kinds(bundles)} "
             f"{'on one node' if together else 'over the nodes'} within {timeout:g} s "
             f"(resources.reserve_timeout_s; free: {'; '.join(map(str, nodes())) or 'no node'}); lower "
-            "resources.cpus or free or add nodes"
+            f"resources.cpus{' or resources.gpus' if any('GPU' in b for b in bundles) else ''} or free or "
+            "add nodes"
         ) from None
     return group
+
+
+def _kinds(bundles: list[Bundle]) -> str:
+    """The bundles' distinct shapes, in words: "1 CPU", "1 CPU + 0.25 GPU"."""
+    shapes = sorted({tuple(sorted(b.items())) for b in bundles})
+    return ", ".join(" + ".join(f"{amount:g} {kind}" for kind, amount in shape) for shape in shapes)
 
 
 def rescheduling(group: PlacementGroup) -> bool:
@@ -164,6 +186,8 @@ def place(config: Experiment, arm_index: int, laid: Layout, group: PlacementGrou
             ).remote(config, arm_index, members, w + 1, laid.workers + 1)
             for w, worker in enumerate(mine)
         ]
-        host = Host.options(num_cpus=laid.cpus_per_host, scheduling_strategy=bundle(h))
+        host = Host.options(
+            num_cpus=laid.cpus_per_host, num_gpus=laid.gpus_per_host, scheduling_strategy=bundle(h)
+        )
         hosts.append(host.remote(config, arm_index, members, mine))
     return Placed(hosts, workers)

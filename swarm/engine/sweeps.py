@@ -33,7 +33,7 @@ def run(grid: Sweep, out: Path, address: str | None = None, say: Say = lambda _:
         f"{len(todo)} seed runs to go, in {directory.path}"
     )
     if len(done) < len(grid.cells):
-        with engine.session(address, grid.resources.cpus) as cpus:
+        with engine.session(address, grid.resources.cpus, grid.resources.gpus) as cpus:
             _run_all(grid, directory, todo, cpus, say)
     sweep.write_table(grid, directory)
     return directory.path

@@ -26,6 +26,7 @@ from swarm.envs import EnvSpec
 from swarm.interaction import Tally
 from swarm.players import Player
 from swarm.players.network import ActorCritic
+from swarm.training import device
 from swarm.training.learners import LEARNERS
 from swarm.training.parallel import Split
 from swarm.training.ppo import Descend, descend
@@ -66,11 +67,20 @@ def opponent(weights: Weights) -> ActorCritic:
 
 
 class Agent:
-    """`processes`: how many processes play the agent's shards; this one plays those of process 0."""
+    """`processes`: how many processes play the agent's shards; this one plays those of process 0.
+    `learns_on`: the device of its updates (`swarm.training.device`); it plays on the CPU."""
 
-    def __init__(self, spec: EnvSpec, config: Experiment, arm_index: int, index: int, processes: int = 1):
+    def __init__(
+        self,
+        spec: EnvSpec,
+        config: Experiment,
+        arm_index: int,
+        index: int,
+        processes: int = 1,
+        learns_on: torch.device = device.CPU,
+    ):
         config = config.for_arm(arm_index)
-        self.config, self.arm_index, self.index = config, arm_index, index
+        self.config, self.arm_index, self.index, self.learns_on = config, arm_index, index, learns_on
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seeds.init_seed(config.seed, arm_index, index))
             self.net = network(spec, config)
@@ -129,6 +139,9 @@ class Agent:
         self, batch: Batch, ppo: PPO, generator: torch.Generator, step: Descend | None = None
     ) -> tuple[dict[str, float], float]:
         """The update in this process alone, or with `step` (the agent's process's share of its K parts);
-        with one shard, the plain minibatch step."""
+        with one shard, the plain minibatch step. It runs on the agent's device, its state back on the CPU
+        after it."""
         step = step or (Split(self.shards.count) if self.shards.count > 1 else descend)
-        return self.learner.update(self.net, self.optimizer, batch, ppo, generator, step), 0.0
+        with device.on(self.learns_on, self.net, self.optimizer):
+            learned = self.learner.update(self.net, self.optimizer, batch, ppo, generator, step)
+        return learned, 0.0

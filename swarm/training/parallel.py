@@ -73,7 +73,7 @@ class Split:
         total = sum(p.numel() for p in params)
         bounds = np.cumsum([0, *budget.split(size, self.parts)])
         mine = owned(self.parts, self.processes, self.process)
-        rows = torch.zeros(-(-self.parts // self.processes), total + DIAGNOSTICS)
+        rows = torch.zeros(-(-self.parts // self.processes), total + DIAGNOSTICS, device=mb.obs.device)
         for row, k in enumerate(mine):
             if bounds[k + 1] > bounds[k]:  # an empty part adds nothing
                 loss, diagnostics = objective(

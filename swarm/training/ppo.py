@@ -80,8 +80,8 @@ Descend = Callable[[ActorCritic, torch.optim.Optimizer, Minibatch, PPO], torch.T
 def objective(net: ActorCritic, mb: Minibatch, cfg: PPO, reduce: Reduce) -> tuple[torch.Tensor, torch.Tensor]:
     """The loss and the diagnostics of `mb`, each per-row term reduced by `reduce` (the mean, for a whole
     minibatch): clipped surrogate, value regression, entropy bonus. With `ppo.precision: bfloat16` the
-    networks' forward passes run under torch's CPU autocast; their outputs, and all that follows, are
-    float32."""
+    networks' forward passes run under torch's autocast on the minibatch's device; their outputs, and all
+    that follows, are float32."""
     with torch.autocast(mb.obs.device.type, torch.bfloat16, enabled=cfg.precision == "bfloat16"):
         logits, value = net.logits(mb.obs, mb.mask), net.value(mb.obs)
     logp_all, value = logits.float().log_softmax(-1), value.float()
@@ -120,11 +120,15 @@ def update(
     step: Descend = descend,
 ) -> dict[str, float]:
     """One PPO update; returns the last epoch's mean losses and diagnostics, and the FLOPs it cost. `step`
-    takes each minibatch's gradient step (`swarm.training.parallel` splits it over processes)."""
+    takes each minibatch's gradient step (`swarm.training.parallel` splits it over processes). Its tensors
+    are made on the network's device (`swarm.training.device`); GAE and the minibatches' draw stay on the
+    CPU, so they are the same on any device."""
     advantages, returns = gae(batch, cfg.gamma, cfg.gae_lambda)
-    obs, mask = torch.from_numpy(batch.obs), torch.from_numpy(batch.mask)
-    actions, old_logp = torch.from_numpy(batch.action), torch.from_numpy(batch.logp)
-    advantages_t, returns_t = torch.from_numpy(advantages), torch.from_numpy(returns)
+    device = next(net.parameters()).device
+    obs, mask, actions, old_logp, advantages_t, returns_t = (
+        torch.from_numpy(a).to(device)
+        for a in (batch.obs, batch.mask, batch.action, batch.logp, advantages, returns)
+    )
 
     size = len(batch.reward)
     bounds = np.linspace(0, size, min(cfg.minibatches, size) + 1).astype(int)  # a last, short batch too
@@ -133,7 +137,7 @@ def update(
         order = torch.randperm(size, generator=generator)
         history = []
         for start, end in itertools.pairwise(bounds):
-            idx = order[start:end]
+            idx = order[start:end].to(device)
             # Advantages normalized over the whole minibatch, whoever computes which of its rows.
             adv = advantages_t.index_select(0, idx)
             if len(idx) > 1:
