@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from rich.console import Console
 
 from swarm import analysis, config, engine, envs, seeds
 from swarm.evaluation import evaluate, plackett_luce, ratings, summary
@@ -298,3 +300,6 @@ def test_a_free_for_all_rates_the_bests_by_finishing_order(make_config, seat_gam
     assert second.rating == 0  # random anchors the scale
     read = records.SeedSummary.from_json(json.loads(json.dumps(result.to_json())))
     assert read.free_for_all == result.free_for_all
+    printed = Console(file=io.StringIO(), width=200)
+    summary.render(result, printed)
+    assert "free-for-all ratings (Plackett-Luce" in printed.file.getvalue()
