@@ -274,6 +274,18 @@ class Evaluation(Strict):
         description="Held-out games of every trained agent against every ladder member, and of "
         "every pair of ladder members.",
     )
+    ffa_games: int = Field(
+        10,
+        ge=0,
+        le=MAX_GAMES,
+        description="Free-for-all games per lineup and seat, in a competitive game of more than two seats: "
+        "the arms' bests and the ladder members, k at a time (every lineup of k, or the cyclic ones when "
+        "there are too many: evaluate.free_for_all_schedule), each lineup playing k x ffa_games games, seats "
+        "rotated so each of its players sits in each seat ffa_games times; finishing orders by return, rated "
+        "by Plackett-Luce (evaluation.plackett_luce). It needs k such players. 0: none. Unused with two "
+        "seats (the held-out games already are free-for-alls of two, which Plackett-Luce rates as "
+        "Bradley-Terry) and in a cooperative game (every seat shares one return: no finishing order).",
+    )
     curve_points: int = Field(
         8,
         ge=0,
@@ -876,18 +888,25 @@ def check_env(config: Experiment, source: str) -> None:
 
 def check_seats(config: Experiment, seats: int, source: str) -> None:
     """What a game of more than two seats cannot have yet: searches (two-player negamax), exploiters (a best
-    response to one opponent) and charged selection games (their reserve counts half a game's moves)."""
+    response to one opponent) and charged selection games (their reserve counts half a game's moves); and
+    what its free-for-all games need: as many distinct players (arms' bests and ladder members) as seats."""
     from swarm.evaluation import ladder
     from swarm.players import GAME
 
     ev, game = config.evaluation, f"{config.env!r} has {seats} players"
     searching = [name for name in ev.ladder if ladder.build(name).sees == GAME]
+    players = len(config.arms) + len(ev.ladder)
     fixes = [
         (bool(searching), f"evaluation.ladder: {', '.join(searching)} search two-player games only; drop it"),
         (ev.exploit_steps > 0, "evaluation.exploit_steps: exploiters train in two-player games only; set 0"),
         (
             any(config.selection_reserve(arm) for arm in config.arms) or ev.charge_selection is True,
             "evaluation.charge_selection: its reserve is counted for two-player games only; set false",
+        ),
+        (
+            ev.kind == "competitive" and ev.ffa_games > 0 and players < seats,
+            f"evaluation.ffa_games: a free-for-all seats {seats} distinct players, and the arms' bests and "
+            f"the ladder members are {players}; add arms or ladder members, or set ffa_games: 0",
         ),
     ]
     for broken, fix in fixes:

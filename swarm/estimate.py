@@ -144,9 +144,10 @@ def _games(spec: envs.EnvSpec, players: list, backend: envs.Backend) -> tuple[fl
     return time.perf_counter() - started, lengths
 
 
-def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
-    """Evaluation games per seed, as (count, player, player) with AGENT for any trained agent, by the field
-    that sets their number; counted, not listed, as a file may ask for billions."""
+def games(config: Experiment, seats: int) -> dict[str, list[tuple[int, str, str]]]:
+    """Evaluation games per seed in a game of `seats` seats, as (count, player, player) with AGENT for any
+    trained agent (a free-for-all game counted as one between agents), by the field that sets their number;
+    counted, not listed, as a file may ask for billions."""
     ev, arms = config.evaluation, config.arms
     agents = sum(arm.agents for arm in arms)
     selection = []
@@ -165,6 +166,11 @@ def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
             steps = cost.of(config, config.arms.index(arm)).steps(share)
             points = min(ev.curve_points, budget.rounds(steps, config.for_arm(arm).ppo.rollout_steps)) + 1
             curve += arm.agents * points * ev.curve_games
+    free_for_all = 0
+    if seats > 2 and ev.kind == "competitive":  # the arms' names stand for their bests
+        free_for_all = (
+            len(evaluate.lineups([*(a.name for a in arms), *ev.ladder], seats)) * seats * ev.ffa_games
+        )
     return {
         "selection_games": selection,
         "verdict_games": [(verdicts * ev.verdict_games, AGENT, AGENT)],
@@ -172,6 +178,7 @@ def games(config: Experiment) -> dict[str, list[tuple[int, str, str]]]:
         "ladder_games": ladder_games,
         "curve_games": [(curve, AGENT, "random")],
         "exploit_games": [(len(arms) * ev.exploit_games, AGENT, AGENT)] if ev.exploit_steps else [],
+        "ffa_games": [(free_for_all, AGENT, AGENT)],
     }
 
 
@@ -186,7 +193,7 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         seconds += bought * _per_step(own, probe(own))
         steps += bought
     per_step = seconds / steps
-    counted = games(config)
+    counted = games(config, envs.describe(config.env, config.env_kwargs).seats)
     # a cooperative game is two teams' episodes: each player makes every move of its own
     moves = 1.0 if config.evaluation.kind == "cooperative" else 0.5
     evaluation = {

@@ -17,7 +17,7 @@ import pandas as pd
 
 from swarm import engine, envs, metrics, seeds
 from swarm.config import Experiment
-from swarm.evaluation import aggregate, evaluate, ratings, summary
+from swarm.evaluation import aggregate, evaluate, plackett_luce, ratings, summary
 from swarm.ledger import Ledger
 from swarm.players.network import forward_flops
 from swarm.results import records, rundir
@@ -62,12 +62,12 @@ def run_seed(
     run = rundir.start(RunDir(run_dir))
     rundir.write_yaml(rundir.resolved_config(config), run.config)
     trained = train(config, run, cpus, on_round)
-    say(f"seed {config.seed}: trained; playing selection, verdict, cross-play, ladder and curve games")
+    say(f"seed {config.seed}: trained; playing selection, held-out and curve games")
     evaluation, spend = judge(config, run, trained)
     if config.evaluation.exploit_steps:
         say(f"seed {config.seed}: training an exploiter against each arm's best")
     exploited = engine.exploit_bests(config, evaluation.best, trained.weights)
-    rated, ladder_rated = rate(config, run, evaluation)
+    rated = rate(config, run, evaluation)
     training = {
         arm: records.Training(trained.wall_seconds[arm], tuple(sorted(set(trained.nodes[arm]))))
         for arm in trained.wall_seconds
@@ -84,7 +84,7 @@ def run_seed(
         config,
         spent,
         evaluation,
-        summary.Rated(rated, ladder_rated),
+        rated,
         selection_cost(spend),
         time.time() - started,
         training,
@@ -111,11 +111,16 @@ def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) 
 def judge(
     config: Experiment, run: RunDir, trained: engine.Trained
 ) -> tuple[evaluate.Evaluation, pd.DataFrame]:
-    """Selection, held-out and learning-curve games; then the ledger, with the selection games charged to the
-    arms that reserved them (their spend is returned either way)."""
-    evaluation = evaluate.run(config, lambda games: engine.play_games(config, games, trained.weights))
+    """Selection, held-out (free-for-all included) and learning-curve games; then the ledger, with the
+    selection games charged to the arms that reserved them (their spend is returned either way)."""
+    evaluation = evaluate.run(
+        config,
+        lambda games: engine.play_games(config, games, trained.weights),
+        lambda games: engine.play_free_for_all(config, games, trained.weights),
+    )
     curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)
+    rundir.write_parquet(evaluation.free_for_all, run.free_for_all)
     rundir.write_parquet(curve, run.curve)
     spend = selection_spend(config, evaluation.matches)
     charged = [arm.name for arm in config.arms if config.selection_reserve(arm)]
@@ -124,12 +129,11 @@ def judge(
     return evaluation, spend
 
 
-def rate(
-    config: Experiment, run: RunDir, evaluation: evaluate.Evaluation
-) -> tuple[ratings.Ratings, ratings.Ratings]:
+def rate(config: Experiment, run: RunDir, evaluation: evaluate.Evaluation) -> summary.Rated:
     """Ratings on the held-out games (what judges), on every game (what shows selection's inflation) and
-    against the fixed ladder alone (pool-invariant); each pair's held-out record. Returns the held-out and
-    the ladder fits."""
+    against the fixed ladder alone (pool-invariant); each pair's held-out record; Plackett-Luce on the
+    free-for-all games' finishing orders, where there are any. Returns the held-out, ladder and
+    free-for-all fits."""
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     ev = config.evaluation
     rated = ratings.fit_matches(
@@ -144,7 +148,12 @@ def rate(
     fits = {"held_out": rated, "all": every, "ladder": ladder}
     rundir.write_parquet(ratings_frame(config, evaluation.best, fits), run.ratings)
     rundir.write_parquet(ratings.crossplay(held_out), run.pairs)
-    return rated, ladder
+    games = evaluation.free_for_all
+    free_for_all = None
+    if len(games):
+        rng = seeds.bootstrap_rng(config.seed)
+        free_for_all = plackett_luce.fit_table(games, "random", ev.confidence, ev.bootstrap, rng=rng)
+    return summary.Rated(rated, ladder, free_for_all)
 
 
 def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple[pd.DataFrame, pd.DataFrame]:

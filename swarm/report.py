@@ -1,8 +1,9 @@
 """The report of one run directory, from the directory alone: report.md, report.html and figures/*.png.
 
 The verdict comes first, with its figure (each contrast's head-to-head gap: per seed, and its interval), then
-what each arm spent (the ledger side by side), the held-out ratings and four more figures: learning curves
-(each arm's mean and band), ratings by arm, cross-play, winner's curse. Both files are rendered from one list
+what each arm spent (the ledger side by side), the held-out ratings (and the free-for-all ones, in a game of
+more than two seats) and four more figures: learning curves (each arm's mean and band), ratings by arm,
+cross-play, winner's curse. Both files are rendered from one list
 of blocks, so they say the same thing; the HTML embeds its figures as base64 PNG, so it stands alone. For a
 multi-seed run the figures pool every seed. Like `analysis`, this needs no torch and no Ray, and it draws
 on `matplotlib.figure.Figure` objects of its own, so it works headless and leaves pyplot's backend alone.
@@ -142,6 +143,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
             + ("; the chosen agents and the ladder of every seed." if run.multi_seed else ".")
         ),
         Table(analysis.ratings_table(run)),
+        *_free_for_all(run),
         Heading(2, "Exploitability and the scales' checks"),
         *(Text(line) for line in analysis.yardstick_lines(run)),
         Heading(2, "Figures"),
@@ -278,6 +280,26 @@ def _payoffs(run: analysis.Run) -> list[Block]:
         )
     said.append("The margins themselves, each arm's best over the baseline's:")
     return [Text(" ".join(said)), *(Text(line) for line in lines)]
+
+
+def _free_for_all(run: analysis.Run) -> list[Block]:
+    """The free-for-all ratings, where a game of more than two seats played free-for-all games."""
+    table = analysis.free_for_all_table(run)
+    if table.empty:
+        return []
+    return [
+        Heading(2, "Free-for-all ratings"),
+        Text(
+            "The arms' bests and the ladder members, k at a time (one per seat), in free-for-all games, "
+            "each player in each seat of its lineup equally often (evaluation.ffa_games per lineup and "
+            "seat). A game's finishing order ranks its players by return, tied returns sharing their "
+            "positions, and Plackett-Luce (Luce 1959; Plackett 1975), which reads an order as the first "
+            "chosen from all, the second from the rest and so on, rates them on the Elo scale, random = 0, "
+            "with bootstrap intervals that redraw each lineup's games. These ratings are pool-dependent: "
+            "fitted among these players alone, so another pool could move them."
+        ),
+        Table(table),
+    ]
 
 
 def _frontier(frame: pd.DataFrame) -> list[Block]:

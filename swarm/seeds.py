@@ -1,9 +1,10 @@
 """Every RNG of a run comes from here, derived from the run seed and what it is for.
 
 Game seeds carry their stage in their bits, `(run_seed * 8 + stage) << 32 | index`, so training, selection,
-the held-out stages (verdict, cross-play, ladder), the learning curves and the exploiters' held-out games
-(`swarm.training.exploit`) can never share a seed, within a run or across run seeds: disjoint by
-construction, not by luck. A new stage goes at the end of `STAGES` (room for 8), so no older seed changes.
+the held-out stages (verdict, cross-play, ladder, free-for-all), the learning curves and the exploiters'
+held-out games (`swarm.training.exploit`) can never share a seed, within a run or across run seeds: disjoint
+by construction, not by luck. A new stage goes at the end of `STAGES`, so no older seed changes; the 8 rooms
+are all taken now, and a ninth stage needs another bit (and a lower `MAX_RUN_SEED`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-STAGES = ("training", "selection", "verdict", "crossplay", "ladder", "curve", "exploit")
+STAGES = ("training", "selection", "verdict", "crossplay", "ladder", "curve", "exploit", "free_for_all")
 MAX_RUN_SEED = 2**27  # keeps every game seed inside int64
 
 

@@ -264,6 +264,19 @@ def test_what_a_game_of_more_than_two_seats_cannot_have_is_named(make_config, se
     assert config.parse(data).env_kwargs == {"players": 3}
 
 
+def test_a_free_for_all_with_fewer_players_than_seats_is_refused(make_config, seat_game):
+    """Five seats, and three arms' bests and random make four players: no free-for-all fills the table."""
+    data = make_config(env=seat_game, env_kwargs={"players": 5})
+    data["evaluation"] |= {"ladder": ["random"]}
+    with pytest.raises(config.ConfigError, match="the arms' bests and the ladder members are 4; add arms"):
+        config.parse(data)
+    data["evaluation"]["ffa_games"] = 0
+    assert config.parse(data).evaluation.ffa_games == 0
+    data["env_kwargs"] = {"players": 4}
+    data["evaluation"]["ffa_games"] = 2
+    assert config.parse(data).evaluation.ffa_games == 2
+
+
 def test_a_payoff_game_is_scored_by_payoff_and_the_resolved_file_says_so(make_config):
     pytest.importorskip("rlcard")
     leduc = make_config(env="classic/leduc_holdem-v4")

@@ -82,12 +82,16 @@ def test_usage_errors_are_one_line(capsys):
 
 def test_the_estimate_counts_the_games_the_schedules_play(tiny):
     best = {arm: ids[0] for arm, ids in evaluate.arm_agents(tiny).items()}
-    counted = estimate.games(tiny)
+    counted = estimate.games(tiny, 2)
     assert sum(n for n, _, _ in counted["selection_games"]) == len(evaluate.selection_schedule(tiny))
     held_out = sum(
         n for field in ("verdict_games", "crossplay_games", "ladder_games") for n, _, _ in counted[field]
     )
     assert held_out == len(evaluate.held_out_schedule(tiny, best))
+    assert counted["ffa_games"] == [(0, estimate.AGENT, estimate.AGENT)]
+    for seats in (3, 4):
+        free_for_all = len(evaluate.free_for_all_schedule(tiny, best, seats))
+        assert free_for_all > 0 and estimate.games(tiny, seats)["ffa_games"][0][0] == free_for_all
 
 
 def test_the_probe_is_short_and_the_estimate_finite(tiny):

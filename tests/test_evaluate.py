@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from rich.console import Console
 
 from swarm import analysis, config, engine, envs, seeds
-from swarm.evaluation import evaluate, ratings, summary
+from swarm.evaluation import evaluate, plackett_luce, ratings, summary
+from swarm.results import records
 from swarm.training.agent import network
 
 
@@ -61,7 +65,11 @@ def test_winners_curse_is_detected_not_reported_as_skill(make_config):
     }
     cfg = config.parse(data)
     weights = identical(cfg)
-    evaluation = evaluate.run(cfg, lambda games: engine.play_local(cfg, games, weights))
+    evaluation = evaluate.run(
+        cfg,
+        lambda games: engine.play_local(cfg, games, weights),
+        lambda games: engine.play_free_for_all_local(cfg, games, weights),
+    )
     held_out = evaluation.matches[evaluation.matches.stage != "selection"]
     rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
     ladder = ratings.against_ladder(held_out, ["random"], "random", 0.95, 200, rng=np.random.default_rng(0))
@@ -130,7 +138,11 @@ def test_ladder_selection_meets_only_the_ladder_and_judges_the_curse_on_ladder_g
     assert (pairs == 6).all() and all(seeds.stage_of(g.seed) == "selection" for g in schedule)
 
     weights = identical(cfg)
-    evaluation = evaluate.run(cfg, lambda games: engine.play_local(cfg, games, weights))
+    evaluation = evaluate.run(
+        cfg,
+        lambda games: engine.play_local(cfg, games, weights),
+        lambda games: engine.play_free_for_all_local(cfg, games, weights),
+    )
     matches = evaluation.matches
     held_out = matches[matches.stage != "selection"]
     rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
@@ -179,3 +191,115 @@ def test_a_cooperative_game_pairs_two_teams_on_one_scenario(make_config):
     assert rewards[0, 0] == pytest.approx(by_hand(11)) and rewards[1, 1] == pytest.approx(by_hand(11))
     assert rewards[0, 1] != rewards[0, 0] and rewards[2, 0] == rewards[2, 1] == pytest.approx(by_hand(12))
     assert (lengths == 3 * 4).all()
+
+
+# Free-for-all games of k > 2 seats
+
+
+def always(cfg: config.Experiment, action: int) -> engine.Weights:
+    """Weights of a network that always plays `action`."""
+    weights = network(envs.describe(cfg.env, cfg.env_kwargs), cfg).weights()
+    weights = {k: np.zeros_like(v) for k, v in weights.items()}
+    weights["actor.2.bias"][action] = 100.0
+    return weights
+
+
+def test_free_for_all_lineups_seat_every_player_in_every_seat_on_fresh_seeds(make_config, seat_game):
+    """Three arms' bests and random, three at a time: every lineup of three, each player in each of its
+    lineup's seats ffa_games times, on seeds of their own stage."""
+    data = make_config(env=seat_game, env_kwargs={"players": 3})
+    data["evaluation"] |= {"ladder": ["random"], "ffa_games": 2}
+    cfg = config.parse(data)
+    best = {"single": "single/0", "independent": "independent/2", "swarm": "swarm/1"}
+    schedule = evaluate.free_for_all_schedule(cfg, best, 3)
+    players = [*best.values(), "random"]
+    assert len(schedule) == 4 * 3 * 2  # C(4, 3) lineups, 3 seats, 2 games per seat
+    assert all(len(set(g.players)) == 3 for g in schedule)
+    seated = pd.DataFrame(
+        [(frozenset(g.players), p, s) for g in schedule for s, p in enumerate(g.players)],
+        columns=["lineup", "player", "seat"],
+    )
+    assert set(seated.lineup) == {frozenset(c) for c in itertools.combinations(players, 3)}
+    assert (seated.value_counts() == 2).all() and len(seated.value_counts()) == 4 * 3 * 3
+    fresh = {g.seed for g in schedule}
+    assert len(fresh) == len(schedule) and {seeds.stage_of(s) for s in fresh} == {"free_for_all"}
+    used = {g.seed for g in evaluate.selection_schedule(cfg) + evaluate.held_out_schedule(cfg, best)}
+    assert fresh.isdisjoint(used)
+    assert evaluate.free_for_all_schedule(cfg, best, 2) == []  # two seats: the held-out games already are
+    no_games = cfg.model_copy(update={"evaluation": cfg.evaluation.model_copy(update={"ffa_games": 0})})
+    assert evaluate.free_for_all_schedule(no_games, best, 3) == []
+
+
+def test_too_many_lineups_become_the_cyclic_ones():
+    """C(12, 4) = 495 lineups are too many: the 12 cyclic ones, distinct, every player in 4 of them."""
+    players = [f"p{i}" for i in range(12)]
+    found = evaluate.lineups(players, 4)
+    assert len(found) == 12 and len({frozenset(lineup) for lineup in found}) == 12
+    assert pd.Series([p for lineup in found for p in lineup]).value_counts().eq(4).all()
+    assert len(evaluate.lineups(players[:6], 3)) == 20  # C(6, 3) = 20: every one
+
+
+def test_free_for_all_games_return_every_seats_reward_and_rank_them(make_config, seat_game):
+    """Players that always choose 0, 1 or 2 in a game of two rounds earn twice their choice in whatever seat
+    they sit: rewards per seat, no sides; positions rank them, the highest return first."""
+    data = make_config(env=seat_game, env_kwargs={"players": 3, "rounds": 2})
+    data["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(data)
+    weights = {name: always(cfg, c) for c, name in enumerate(["zero", "one", "two"])}
+    games = [(5, ("zero", "one", "two")), (6, ("two", "zero", "one")), (7, ("one", "two", "zero"))]
+    rewards, lengths = engine.play_free_for_all_local(cfg, games, weights)
+    np.testing.assert_array_equal(rewards, [[0, 2, 4], [4, 0, 2], [2, 4, 0]])
+    np.testing.assert_array_equal(lengths, [6, 6, 6])
+    schedule = [evaluate.FreeForAllGame(seed, players) for seed, players in games]
+    table = evaluate.play_free_for_all_schedule(
+        schedule, lambda g: engine.play_free_for_all_local(cfg, g, weights), {"two": "single"}
+    )
+    assert list(table.columns) == evaluate.FREE_FOR_ALL_COLUMNS and len(table) == 9
+    assert table.groupby("player").position.agg(set).to_dict() == {"two": {1.0}, "one": {2.0}, "zero": {3.0}}
+    assert table.groupby("player").arm.agg(set).to_dict() == {
+        "two": {"single"},
+        "one": {"ladder"},
+        "zero": {"ladder"},
+    }
+
+
+def test_a_free_for_all_rates_the_bests_by_finishing_order(make_config, seat_game):
+    """In a game of three the arms' bests and random play free-for-all games: the best that always chooses
+    2 is never beaten, the one that always chooses 0 never beats anyone, and random (0, 1 or 2) rates
+    between them; the summary carries the ratings strongest first, and they read back from JSON as written."""
+    data = make_config(
+        env=seat_game,
+        env_kwargs={"players": 3},
+        arms=[
+            {"name": "single", "agents": 1, "interaction": "self_play"},
+            {"name": "swarm", "agents": 2, "interaction": "population"},
+        ],
+    )
+    data["evaluation"] |= {"ladder": ["random"], "ffa_games": 10, "verdict_games": 4}
+    cfg = config.parse(data)
+    weights = {"single/0": always(cfg, 2), "swarm/0": always(cfg, 0), "swarm/1": always(cfg, 0)}
+    evaluation = evaluate.run(
+        cfg,
+        lambda games: engine.play_local(cfg, games, weights),
+        lambda games: engine.play_free_for_all_local(cfg, games, weights),
+    )
+    games = evaluation.free_for_all
+    assert len(games) == 3 * 3 * 10  # one lineup of three, each in each seat 10 times
+    held_out = evaluation.matches[evaluation.matches.stage != "selection"]
+    rated = ratings.fit_matches(held_out, "random", 0.95, 200, rng=np.random.default_rng(0))
+    ladder = ratings.against_ladder(held_out, ["random"], "random", 0.95, 200, rng=np.random.default_rng(0))
+    free_for_all = plackett_luce.fit_table(games, "random", 0.95, 200, rng=np.random.default_rng(0))
+    nothing = {arm: {"agent_steps": 0, "flops": 0, "core_seconds": 0.0} for arm in ("single", "swarm")}
+    result = summary.build(cfg, nothing, evaluation, summary.Rated(rated, ladder, free_for_all), nothing, 0.0)
+    order = [r.player for r in result.free_for_all]
+    assert order == ["single/0", "random", evaluation.best["swarm"]]
+    first, second, third = result.free_for_all
+    assert first.games == second.games == third.games == 30
+    assert 1 < first.position < second.position < third.position < 3  # random ties them when it picks alike
+    assert first.ci_low > 0 > third.ci_high
+    assert second.rating == 0  # random anchors the scale
+    read = records.SeedSummary.from_json(json.loads(json.dumps(result.to_json())))
+    assert read.free_for_all == result.free_for_all
+    printed = Console(file=io.StringIO(), width=200)
+    summary.render(result, printed)
+    assert "free-for-all ratings (Plackett-Luce" in printed.file.getvalue()

@@ -481,8 +481,10 @@ def card_game(make_config, verdict_games: int, **changes) -> dict:
 
 def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, make_config):
     """Texas hold'em for three: agents train against two opponents a game, and every held-out game seats the
-    two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat."""
+    two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat. The two
+    bests and random also play free-for-all games, every one in every seat, rated by Plackett-Luce."""
     data = card_game(make_config, 8, env="classic/texas_holdem-v4", env_kwargs={"num_players": 3})
+    data["evaluation"]["ffa_games"] = 2
     run_dir, summary = experiment.run(config.parse(data), tmp_path)
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert (ledger.groupby("arm").agent_steps.sum() == 2048).all()
@@ -495,6 +497,14 @@ def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, m
     bests = {summary.arms["single"].best, summary.arms["swarm"].best}
     assert len(verdict_games) == 8 and set(verdict_games.player_0) == bests == set(verdict_games.player_1)
     assert summary.verdicts[0].record.games == 8 and summary.verdicts[0].verdict
+    free_for_all = pd.read_parquet(RunDir(run_dir).free_for_all)
+    assert len(free_for_all) == 3 * 3 * 2  # one lineup of three, each player 2 games in each seat
+    assert (free_for_all.groupby(["player", "seat"]).size() == 2).all()
+    assert set(free_for_all.player) == {*bests, "random"} and free_for_all.reward.sum() == pytest.approx(0)
+    assert {r.player for r in summary.free_for_all} == {*bests, "random"}
+    assert rundir.read_seed_summary(RunDir(run_dir)).free_for_all == summary.free_for_all
+    report.write(run_dir)
+    assert "## Free-for-all ratings" in (run_dir / "report.md").read_text()
 
 
 def test_a_payoff_game_is_judged_by_its_chips(tmp_path, make_config):

@@ -3,9 +3,9 @@
 A run directory is enough: this imports no torch, no Ray and nothing of swarm that does, so a run copied to
 another machine can be analysed there. Every frame comes back with the run's config columns joined on
 (`run`, `name`, `env`, `seed`, `budget`, `baseline`, and the arm's `agents` and `interaction` where the
-frame has an `arm` column), so frames from several runs or seeds stack with no reshaping. In `matches`,
-`seed` is the run seed as everywhere else; the game's own seed is `game_seed`. Summaries come back typed
-(`swarm.results.records`).
+frame has an `arm` column), so frames from several runs or seeds stack with no reshaping. In `matches` and
+`free_for_all`, `seed` is the run seed as everywhere else; the game's own seed is `game_seed`. Summaries
+come back typed (`swarm.results.records`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from swarm.results import rundir
 from swarm.results.records import SeedSummary, Summary
 from swarm.results.rundir import RunDir, SweepDir
 
-TABLES = ("ledger", "training", "matches", "ratings", "pairs", "curve")  # as named by RunDir
+TABLES = (
+    "ledger",
+    "training",
+    "matches",
+    "free_for_all",
+    "ratings",
+    "pairs",
+    "curve",
+)  # as RunDir names them
 LADDER = "ladder"  # the arm of reference players in ratings and pairs
 
 
@@ -32,6 +40,7 @@ class Run:
     ledger: pd.DataFrame
     training: pd.DataFrame
     matches: pd.DataFrame
+    free_for_all: pd.DataFrame  # one row per free-for-all game and seat; empty but in games of k > 2 seats
     ratings: pd.DataFrame
     pairs: pd.DataFrame  # each pair's record over the held-out games
     curve: pd.DataFrame  # scores against random at checkpoints
@@ -103,7 +112,8 @@ def _load_seed(run: RunDir, name: str) -> tuple[dict[str, pd.DataFrame], SeedSum
     rundir.check(run)
     config = _read_yaml(run.config)
     frames = {table: pd.read_parquet(_need(getattr(run, table))) for table in TABLES}
-    frames["matches"] = frames["matches"].rename(columns={"seed": "game_seed"})
+    for table in ("matches", "free_for_all"):
+        frames[table] = frames[table].rename(columns={"seed": "game_seed"})
     frames["pairs"]["arm"] = frames["pairs"].player.map(arm_of)
     rank = {"held_out": 0, "all": 1} | _player_order(config)
     frames["ratings"] = frames["ratings"].sort_values(["fit", "player"], key=lambda c: c.map(rank))

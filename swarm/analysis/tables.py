@@ -1,6 +1,6 @@
 """Tables from loaded runs: scores, the winner's curse, each arm's learning curve, the verdict's contrasts
-and lines, the gain lines, spend and ratings side by side, and a sweep's cells: what the report prints and
-draws and the notebooks show."""
+and lines, the gain lines, spend and ratings side by side (free-for-all ratings too), and a sweep's cells:
+what the report prints and draws and the notebooks show."""
 
 from __future__ import annotations
 
@@ -255,6 +255,26 @@ def ratings_table(run: Run) -> pd.DataFrame:
     return (
         table.reset_index(drop=True) if run.multi_seed else table.drop(columns="seed").reset_index(drop=True)
     )
+
+
+def free_for_all_table(run: Run) -> pd.DataFrame:
+    """Free-for-all ratings (Plackett-Luce), strongest first, each seed's; empty without free-for-all
+    games."""
+    level = f"{run.summary.confidence:.0%}"
+    rows = [
+        {
+            "seed": seed,
+            "player": r.player + (" (best)" if r.player in {a.best for a in summary.arms.values()} else ""),
+            "rating": f"{r.rating:+.0f}",
+            f"{level} interval": f"[{r.ci_low:+.0f}, {r.ci_high:+.0f}]",
+            "games": f"{r.games:,}",
+            "mean position": f"{r.position:.2f}",
+        }
+        for (_, seed), summary in sorted(run.seed_summaries.items())
+        for r in summary.free_for_all
+    ]
+    table = pd.DataFrame(rows)
+    return table if run.multi_seed or table.empty else table.drop(columns="seed")
 
 
 def by_mode(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,11 +6,14 @@ arm, or every agent against the ladder (`evaluation.selection`). The held-out st
 together) and `ladder` (every agent and every ladder member vs every ladder member). Learning-curve
 checkpoints play `random` in stage `curve`. Seeds come from disjoint stage ranges (see `seeds.game_seed`), so
 the games that choose an arm's best are never the games that judge it. Seats alternate within every pairing.
-Playing is passed in as a function, so this module never sees Ray.
+In a competitive game of k > 2 seats, the `free_for_all` stage seats the arms' bests and the ladder members
+k at a time (`free_for_all_schedule`), each game's players ranked by return into a finishing order. Playing
+is passed in as functions, so this module never sees Ray.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import combinations
@@ -18,13 +21,18 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from swarm import seeds
+from swarm import envs, seeds
 from swarm.config import Experiment
+from swarm.evaluation.plackett_luce import positions
 from swarm.evaluation.scoring import SEAT_0, results
 from swarm.interaction import MODES
 
 MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
+FREE_FOR_ALL_COLUMNS = ["seed", "seat", "player", "arm", "reward", "position", "length"]
+MAX_LINEUPS = 50  # beyond it, lineups are the cyclic ones (`lineups`)
 Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]
+# (seed, a player per seat) games -> each seat's rewards [G, k] and lengths [G]
+PlayFreeForAll = Callable[[list[tuple[int, tuple[str, ...]]]], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,14 @@ class Game:
     seed: int
     player_0: str
     player_1: str
+
+
+@dataclass(frozen=True)
+class FreeForAllGame:
+    """A game of k distinct players, each for itself: players[s] sits in seat s."""
+
+    seed: int
+    players: tuple[str, ...]
 
 
 def pairing(run_seed: int, stage: str, arm: str, a: str, b: str, games: int, start: int) -> list[Game]:
@@ -93,11 +109,37 @@ def play_schedule(schedule: list[Game], play: Play, payoff_bound: float | None =
     return frame[MATCH_COLUMNS]
 
 
+def play_free_for_all_schedule(
+    schedule: list[FreeForAllGame], play: PlayFreeForAll, arm_of: dict[str, str]
+) -> pd.DataFrame:
+    """The games played, tidy: one row per game and seat, with the player's arm (`ladder` for a ladder
+    member), the seat's return and its position in the game's finishing order (1 the highest return, ties
+    sharing the mean: `plackett_luce.positions`)."""
+    if schedule:
+        rewards, lengths = play([(g.seed, g.players) for g in schedule])
+    else:
+        rewards, lengths = np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+    games, seats = rewards.shape
+    frame = pd.DataFrame(
+        {
+            "seed": np.repeat(np.array([g.seed for g in schedule], np.int64), seats),
+            "seat": np.tile(np.arange(seats), games),
+            "player": pd.Series([name for g in schedule for name in g.players], dtype=str),
+            "arm": pd.Series([arm_of.get(name, "ladder") for g in schedule for name in g.players], dtype=str),
+            "reward": rewards.ravel(),
+            "position": positions(rewards).ravel(),
+            "length": np.repeat(lengths, seats),
+        }
+    )
+    return frame[FREE_FOR_ALL_COLUMNS]
+
+
 @dataclass
 class Evaluation:
     matches: pd.DataFrame
     best: dict[str, str]  # arm -> its chosen agent
     selection_scores: dict[str, dict[str, float]]  # arm -> agent -> selection score
+    free_for_all: pd.DataFrame  # FREE_FOR_ALL_COLUMNS; empty but in a competitive game of k > 2 seats
 
 
 def arm_agents(config: Experiment) -> dict[str, list[str]]:
@@ -171,6 +213,33 @@ def held_out_schedule(config: Experiment, best: dict[str, str]) -> list[Game]:
     return verdict + crossplay + ladder
 
 
+def lineups(players: Sequence[str], seats: int) -> list[tuple[str, ...]]:
+    """Who sits together: every `seats` of the players, or, when that is more than MAX_LINEUPS, the cyclic
+    lineups (players i, i + 1, ..., i + k - 1, modulo their number), one starting at each player: every
+    player in k of them, each lineup overlapping the next, so one fit still links them all."""
+    if math.comb(len(players), seats) <= MAX_LINEUPS:
+        return list(combinations(players, seats))
+    n = len(players)
+    return [tuple(players[(i + j) % n] for j in range(seats)) for i in range(n)]
+
+
+def free_for_all_schedule(config: Experiment, best: dict[str, str], seats: int) -> list[FreeForAllGame]:
+    """Fresh-seed free-for-all games of the arms' bests and the ladder members (`lineups`) in a competitive
+    game of more than two seats: each lineup plays ffa_games rotations of its seats, k games each, so every
+    player sits in every seat equally often (the Plackett-Luce fit pools seats). None with two seats or in a
+    cooperative game."""
+    ev = config.evaluation
+    if seats <= 2 or ev.kind != "competitive":
+        return []
+    schedule: list[FreeForAllGame] = []
+    for lineup in lineups([*best.values(), *ev.ladder], seats):
+        for _ in range(ev.ffa_games):
+            for turn in range(seats):
+                seed = seeds.game_seed(config.seed, "free_for_all", len(schedule))
+                schedule.append(FreeForAllGame(seed, lineup[turn:] + lineup[:turn]))
+    return schedule
+
+
 def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -> list[Game]:
     """Every learning-curve checkpoint, given as (player, arm), against random."""
     schedule: list[Game] = []
@@ -180,12 +249,17 @@ def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -
     return schedule
 
 
-def run(config: Experiment, play: Play) -> Evaluation:
-    """Choose each arm's best on selection games, then play every held-out game."""
+def run(config: Experiment, play: Play, play_free_for_all: PlayFreeForAll) -> Evaluation:
+    """Choose each arm's best on selection games, then play every held-out game: two-sided ones by `play`,
+    free-for-all ones by `play_free_for_all`."""
     selection = play_schedule(selection_schedule(config), play, config.payoff_bound)
     best, ranked = {}, {}
     for arm in config.arms:
         games = selection[selection.arm == arm.name]
         best[arm.name], ranked[arm.name] = select_best(games, arm.agent_ids, arm.candidates)
     held_out = play_schedule(held_out_schedule(config, best), play, config.payoff_bound)
-    return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked)
+    seats = envs.describe(config.env, config.env_kwargs).seats
+    arm_of = {agent: arm for arm, agents in arm_agents(config).items() for agent in agents}
+    schedule = free_for_all_schedule(config, best, seats)
+    free_for_all = play_free_for_all_schedule(schedule, play_free_for_all, arm_of)
+    return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked, free_for_all)

@@ -152,6 +152,23 @@ def fit_games(
     return Ratings(names, rating, replicates, table)
 
 
+def fit_table(
+    games: pd.DataFrame,
+    anchor: str | None = "random",
+    confidence: float = 0.95,
+    samples: int = 1000,
+    *,
+    rng: np.random.Generator,
+) -> Ratings:
+    """`fit_games` of a free-for-all table: one row per game and seat (seed, seat, player, reward), as
+    `evaluate.play_free_for_all_schedule` gives it."""
+    ordered = games.sort_values(["seed", "seat"])
+    seats = int(ordered.seat.max()) + 1
+    players = ordered.player.to_numpy().reshape(-1, seats).tolist()
+    returns = ordered.reward.to_numpy(float).reshape(-1, seats)
+    return fit_games(players, returns, anchor, confidence, samples, rng=rng)
+
+
 def _choice_table(
     outcomes: Outcomes, names: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from swarm.results.records import (
     Estimate,
     Exploitability,
     FitCheck,
+    FreeForAllRating,
     Gains,
     HeadToHead,
     Interval,
@@ -56,10 +57,12 @@ def held_out_score(matches, arm: str, player: str) -> float | None:
 
 @dataclass(frozen=True)
 class Rated:
-    """A seed's two rating fits: the joint fit of every held-out game, and each player against the ladder."""
+    """A seed's rating fits: the joint fit of every held-out game, each player against the ladder, and the
+    Plackett-Luce fit of the free-for-all games (None without them)."""
 
     held_out: ratings.Ratings
     ladder: ratings.Ratings
+    free_for_all: ratings.Ratings | None = None
 
 
 def build(
@@ -124,6 +127,7 @@ def build(
         ladder={member: _interval(rated, member) for member in config.evaluation.ladder},
         ratings=_ratings(rated),
         ladder_ratings=_ratings(fits.ladder),
+        free_for_all=_free_for_all(fits.free_for_all),
         nash=tuple(
             sorted(
                 (
@@ -146,6 +150,14 @@ def build(
 def _ratings(rated: ratings.Ratings) -> tuple[PlayerRating, ...]:
     return tuple(
         PlayerRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
+    )
+
+
+def _free_for_all(rated: ratings.Ratings | None) -> tuple[FreeForAllRating, ...]:
+    if rated is None:
+        return ()
+    return tuple(
+        FreeForAllRating(**r) for r in rated.table.sort_values("rating", ascending=False).to_dict("records")
     )
 
 
@@ -292,6 +304,21 @@ def render(summary: SeedSummary, console: Console) -> None:
             f"{nash_rating[r.player]:+.3f}" if r.player in nash_rating else "-",
         )
     console.print(ratings_table)
+    if summary.free_for_all:
+        free_for_all = Table(
+            title="free-for-all ratings (Plackett-Luce on finishing orders, Elo, random = 0)"
+        )
+        for column in ("player", "rating", f"{level} interval", "games", "mean position"):
+            free_for_all.add_column(column, justify="left" if column == "player" else "right")
+        for r in summary.free_for_all:
+            free_for_all.add_row(
+                r.player + (" (best)" if r.player in chosen else ""),
+                f"{r.rating:+.0f}",
+                f"[{r.ci_low:+.0f}, {r.ci_high:+.0f}]",
+                f"{r.games}",
+                f"{r.position:.2f}",
+            )
+        console.print(free_for_all)
     for line in (text.fit_check(summary), text.nash(summary), *summary.warnings):
         console.print(line)
     for line in text.gains(summary):

@@ -1,9 +1,10 @@
 """What a seed and a multi-seed run produce, as types: summary.json is written and read through them only.
 
 A seed's `SeedSummary` holds each arm's spend, chosen best, winner's curse and oracle best, every held-out
-rating, the gains from selection and from interaction, and each arm's verdict against the baseline. A
-multi-seed run's `OverSeeds` holds the verdict over seeds per arm. `to_json` gives the mapping summary.json
-holds, `from_json` reads it back: the round trip is exact, so every reader sees the schema the writer used.
+rating (the free-for-all ones too), the gains from selection and from interaction, and each arm's verdict
+against the baseline. A multi-seed run's `OverSeeds` holds the verdict over seeds per arm. `to_json` gives
+the mapping summary.json holds, `from_json` reads it back: the round trip is exact, so every reader sees the
+schema the writer used.
 """
 
 from __future__ import annotations
@@ -54,6 +55,19 @@ class PlayerRating:
     ci_high: float
     games: int
     score: float
+
+
+@dataclass(frozen=True)
+class FreeForAllRating:
+    """One row of the free-for-all ratings: a player's Plackett-Luce rating (Elo, random = 0) from the
+    finishing orders of its free-for-all games, its interval, games and mean position (1 is first)."""
+
+    player: str
+    rating: float
+    ci_low: float
+    ci_high: float
+    games: int
+    position: float
 
 
 @dataclass(frozen=True)
@@ -233,6 +247,9 @@ class SeedSummary:
     ladder: dict[str, Interval]
     ratings: tuple[PlayerRating, ...]  # strongest first
     ladder_ratings: tuple[PlayerRating, ...]  # every player against the fixed ladder alone, strongest first
+    # the bests and the ladder members, fitted on their free-for-all games, strongest first; none but in a
+    # competitive game of more than two seats
+    free_for_all: tuple[FreeForAllRating, ...]
     nash: tuple[NashRating, ...]  # Nash averaging of the agents' held-out cross-play, highest first
     fit_check: FitCheck
     warnings: tuple[str, ...]  # when the ladder does not reach above an agent, or Elo misleads
@@ -254,6 +271,7 @@ class SeedSummary:
                 "ladder": {name: Interval(**r) for name, r in data["ladder"].items()},
                 "ratings": tuple(PlayerRating(**r) for r in data["ratings"]),
                 "ladder_ratings": tuple(PlayerRating(**r) for r in data["ladder_ratings"]),
+                "free_for_all": tuple(FreeForAllRating(**r) for r in data["free_for_all"]),
                 "nash": tuple(NashRating(**r) for r in data["nash"]),
                 "fit_check": FitCheck(**data["fit_check"]),
                 "warnings": (*data["warnings"],),

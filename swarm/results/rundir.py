@@ -2,9 +2,9 @@
 crash or a kill leaves each file either whole or absent, never half-written (but for the event files,
 which are appended to a record at a time, and read back whole records only).
 
-A run directory holds config.yaml, the tables (ledger, training, matches, ratings, curve, pairs),
-summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended to as it
-trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
+A run directory holds config.yaml, the tables (ledger, training, matches, free_for_all, ratings, curve,
+pairs), summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended to as
+it trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
 such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside
 them. A sweep directory holds sweep.yaml, sweep.parquet and one run directory per cell in
 cells/N<n>-B<b>/. Each directory carries its format version in `format`, written when it is made; a
@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 
 # Raise it when a file's name or schema changes. 2: summary.json holds the primary endpoint (p-values,
 # Holm), the ladder ratings, Nash averaging, the fit check, warnings and exploitability; ratings.parquet
-# the "ladder" fit; per_seed.parquet head-to-head gaps.
-FORMAT = 2
+# the "ladder" fit; per_seed.parquet head-to-head gaps. 3: free_for_all.parquet, and summary.json's
+# free_for_all ratings.
+FORMAT = 3
 D = TypeVar("D", bound="Directory")
 LOCK = ".lock"  # never uploaded to shared storage (swarm.storage) nor counted as a directory's content
 PACKAGES = (DISTRIBUTION, "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
@@ -107,6 +108,12 @@ class RunDir(Directory):
     @property
     def matches(self) -> Path:
         return self.path / "matches.parquet"
+
+    @property
+    def free_for_all(self) -> Path:
+        """One row per free-for-all game and seat: its player, return and finishing position (empty but in
+        a competitive game of more than two seats)."""
+        return self.path / "free_for_all.parquet"
 
     @property
     def ratings(self) -> Path:
