@@ -30,7 +30,7 @@ def play_local(
     spec = describe(config.env, config.env_kwargs)
     names = sorted({name for _, a, b in games for name in (a, b)})
     players: list[Player] = [
-        ladder.build(n) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
+        ladder.build(n, spec.box) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
     ]
     pairs = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
