@@ -58,9 +58,8 @@ class GameBatch(Protocol):
     spec: EnvSpec
     to_move: np.ndarray  # [n] seat to move (0 .. spec.seats - 1), -1 once the game is over
     obs: np.ndarray  # [n, obs_dim] float32, the mover's observation
-    mask: (
-        np.ndarray
-    )  # [n, spec.mask_width] bool, the mover's legal actions (all of them in a game without masks)
+    # [n, spec.mask_width] bool, the mover's legal actions (all in a game without masks; no columns for a Box)
+    mask: np.ndarray
     length: np.ndarray  # [n] moves played
     # whether each game's last end was a truncation (a time limit, not an outcome), and then every seat's
     # last view of it [n, seats, obs_dim]: a learner's value there bootstraps its last transition
@@ -73,6 +72,6 @@ class GameBatch(Protocol):
     def __len__(self) -> int: ...
     def reset(self, i: int, seed: int) -> None: ...
     def reset_many(self, indices: np.ndarray, seeds: Sequence[int]) -> None: ...
-    # rewards [len(games), spec.seats] of every seat for the moves (`spec.zero_actions(len(games))`'s shape),
-    # and whether each game ended
+    # actions shaped as `spec.zero_actions(len(games))`; rewards [len(games), spec.seats] of every seat for
+    # the moves, and whether each game ended
     def step(self, games: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
