@@ -232,7 +232,7 @@ def inference(spec: EnvSpec, hidden: list[int], batch: int, seconds: float) -> f
 
     @torch.inference_mode()
     def step() -> int:
-        logits = net.logits(obs, mask)
+        logits = net.outputs(obs, mask)
         logits.log_softmax(-1).gather(-1, sample(logits, generator)[:, None])
         net.value(obs)
         return batch

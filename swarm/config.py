@@ -879,6 +879,11 @@ def check_env(config: Experiment, source: str) -> None:
         raise ConfigError(f"{source}: env: {exc}") from None
     if spec.seats > 2:
         check_seats(config, spec.seats, source)
+    if spec.box is not None and (searching := [n for n in config.evaluation.ladder if n != "random"]):
+        raise ConfigError(
+            f"{source}: evaluation.ladder: {', '.join(searching)} search Discrete moves, and {config.env!r} "
+            "has continuous (Box) actions; use ladder [random]"
+        )
     for name in config.evaluation.ladder:
         try:  # a search refuses a game it could cheat at, a game-specific member (alphabeta) another game
             ladder.check(name, config.env, config.env_perfect_information)

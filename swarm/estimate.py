@@ -102,7 +102,9 @@ def _measure(config: Experiment) -> Probe:
         length = float(lengths.mean())
         for name in config.evaluation.ladder:
             probed, scale = _probed(name)
-            seconds, lengths = _games(spec, [ladder.build(probed), RandomPlayer()], "pettingzoo")
+            seconds, lengths = _games(
+                spec, [ladder.build(probed, spec.box), RandomPlayer(spec.box)], "pettingzoo"
+            )
             move[name] = scale * seconds / max(lengths.sum() / 2, 1)
     finally:
         torch.set_num_threads(threads)

@@ -350,3 +350,18 @@ def test_a_cooperative_game_is_judged_by_team_return_and_refuses_what_it_cannot_
         config.parse(broken)
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         config.parse(broken)
+
+
+def test_a_continuous_game_takes_random_and_refuses_searches(make_config):
+    """Searches pick among Discrete moves: in a game of Box actions (two-seat simple_spread, continuous)
+    the door names them and keeps random, which draws in the Box."""
+    pytest.importorskip("mpe2")
+    kwargs = {"N": 2, "continuous_actions": True, "max_cycles": 5}
+    spread = make_config(env="mpe2.simple_spread_v3", env_kwargs=kwargs, env_perfect_information=True)
+    spread["evaluation"] |= {"ladder": ["random", "mcts-4"]}
+    with pytest.raises(
+        config.ConfigError, match=r"evaluation.ladder: mcts-4 search Discrete moves, .* \[random\]"
+    ):
+        config.parse(spread)
+    spread["evaluation"]["ladder"] = ["random"]
+    assert config.parse(spread).env_kwargs == kwargs

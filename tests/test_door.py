@@ -107,6 +107,14 @@ def test_the_probe_plays_every_seat_of_a_game_of_three(make_config, seat_game):
     assert 0 < found.probe.seconds < 20 and 0 < found.total < 3600
 
 
+def test_the_probe_plays_a_game_of_continuous_actions(make_config):
+    pytest.importorskip("mpe2")
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs={"continuous_actions": True, "max_cycles": 5})
+    data["evaluation"]["ladder"] = ["random"]
+    found = estimate.estimate(config.parse(data), cpus=2)
+    assert 0 < found.probe.seconds < 20 and 0 < found.total < 3600
+
+
 def test_a_flop_budget_is_estimated_at_the_agent_steps_it_buys(tiny, make_config):
     """1e9 FLOPs buy each arm about 1e9 / 68,992 = 14,494 agent-steps of the tiny network: the estimate of
     that many agent-steps."""

@@ -239,9 +239,40 @@ def test_a_parallel_env_plays_as_its_aec_twin(tmp_path, monkeypatch):
     sys.modules.pop("spread_parallel_v0", None)
 
 
-def test_players_in_roles_and_continuous_actions_are_refused_naming_the_fix():
+def test_players_in_roles_are_refused_naming_the_fix():
     pytest.importorskip("mpe2")
     with pytest.raises(envs.EnvError, match=r"adversary_0: obs 16, 5 actions; .* agent_0: obs 14.* roles"):
         envs.describe("mpe2.simple_tag_v3")
-    with pytest.raises(envs.EnvError, match=r"non-discrete action space .* continuous_actions: false"):
-        envs.describe("mpe2.simple_spread_v3", {"continuous_actions": True})
+
+
+def test_continuous_actions_are_a_box_without_masks_and_moves_outside_it_raise():
+    pytest.importorskip("mpe2")
+    spec = envs.describe("mpe2.simple_spread_v3", {"continuous_actions": True, "max_cycles": 3})
+    assert (spec.seats, spec.obs_dim, spec.actions) == (3, 18, 5)
+    assert spec.box == envs.Box(low=(0.0,) * 5, high=(1.0,) * 5) and spec.mask_width == 0
+    envs.api_check(spec)
+    games = envs.games(spec, 2)
+    games.reset_many(np.arange(2), [0, 1])
+    assert games.mask.shape == (2, 0) and spec.zero_actions(2).shape == (2, 5)
+    games.step(np.array([0, 1]), np.full((2, 5), 0.5, np.float32))
+    with pytest.raises(envs.IllegalMove, match="outside the Box"):
+        games.step(np.array([0]), np.array([[0.5, 0.5, 1.5, 0.5, 0.5]], np.float32))
+
+
+def test_a_box_with_infinite_bounds_is_refused_naming_the_env(tmp_path, monkeypatch):
+    pytest.importorskip("mpe2")
+    (tmp_path / "unbounded_v0.py").write_text(
+        "import numpy as np\n"
+        "from gymnasium import spaces\n"
+        "from mpe2 import simple_spread_v3\n\n\n"
+        "def env(**kwargs):\n"
+        "    game = simple_spread_v3.env(continuous_actions=True)\n"
+        "    game.unwrapped.action_spaces = {\n"
+        "        a: spaces.Box(-np.inf, np.inf, (5,), np.float32) for a in game.unwrapped.possible_agents\n"
+        "    }\n"
+        "    return game\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(envs.EnvError, match=r"'unbounded_v0': its Box of actions .* infinite bounds"):
+        envs.describe("unbounded_v0")
+    sys.modules.pop("unbounded_v0", None)

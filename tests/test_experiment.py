@@ -523,3 +523,30 @@ def test_a_payoff_game_is_judged_by_its_chips(tmp_path, make_config):
     written = (run_dir / "report.md").read_text()
     assert "Games are scored by payoff" in written
     assert f"{summary.verdicts[0].record.player} vs {summary.verdicts[0].record.opponent}: " in written
+
+
+def test_a_continuous_game_trains_gaussian_agents_and_judges_their_teams(tmp_path, make_config):
+    """MPE2's simple_spread with Box actions, end to end: Gaussian agents train on their shares (their
+    log-std learned), and the held-out games pair teams on one scenario, random drawing in the Box."""
+    pytest.importorskip("mpe2")
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "swarm", "agents": 2, "interaction": "population"},
+    ]
+    kwargs = {"continuous_actions": True, "max_cycles": 5}
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs=kwargs, arms=arms)
+    data["budget"]["total"] = 1024
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 8, "bootstrap": 100}
+    cfg = config.parse(data)
+    assert cfg.evaluation.kind == "cooperative"
+    run_dir, summary = experiment.run(cfg, tmp_path)
+    ledger = pd.read_parquet(run_dir / "ledger.parquet")
+    assert (ledger.groupby("arm").agent_steps.sum() == 1024).all()
+    for agent in ("single/0", "swarm/0", "swarm/1"):
+        log_std = load_weights(RunDir(run_dir).weights(agent))["head.log_std"]
+        assert log_std.shape == (5,) and (log_std != 0).any()
+    matches = pd.read_parquet(run_dir / "matches.parquet")
+    ladder = matches[matches.stage == "ladder"]
+    assert len(ladder) and "random" in set(ladder.player_0) | set(ladder.player_1)
+    assert (matches.length == 3 * 5).all()
+    assert summary.verdicts[0].record.games == 8

@@ -2,6 +2,7 @@
 
 import pytest
 
+from swarm.envs import Box
 from swarm.evaluation import ladder
 from swarm.players import RandomPlayer
 from swarm.players.search import MCTS, Heuristic
@@ -58,3 +59,8 @@ def test_the_fix_for_a_saturated_ladder_names_only_members_that_can_play_the_gam
     assert "mcts-<simulations>" in tictactoe and "alphabeta" not in tictactoe
     assert "floors" in ladder.reaching_higher("classic/leduc_holdem-v4")
     assert "mcts" in ladder.reaching_higher("my.game", perfect_information=True)
+
+
+def test_random_draws_in_the_games_box_where_actions_are_continuous():
+    box = Box(low=(0.0, 0.0), high=(1.0, 2.0))
+    assert ladder.build("random", box) == RandomPlayer(box) and ladder.build("random").box is None

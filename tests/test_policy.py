@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from swarm.envs import Box
 from swarm.players import RandomPlayer
 from swarm.players.network import (
     ActorCritic,
@@ -10,6 +11,8 @@ from swarm.players.network import (
     forward_flops,
     sample,
 )
+
+BOX = Box(low=(0.0, -1.0, -2.0), high=(1.0, 1.0, 0.5))
 
 
 def test_forward_flops_match_flop_counter(flops_of):
@@ -39,7 +42,7 @@ def test_masked_policy_never_picks_an_illegal_move(generator):
     for player in (net, RandomPlayer()):
         actions = player.act(obs, mask, generator)
         assert mask[torch.arange(4000), actions].all()
-    logp = net.logits(obs, mask).log_softmax(-1)
+    logp = net.outputs(obs, mask).log_softmax(-1)
     assert torch.isfinite(entropy(logp)).all()
     assert (logp.exp()[:, [0, 5]] == 0).all()
 
@@ -77,5 +80,81 @@ def test_a_network_is_rebuilt_from_its_weights_alone(hidden):
     rebuilt = ActorCritic.from_weights(net.weights())
     assert rebuilt.actor_sizes == [42, *hidden, 7] and rebuilt.critic_sizes == [42, *hidden, 1]
     obs, mask = torch.randn(5, 42), torch.ones(5, 7, dtype=torch.bool)
-    assert torch.equal(rebuilt.logits(obs, mask), net.logits(obs, mask))
+    assert torch.equal(rebuilt.outputs(obs, mask), net.outputs(obs, mask))
     assert torch.equal(rebuilt.value(obs), net.value(obs))
+
+
+def gaussian(seed=0, hidden=(16,)):
+    """A Gaussian actor-critic over BOX, its log-std moved off 0 so that every dimension's differs."""
+    torch.manual_seed(seed)
+    net = ActorCritic(10, 3, list(hidden), BOX)
+    with torch.no_grad():
+        net.head.log_std.copy_(torch.tensor([-0.5, 0.0, 0.7]))
+    return net
+
+
+def test_gaussian_log_probabilities_and_entropy_are_torch_distributions(generator):
+    net = gaussian()
+    obs, none = torch.randn(500, 10), torch.ones(500, 0, dtype=torch.bool)
+    action, logp = net.draw(obs, none, generator)
+    mean = net.outputs(obs, none)
+    normal = torch.distributions.Normal(mean, net.head.log_std.exp())
+    got_logp, got_entropy = net.head.evaluate(mean, action)
+    assert torch.allclose(logp, normal.log_prob(action).sum(-1), atol=1e-6, rtol=0)
+    assert torch.allclose(got_logp, normal.log_prob(action).sum(-1), atol=1e-6, rtol=0)
+    assert torch.allclose(got_entropy, normal.entropy().sum(-1), atol=1e-6, rtol=0)
+    assert got_entropy.shape == (500,)
+
+
+def test_gaussian_samples_are_reproducible_and_clipped_into_the_box():
+    net = gaussian()
+    obs, none = torch.randn(4000, 10), torch.ones(4000, 0, dtype=torch.bool)
+    first, again = (net.draw(obs, none, torch.Generator().manual_seed(3))[0] for _ in range(2))
+    other = net.draw(obs, none, torch.Generator().manual_seed(4))[0]
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    low, high = torch.tensor(BOX.low), torch.tensor(BOX.high)
+    assert ((first < low) | (first > high)).any()  # std 2 in the last dimension: samples leave the Box
+    for player in (net, RandomPlayer(BOX)):
+        moves = player.act(obs, none, torch.Generator().manual_seed(3))
+        assert moves.shape == (4000, 3) and ((low <= moves) & (moves <= high)).all()
+    assert torch.equal(net.act(obs, none, torch.Generator().manual_seed(3)), first.clamp(low, high))
+
+
+def test_random_player_is_uniform_in_the_box(generator):
+    moves = RandomPlayer(BOX).act(
+        torch.zeros(100_000, 10), torch.ones(100_000, 0, dtype=torch.bool), generator
+    )
+    low, high = torch.tensor(BOX.low), torch.tensor(BOX.high)
+    assert torch.allclose(moves.mean(0), (low + high) / 2, atol=0.01)  # 5 standard errors at most
+    assert torch.allclose(moves.var(0), (high - low) ** 2 / 12, atol=0.01)
+
+
+def test_a_gaussian_network_is_rebuilt_from_its_weights_alone():
+    net = gaussian(hidden=(8, 8))
+    rebuilt = ActorCritic.from_weights(net.weights())
+    assert rebuilt.actor_sizes == [10, 8, 8, 3] and isinstance(rebuilt.head, type(net.head))
+    assert torch.equal(rebuilt.head.log_std, net.head.log_std)
+    obs, none = torch.randn(50, 10), torch.ones(50, 0, dtype=torch.bool)
+    moves = [player.act(obs, none, torch.Generator().manual_seed(1)) for player in (net, rebuilt)]
+    assert torch.equal(*moves)
+
+
+def test_gaussian_flops_match_flop_counter(flops_of):
+    """The head's noise, density and log-std are elementwise, counted 0 as torch's counter counts them:
+    forward and backward cost the actor's and critic's layers alone."""
+    net = gaussian(hidden=(64, 32))
+    obs, none = torch.randn(40, 10), torch.ones(40, 0, dtype=torch.bool)
+    action = net.act(obs, none, torch.Generator().manual_seed(0))
+    out = {}
+
+    def forward():
+        mean = net.outputs(obs, none)
+        logp, each = net.head.evaluate(mean, action)
+        out["loss"] = -logp.mean() - each.mean() + net.value(obs).square().mean()
+
+    expected = forward_flops(net.actor_sizes, 40) + forward_flops(net.critic_sizes, 40)
+    assert flops_of(forward) == expected
+    assert flops_of(out["loss"].backward) == backward_flops(net.actor_sizes, 40) + backward_flops(
+        net.critic_sizes, 40
+    )
+    assert net.head.log_std.grad is not None and (net.head.log_std.grad != 0).all()

@@ -3,15 +3,17 @@ import pytest
 import torch
 
 from swarm.config import PPO
-from swarm.envs import Games
+from swarm.envs import EnvSpec, Games
 from swarm.players import RandomPlayer
 from swarm.players.network import ActorCritic
 from swarm.training import ppo, rollout
 
+SHAPE = EnvSpec("gae", obs_dim=1, actions=2)  # the shape of GAE's batches: only their rewards count
+
 
 def test_gae_hand_computed():
     # Two games interleaved: transitions 0 -> 2 (game ends, reward 1) and 1 -> 3 (cut, bootstrap 0.5).
-    batch = rollout.Batch.empty(4, 1, 2)
+    batch = rollout.Batch.empty(4, SHAPE)
     batch.value[:] = [0.1, 0.2, 0.3, 0.4]
     batch.reward[:] = [0.0, 0.5, 1.0, 0.0]
     batch.done[:] = [False, False, True, False]
@@ -46,7 +48,7 @@ def reference_gae(batch, gamma, lam):
 def random_batch(rng, size, slots):
     """Transitions of `slots` interleaved game slots; in each, games end (done) and restart, and the last
     game is done or cut."""
-    batch = rollout.Batch.empty(size, 1, 2)
+    batch = rollout.Batch.empty(size, SHAPE)
     slot = rng.integers(slots, size=size)
     for s in range(slots):
         chain = np.flatnonzero(slot == s)
@@ -97,7 +99,7 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
 
     def losses():
         with torch.no_grad():
-            logp = net.logits(obs, mask).log_softmax(-1).gather(-1, actions[:, None]).squeeze(-1)
+            logp = net.outputs(obs, mask).log_softmax(-1).gather(-1, actions[:, None]).squeeze(-1)
             ratio = (logp - old_logp).exp()
             return float(-(adv * ratio).mean()), float((net.value(obs) - ret).pow(2).mean())
 

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from swarm import envs
+from swarm.config import PPO
 from swarm.envs import Games
 from swarm.players import RandomPlayer
 from swarm.players.network import ActorCritic
@@ -288,3 +289,78 @@ def test_a_truncated_game_bootstraps_the_learners_last_transition_from_its_last_
         expected = learner.value(views).numpy()
     np.testing.assert_allclose(np.sort(batch.bootstrap[last]), np.sort(expected), atol=1e-6)
     assert (batch.reward < 0).all()  # every cycle's distance penalty lands on the learner's move before it
+
+
+def continuous_spread():
+    """MPE2's simple_spread with continuous actions: Box(0, 1, (5,)), three seats, three cycles a game."""
+    pytest.importorskip("mpe2")
+    return envs.describe("mpe2.simple_spread_v3", {"continuous_actions": True, "max_cycles": 3})
+
+
+def gaussian_round(spec, slots, target, generator):
+    torch.manual_seed(0)
+    learner = ActorCritic(spec.obs_dim, spec.actions, [32], spec.box)
+    opponents = [RandomPlayer(spec.box), learner]
+    slot_opponent = np.arange(2 * len(slots.games)) % 2
+    batch, stats = slots.collect(
+        learner, opponents, slot_opponent, target, generator, seeds_from(np.random.default_rng(0))
+    )
+    return learner, batch, stats
+
+
+def test_a_continuous_game_moves_inside_its_box_and_learns_from_the_unclipped_samples(generator):
+    spec = continuous_spread()
+    slots = rollout.Slots(envs.games(spec, 4), 64)
+    learner, batch, _ = gaussian_round(spec, slots, 22, generator)  # the round ends mid-game
+    assert batch.action.shape == (22, 5) and batch.action.dtype == np.float32 and batch.mask.shape == (22, 0)
+    assert (
+        (batch.action < 0) | (batch.action > 1)
+    ).any()  # std 1: samples leave the Box, clipped moves don't
+    moves = slots.moves[:, : slots.games.length.max()]
+    assert slots.games.length.max() > 0 and ((moves >= 0) & (moves <= 1)).all()
+    with torch.no_grad():
+        mean = learner.outputs(torch.from_numpy(batch.obs), torch.from_numpy(batch.mask))
+        normal = torch.distributions.Normal(mean, learner.head.log_std.exp())
+        expected = normal.log_prob(torch.from_numpy(batch.action)).sum(-1)
+    np.testing.assert_allclose(batch.logp, expected.numpy(), atol=1e-6, rtol=0)
+    log_std = learner.head.log_std.detach().clone()
+    cfg = PPO(rollout_steps=22, epochs=2, minibatches=2)
+    ppo.update(learner, ppo.optimizer(learner, cfg), batch, cfg, generator)
+    assert not torch.equal(learner.head.log_std, log_std)
+
+
+def test_continuous_collect_and_update_flops_match_flop_counter(generator, flops_of):
+    spec = continuous_spread()
+    slots = rollout.Slots(envs.games(spec, 4), 64)
+    out = {}
+
+    def run():
+        out["round"] = gaussian_round(spec, slots, 40, generator)
+
+    assert flops_of(run) == out["round"][2].flops > 0
+    learner, batch, _ = out["round"]
+    cfg = PPO(rollout_steps=40, epochs=2, minibatches=3)
+    optimizer = ppo.optimizer(learner, cfg)
+    total = flops_of(lambda: out.update(ppo.update(learner, optimizer, batch, cfg, generator)))
+    assert total == out["update_flops"]
+
+
+def test_restored_continuous_slots_replay_their_float_moves_exactly(generator):
+    """Box moves are floats: a checkpoint's moves replayed from each game's seed stand every game exactly
+    where it was, and the next round is the same move for move."""
+    spec = continuous_spread()
+    original = rollout.Slots(envs.games(spec, 4), 64)
+    gaussian_round(spec, original, 22, generator)
+    state = original.state()
+    assert state["moves"].dtype == np.float32 and state["moves"].shape[2] == 5 and state["moves"].shape[1] > 0
+    restored = rollout.Slots(envs.games(spec, 4), 64)
+    restored.restore(state)
+    assert np.array_equal(restored.games.obs, original.games.obs)
+    assert np.array_equal(restored.games.to_move, original.games.to_move)
+    results = [
+        gaussian_round(spec, s, 30, torch.Generator().manual_seed(5))[1:] for s in (original, restored)
+    ]
+    (first, first_stats), (second, second_stats) = results
+    for name in ("obs", "action", "logp", "reward", "bootstrap"):
+        assert np.array_equal(getattr(first, name), getattr(second, name))
+    assert first_stats.games == second_stats.games

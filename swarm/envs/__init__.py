@@ -14,13 +14,14 @@ import importlib
 from typing import Literal, get_args
 
 from swarm.envs.aec import Games, api_check, describe, make
-from swarm.envs.spec import EnvError, EnvSpec, GameBatch, IllegalMove
+from swarm.envs.spec import Box, EnvError, EnvSpec, GameBatch, IllegalMove
 
 __all__ = [
     "BACKENDS",
     "COOPERATIVE",
     "PAYOFF_BOUNDS",
     "PERFECT_INFORMATION",
+    "Box",
     "EnvError",
     "EnvSpec",
     "GameBatch",

@@ -8,13 +8,14 @@ PettingZoo's own `parallel_to_aec`, which takes the agents' actions one by one a
 once all have acted: the same game, its rewards arriving after the last agent's action.
 
 At the door it must be a game of two or more players (its seats) whose seats share one observation and one
-Discrete action space (`describe`), and pass PettingZoo's own API test (`api_check`; a parallel env also
-`parallel_api_test`). Observations are a dict with `observation` and `action_mask` (the classic games), or
-an array (Box) with every action legal (MPE2), flattened either way. Games are stepped on the unwrapped env:
-PettingZoo's wrappers cost a third of the time and would turn an illegal move into a silent loss
-(TerminateIllegalWrapper), so the adapter instead checks every action against the action mask itself and
-raises. Seats are indices into `possible_agents`: seat 0 moves first. A game ends when any seat's episode
-does: the classic games and MPE2 end for every player at once. An end by truncation alone (MPE2's
+action space (`describe`), Discrete or a flat Box with finite bounds (MPE2's `continuous_actions`), and pass
+PettingZoo's own API test (`api_check`; a parallel env also `parallel_api_test`). Observations are a dict
+with `observation` and `action_mask` (the classic games), or an array (Box) with every action legal (MPE2),
+flattened either way; Box actions have no masks. Games are stepped on the unwrapped env: PettingZoo's
+wrappers cost a third of the time and would turn an illegal move into a silent loss
+(TerminateIllegalWrapper), so the adapter instead checks every action against the action mask, or the Box,
+itself and raises. Seats are indices into `possible_agents`: seat 0 moves first. A game ends when any seat's
+episode does: the classic games and MPE2 end for every player at once. An end by truncation alone (MPE2's
 `max_cycles`) is a time limit, not an outcome, so the adapter keeps every seat's last view for a learner to
 bootstrap its value from. The adapter knows nothing of learning.
 """
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from swarm.envs.spec import EnvError, EnvSpec, IllegalMove
+from swarm.envs.spec import Box, EnvError, EnvSpec, IllegalMove
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic games import pygame to render
 API_CYCLES = 10  # api_test's cycles at the door
@@ -134,7 +135,7 @@ def parameters(module: str) -> str:
 
 def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpec:
     """Build one instance and check it is a game of two or more players whose seats share one observation
-    space (a dict with an action mask, or an array) and one Discrete action space."""
+    space (a dict with an action mask, or an array) and one action space (Discrete, or a Box)."""
     env = make(env_id, env_kwargs)
     try:
         env.reset(seed=0)
@@ -152,19 +153,20 @@ def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpe
         for agent in agents
     }
     if len(set(shapes.values())) > 1:
-        seen = "; ".join(f"{agent}: obs {o}, {a} actions" for agent, (o, a) in shapes.items())
+        seen = "; ".join(f"{agent}: obs {o}, {a[0]} actions" for agent, (o, a) in shapes.items())
         raise EnvError(
             f"{env_id!r}: its players see or act differently ({seen}); swarm needs every seat to share one "
             "observation and one action space (players in roles, such as predators and prey, are not "
             "supported yet)"
         )
-    (obs_dim, actions) = shapes[agents[0]]
+    (obs_dim, (actions, box)) = shapes[agents[0]]
     return EnvSpec(
         env_id=env_id,
         obs_dim=obs_dim,
         actions=actions,
         env_kwargs=tuple(sorted((env_kwargs or {}).items())),
         seats=len(agents),
+        box=box,
     )
 
 
@@ -183,18 +185,28 @@ def observed(env_id: str, space: Any) -> int:
     return int(np.prod(shape))
 
 
-def actions_of(env_id: str, env: Any, agent: str) -> int:
-    """The size of a Discrete action space, checked against the action mask where there is one."""
-    n = getattr(env.action_space(agent), "n", None)
-    if n is None:
+def actions_of(env_id: str, env: Any, agent: str) -> tuple[int, Box | None]:
+    """The size of a Discrete action space (checked against the action mask where there is one), or the
+    dimension and bounds of a flat Box."""
+    space = env.action_space(agent)
+    n = getattr(space, "n", None)
+    if n is not None:
+        mask = getattr(env.observation_space(agent), "spaces", {}).get("action_mask")
+        if mask is not None and mask.shape != (n,):
+            raise EnvError(f"{env_id!r}: action_mask shape {mask.shape} != ({n},)")
+        return int(n), None
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    if low is None or high is None or len(space.shape) != 1:
         raise EnvError(
-            f"{env_id!r} has a non-discrete action space ({env.action_space(agent)}); swarm needs Discrete "
-            "actions (MPE2: set env_kwargs continuous_actions: false, its default)"
+            f"{env_id!r} has an action space swarm cannot act in ({space}); swarm needs Discrete actions or "
+            "a one-dimensional Box"
         )
-    mask = getattr(env.observation_space(agent), "spaces", {}).get("action_mask")
-    if mask is not None and mask.shape != (n,):
-        raise EnvError(f"{env_id!r}: action_mask shape {mask.shape} != ({n},)")
-    return int(n)
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise EnvError(
+            f"{env_id!r}: its Box of actions ({space}) has infinite bounds; swarm clips a Gaussian policy's "
+            "actions to the Box, so it needs finite low and high"
+        )
+    return int(space.shape[0]), Box(tuple(map(float, low)), tuple(map(float, high)))
 
 
 def api_check(spec: EnvSpec) -> None:
@@ -243,7 +255,7 @@ class Games:
         self.seats = [list(env.possible_agents) for env in self.envs]
         self.to_move = np.full(n, -1, dtype=np.int64)
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
-        self.mask = np.zeros((n, spec.actions), dtype=bool)
+        self.mask = np.zeros((n, spec.mask_width), dtype=bool)
         self.length = np.zeros(n, dtype=np.int64)
         self.truncated = np.zeros(n, dtype=bool)
         self.final_obs = np.zeros((n, spec.seats, spec.obs_dim), dtype=np.float32)
@@ -265,11 +277,9 @@ class Games:
         rewards = np.zeros((len(games), self.spec.seats), dtype=np.float32)
         done = np.zeros(len(games), dtype=bool)
         for k, (i, action) in enumerate(zip(games, actions, strict=True)):
-            if self.to_move[i] < 0 or not self.mask[i, action]:
-                legal = np.flatnonzero(self.mask[i]).tolist()
-                raise IllegalMove(f"game {i}: action {action} is not legal here (legal: {legal})")
+            self._check(i, action)
             env = self.envs[i]
-            env.step(int(action))
+            env.step(int(action) if self.spec.box is None else action.copy())  # the env may keep it
             self.length[i] += 1
             rewards[k] = [env.rewards.get(seat, 0.0) for seat in self.seats[i]]
             terminated, truncated = any(env.terminations.values()), any(env.truncations.values())
@@ -283,6 +293,17 @@ class Games:
             else:
                 self._observe(i)
         return rewards, done
+
+    def _check(self, i: int, action: np.ndarray) -> None:
+        """Raise IllegalMove unless game i awaits a move and `action` is legal: in its mask, or in the Box."""
+        box = self.spec.box
+        if self.to_move[i] < 0:
+            raise IllegalMove(f"game {i} is over: it takes no action {action}")
+        if box is None and not self.mask[i, action]:
+            legal = np.flatnonzero(self.mask[i]).tolist()
+            raise IllegalMove(f"game {i}: action {action} is not legal here (legal: {legal})")
+        if box is not None and not ((box.low <= action) & (action <= box.high)).all():
+            raise IllegalMove(f"game {i}: action {action} is outside the Box [{box.low}, {box.high}]")
 
     def _observe(self, i: int) -> None:
         mover = self.envs[i].agent_selection

@@ -1,11 +1,12 @@
 """The reference ladder: fixed opponents that never learn, so every trained agent is rated on one scale.
 
-Members are chosen by name from this registry: `random` (uniform over legal moves), `heuristic` (one move
-of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and `alphabeta-<d>` (alpha-beta search
-d plies deep, Connect Four only: it reaches above the agents that outgrow mcts); what each one is lives in
-`swarm.players`. Every member but random searches copies of the PettingZoo env, which in a game of hidden
-information or chance (a card game) hold the opponent's cards and the deck: those members play only games
-known to be deterministic and of perfect information (`swarm.envs.PERFECT_INFORMATION`, or declared so).
+Members are chosen by name from this registry: `random` (uniform over legal moves, or over a Box of continuous
+actions), `heuristic` (one move of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and
+`alphabeta-<d>` (alpha-beta search d plies deep, Connect Four only: it reaches above the agents that outgrow
+mcts); what each one is lives in `swarm.players`. Every member but random searches copies of the PettingZoo
+env, which in a game of hidden information or chance (a card game) hold the opponent's cards and the deck:
+those members play only games known to be deterministic and of perfect information
+(`swarm.envs.PERFECT_INFORMATION`, or declared so).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from swarm.envs import PERFECT_INFORMATION
+from swarm.envs import PERFECT_INFORMATION, Box
 from swarm.players import GAME, Player, RandomPlayer
 from swarm.players.alphabeta import ENVS as CONNECT_FOUR
 from swarm.players.alphabeta import AlphaBeta
@@ -103,5 +104,7 @@ def reaching_higher(env: str, perfect_information: bool = False) -> str:
     return "add a stronger member to evaluation.ladder, e.g. " + " or ".join(reversed(fits))
 
 
-def build(name: str) -> Player:
-    return member(name)()
+def build(name: str, box: Box | None = None) -> Player:
+    """Ladder member `name`; `box`: the game's Box of continuous actions, where there is one, for random to
+    draw in (searches play Discrete games only)."""
+    return RandomPlayer(box) if name == "random" else member(name)()

@@ -1,28 +1,40 @@
 """The actor-critic MLP an agent trains: a player that sees observations.
 
-A player maps a batch of observations and action masks to legal actions. Illegal actions get a logit of
-the dtype's most negative value, so their probability is exactly zero and sampling can never pick them.
-Actions are sampled by Gumbel-max (Gumbel 1954; Maddison et al. 2014, "A* sampling"): the argmax of the
-logits plus independent Gumbel noise is a draw from their softmax, in one pass and with no distribution
-object, which at a rollout's batch sizes costs less than torch's Categorical or multinomial.
+A player maps a batch of observations and action masks to legal actions. The actor's outputs feed a head
+picked from the action space: `Categorical` for Discrete actions, `Gaussian` for a Box.
+
+Categorical: illegal actions get a logit of the dtype's most negative value, so their probability is
+exactly zero and sampling can never pick them. Actions are sampled by Gumbel-max (Gumbel 1954; Maddison et
+al. 2014, "A* sampling"): the argmax of the logits plus independent Gumbel noise is a draw from their
+softmax, in one pass and with no distribution object, which at a rollout's batch sizes costs less than
+torch's Categorical or multinomial.
+
+Gaussian: a diagonal Gaussian whose mean is the actor's output and whose log standard deviation is a
+learned parameter, the same in every state (CleanRL's ppo_continuous_action). Its densities are written out,
+equal to `torch.distributions.Normal`'s without building one per call.
 
 FLOPs are counted analytically from the layer shapes, the way `torch.utils.flop_counter` counts them: a
 linear layer costs 2*batch*in*out forward; backward costs the same again for the weight gradient and again
-for the input gradient, except in the first layer, whose input (the observation) needs no gradient.
+for the input gradient, except in the first layer, whose input (the observation) needs no gradient. Either
+head's own work (a softmax, Gumbel noise; a Gaussian's noise, density and its log-std's gradient) is
+elementwise, which the counter counts as 0; the Gaussian's mean is the actor's last layer, counted with it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from swarm.envs.spec import Box
 from swarm.players import OBSERVATION
 
 TINY = torch.finfo(torch.float32).tiny
+LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
 def tanh(x: torch.Tensor) -> torch.Tensor:
@@ -70,28 +82,95 @@ def sample(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (logits - uniform.log_().neg_().log_()).argmax(-1)
 
 
+class Categorical(nn.Module):
+    """Discrete actions: masked logits, drawn by Gumbel-max. It holds no weights."""
+
+    def outputs(self, out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return out.masked_fill(~mask, torch.finfo(out.dtype).min)  # bfloat16 under autocast: its own minimum
+
+    def sample(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return sample(logits, generator)
+
+    def log_prob(self, logits: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return logits.log_softmax(-1).gather(-1, action[:, None]).squeeze(-1)
+
+    def evaluate(self, logits: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities of `action` and entropies, row by row, from one log-softmax."""
+        logp = logits.log_softmax(-1)
+        return logp.gather(-1, action[:, None]).squeeze(-1), entropy(logp)
+
+    def to_env(self, action: torch.Tensor) -> torch.Tensor:
+        return action
+
+
+class Gaussian(nn.Module):
+    """Box actions: a diagonal Gaussian of mean the actor's output and a state-independent learned log-std
+    (starting at 0: std 1), as in CleanRL's ppo_continuous_action.
+
+    A sample goes to the env clipped to the Box (`to_env`), but its log-probability is the unclipped
+    sample's, CleanRL's convention: PPO's ratio compares two densities of the same draw, so nothing it
+    computes is biased by the clip, which only decides what the env sees at the Box's edges. The Box is
+    held in buffers, so it travels with the weights and a player is rebuilt from them alone.
+    """
+
+    def __init__(self, box: Box):
+        super().__init__()
+        self.log_std = nn.Parameter(torch.zeros(len(box.low)))
+        self.register_buffer("low", torch.tensor(box.low, dtype=torch.float32))
+        self.register_buffer("high", torch.tensor(box.high, dtype=torch.float32))
+
+    def outputs(self, out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return out  # a Box has no masks
+
+    def sample(self, mean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return mean + self.log_std.exp() * torch.randn(mean.shape, generator=generator)
+
+    def log_prob(self, mean: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """log N(action; mean, std^2), summed over the Box's dimensions: `Normal.log_prob` written out."""
+        var = (2 * self.log_std).exp()
+        return (-((action - mean) ** 2) / (2 * var) - self.log_std - LOG_SQRT_2PI).sum(-1)
+
+    def evaluate(self, mean: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities of `action` and entropies, row by row (the entropy is the same in every row)."""
+        each = (0.5 + LOG_SQRT_2PI + self.log_std).sum()
+        return self.log_prob(mean, action), each.expand(len(mean))
+
+    def to_env(self, action: torch.Tensor) -> torch.Tensor:
+        return action.clamp(self.low, self.high)
+
+
 class ActorCritic(nn.Module):
-    """Separate actor and critic MLPs (as in CleanRL's PPO) with masked logits."""
+    """Separate actor and critic MLPs (as in CleanRL's PPO), the actor's head sized from the action space:
+    masked logits over `actions` Discrete actions, or a Gaussian over a Box of dimension `actions`."""
 
     sees: ClassVar[str] = OBSERVATION
 
-    def __init__(self, obs_dim: int, actions: int, hidden: list[int]):
+    def __init__(self, obs_dim: int, actions: int, hidden: list[int], box: Box | None = None):
         super().__init__()
         self.actor_sizes = [obs_dim, *hidden, actions]
         self.critic_sizes = [obs_dim, *hidden, 1]
         self.actor = mlp(self.actor_sizes)
         self.critic = mlp(self.critic_sizes)
+        self.head = Categorical() if box is None else Gaussian(box)
 
-    def logits(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        out = self.actor(obs)  # bfloat16 under autocast: its own most negative number masks
-        return out.masked_fill(~mask, torch.finfo(out.dtype).min)
+    def outputs(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """What the head reads: masked logits, or the Gaussian's mean."""
+        return self.head.outputs(self.actor(obs), mask)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
 
+    def draw(
+        self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A learner's actions as its head samples them (a Box's unclipped) and their log-probabilities."""
+        out = self.outputs(obs, mask)
+        action = self.head.sample(out, generator)
+        return action, self.head.log_prob(out, action)
+
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return sample(self.logits(obs, mask), generator)
+        return self.head.to_env(self.head.sample(self.outputs(obs, mask), generator))
 
     def act_flops(self, batch: int) -> int:
         return forward_flops(self.actor_sizes, batch)
@@ -99,10 +178,13 @@ class ActorCritic(nn.Module):
     @classmethod
     def from_weights(cls, weights: dict[str, np.ndarray]) -> ActorCritic:
         """The network these weights belong to, its layer sizes read off their shapes (arms may differ in
-        width and depth), with the weights loaded."""
+        width and depth) and a Gaussian's Box off its buffers, with the weights loaded."""
         layers = sorted((k for k in weights if k.startswith("actor.") and k.endswith(".weight")), key=_index)
         shapes = [weights[k].shape for k in layers]
-        net = cls(shapes[0][1], shapes[-1][0], [shape[0] for shape in shapes[:-1]])
+        box = None
+        if "head.low" in weights:
+            box = Box(tuple(weights["head.low"].tolist()), tuple(weights["head.high"].tolist()))
+        net = cls(shapes[0][1], shapes[-1][0], [shape[0] for shape in shapes[:-1]], box)
         net.load_weights(weights)
         return net
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from swarm.config import PPO
-from swarm.players.network import ActorCritic, backward_flops, entropy, forward_flops
+from swarm.players.network import ActorCritic, backward_flops, forward_flops
 from swarm.training.rollout import Batch
 
 
@@ -83,16 +83,16 @@ def objective(net: ActorCritic, mb: Minibatch, cfg: PPO, reduce: Reduce) -> tupl
     networks' forward passes run under torch's autocast on the minibatch's device; their outputs, and all
     that follows, are float32."""
     with torch.autocast(mb.obs.device.type, torch.bfloat16, enabled=cfg.precision == "bfloat16"):
-        logits, value = net.logits(mb.obs, mb.mask), net.value(mb.obs)
-    logp_all, value = logits.float().log_softmax(-1), value.float()
-    logp = logp_all.gather(-1, mb.action[:, None]).squeeze(-1)
+        out, value = net.outputs(mb.obs, mb.mask), net.value(mb.obs)
+    logp, entropies = net.head.evaluate(out.float(), mb.action)  # a Box's actions as sampled, unclipped
+    value = value.float()
     log_ratio = logp - mb.old_logp
     ratio = log_ratio.exp()
     policy_loss = reduce(
         torch.max(-mb.advantage * ratio, -mb.advantage * ratio.clamp(1 - cfg.clip, 1 + cfg.clip))
     )
     value_loss = 0.5 * reduce((value - mb.ret).pow(2))
-    mean_entropy = reduce(entropy(logp_all))
+    mean_entropy = reduce(entropies)
     loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * mean_entropy
     with torch.no_grad():
         approx_kl = reduce((ratio - 1) - log_ratio)

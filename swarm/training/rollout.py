@@ -27,9 +27,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from swarm.envs import EnvError, GameBatch
+from swarm.envs import EnvError, EnvSpec, GameBatch
 from swarm.players import GAME, Player
-from swarm.players.network import ActorCritic, forward_flops, sample
+from swarm.players.network import ActorCritic, forward_flops
 
 Seeds = Callable[[int], np.ndarray]  # k -> seeds of the next k games to start
 
@@ -53,11 +53,13 @@ class Batch:
     bootstrap: np.ndarray
 
     @classmethod
-    def empty(cls, size: int, obs_dim: int, actions: int) -> Batch:
+    def empty(cls, size: int, spec: EnvSpec) -> Batch:
+        """Room for `size` transitions of `spec`'s game: actions int64 [size], or a Box's float32 [size, dim]
+        (as sampled, unclipped: their log-probabilities are of these)."""
         return cls(
-            obs=np.zeros((size, obs_dim), np.float32),
-            mask=np.zeros((size, actions), bool),
-            action=np.zeros(size, np.int64),
+            obs=np.zeros((size, spec.obs_dim), np.float32),
+            mask=np.zeros((size, spec.mask_width), bool),
+            action=spec.zero_actions(size),
             logp=np.zeros(size, np.float32),
             value=np.zeros(size, np.float32),
             reward=np.zeros(size, np.float32),
@@ -134,7 +136,7 @@ def act_grouped(
     (a searcher) gets the games' PettingZoo envs, which only a backend that keeps them has
     (`GameBatch.envs`). Returns the actions and the networks' forward FLOPs.
     """
-    actions = np.zeros(len(who), np.int64)
+    actions = games.spec.zero_actions(len(who))
     flops = 0
     for p in np.unique(who):
         sel = np.flatnonzero(who == p)
@@ -168,12 +170,12 @@ class Slots:
 
     def __init__(self, games: GameBatch, capacity: int, first: int = 0):
         self.games, self.capacity, self.seats = games, capacity, games.spec.seats
-        self.buffer = Batch.empty(capacity, games.spec.obs_dim, games.spec.actions)
+        self.buffer = Batch.empty(capacity, games.spec)
         self.learner_seat = (first + np.arange(len(games))) % self.seats
         self.returns = np.zeros((len(games), self.seats), np.float32)  # each running game's rewards, by seat
         self.started = False
-        self.seed = np.zeros(len(games), np.int64)  # each running game's seed and its moves so far: all it
-        self.moves = np.zeros((len(games), 64), np.int64)  # takes to rebuild the game on any backend
+        self.seed = np.zeros(len(games), np.int64)  # each running game's seed and its moves so far (as the
+        self.moves = games.spec.zero_actions(len(games), 64)  # env got them): all it takes to rebuild it
 
     def start(self, slots: np.ndarray, seeds: np.ndarray) -> None:
         """New games in `slots`."""
@@ -183,7 +185,7 @@ class Slots:
     def step(self, movers: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         at = self.games.length[movers]
         if len(at) and at.max() >= self.moves.shape[1]:
-            self.moves = np.pad(self.moves, ((0, 0), (0, self.moves.shape[1])))
+            self.moves = np.concatenate([self.moves, np.zeros_like(self.moves)], axis=1)
         self.moves[movers, at] = actions
         return self.games.step(movers, actions)
 
@@ -272,16 +274,15 @@ class Round:
         np.take(self.games.obs, turn, axis=0, out=obs)
         np.take(self.games.mask, turn, axis=0, out=mask)
         with torch.inference_mode():
-            logits = self.learner.logits(torch.from_numpy(obs), torch.from_numpy(mask))
-            action = sample(logits, self.generator)
-            logp = logits.log_softmax(-1).gather(-1, action[:, None]).squeeze(-1)
+            action, logp = self.learner.draw(torch.from_numpy(obs), torch.from_numpy(mask), self.generator)
+            move = self.learner.head.to_env(action)  # a Box's clipped; the batch keeps the sample
         self.flops += forward_flops(self.learner.actor_sizes, len(turn))
         batch.action[start:end], batch.logp[start:end] = action.numpy(), logp.numpy()
         prev = self.pending[turn]
         batch.next_index[prev[prev >= 0]] = np.arange(start, end)[prev >= 0]
         self.pending[turn] = np.arange(start, end)
         self.count = end
-        self.step(turn, batch.action[start:end])
+        self.step(turn, move.numpy())
 
     def opponents_move(self, wait: np.ndarray) -> None:
         if not len(wait):
