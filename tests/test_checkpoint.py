@@ -16,6 +16,8 @@ import yaml
 
 from swarm import config, engine
 from swarm.interaction import CURRENT, Key, Tally
+from swarm.results import events
+from swarm.results.rundir import RunDir
 from swarm.training import arm, checkpoint
 from swarm.training.agent import AgentState
 
@@ -110,7 +112,9 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
 def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path, make_config, uninterrupted):
     """Ctrl-C in a terminal signals the whole process group (driver and local Ray): the run checkpoints,
     mirrors itself to its --out URI, exits 130 naming the resume command, and `swarm resume URI` ends with
-    the uninterrupted run's ledger, on the shared storage."""
+    the uninterrupted run's ledger, on the shared storage. Its live metrics write no step twice: the rounds
+    replayed from the checkpoint are skipped, each agent's steps are the uninterrupted run's, and an agent
+    trained by both processes has a file from each."""
     data = make_config(checkpoint_every=2)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
     shared = tmp_path / "shared"
@@ -148,6 +152,13 @@ def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(tmp_path, make_con
     assert (run_dir / "summary.json").is_file() and (run_dir / "report.html").is_file()
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
-    reference = uninterrupted(config.parse(data)).ledger.frame()
+    trained = uninterrupted(config.parse(data))
+    reference = trained.ledger.frame()
     columns = ["core_seconds", "cum_core_seconds"]  # CPU time is measured: no two runs share it
     pd.testing.assert_frame_equal(ledger.drop(columns=columns), reference.drop(columns=columns))
+    run, restarted = RunDir(run_dir), 0
+    for agent, own in pd.DataFrame(trained.rows).groupby("agent"):
+        steps = [e.step for e in events.read_dir(run.tensorboard(agent)) if e.scalars]
+        assert steps == own.cum_agent_steps.tolist(), agent
+        restarted += len(events.files(run.tensorboard(agent))) == 2
+    assert restarted, "no agent was written by both processes"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -330,49 +331,44 @@ def test_cli_run_prints_the_verdict(tmp_path, make_config):
     assert missing.returncode == 2 and "no summary.json" in missing.stderr
 
 
-def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, make_config):
-    data = make_config(
-        arms=[
-            {"name": "single", "agents": 1, "interaction": "self_play"},
-            {"name": "swarm", "agents": 2, "interaction": "population"},
-        ]
-    )
-    data["evaluation"] |= {"ladder": ["random", "heuristic"], "curve_points": 1}
-    del data["seed"]
-    cfg = config.parse({**data, "seeds": [3, 4]})
-    run_dir, result = experiment.run(cfg, tmp_path)
+def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, multi_seed_run):
+    """The session's two-seed run (a copy of it): each seed a run of its own on its own evaluation seeds, the
+    verdict over seeds from their gaps; `swarm resume` of a run cut off after seed 0 runs seed 1 again, to
+    the same result, and leaves seed 0 as it was."""
+    run_dir = tmp_path / multi_seed_run.name
+    shutil.copytree(multi_seed_run, run_dir)
     frame = pd.read_parquet(run_dir / "per_seed.parquet")
-    assert list(frame.seed) == [3, 4]
+    assert list(frame.seed.unique()) == [0, 1]
     played = []
-    for seed, row in zip([3, 4], frame.itertuples(), strict=True):
+    for seed, rows in frame.groupby("seed"):
         own = rundir.read_seed_summary(RunDir(run_dir).seed(seed))
         assert own.seed == seed
-        assert row.rating_gap == own.verdicts[0].rating_gap.estimate
+        assert rows.rating_gap.tolist() == [v.rating_gap.estimate for v in own.verdicts]
         played.append(set(pd.read_parquet(run_dir / f"seed-{seed}" / "matches.parquet").seed))
     assert played[0].isdisjoint(played[1])  # evaluation seeds differ between run seeds
-    assert isinstance(result, records.OverSeeds) and result == rundir.read_over_seeds(RunDir(run_dir))
-    (v,) = result.verdicts
-    assert v.seeds == 2 and "over 2 seeds" in v.verdict
-    assert v.rating_gap.estimate == pytest.approx(frame.rating_gap.mean())
-    assert 0 <= v.probability_of_improvement.estimate <= 1
-    # re-running into the same directory skips the seeds that finished
-    finished = (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns
-    experiment.run(cfg, tmp_path, run_dir=run_dir)
-    assert (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns == finished
-    # `swarm resume` finishes a run cut off after seed 3: seed 4 is run again, to the same result
-    ledger = pd.read_parquet(run_dir / "seed-4" / "ledger.parquet")
+    result = rundir.read_over_seeds(RunDir(run_dir))
+    assert isinstance(result, records.OverSeeds)
+    for v in result.verdicts:
+        assert v.seeds == 2 and "over 2 seeds" in v.verdict
+        assert v.rating_gap.estimate == pytest.approx(frame[frame.arm == v.arm].rating_gap.mean())
+        assert 0 <= v.probability_of_improvement.estimate <= 1
+    # `swarm resume` finishes a run cut off after seed 0: seed 1 is run again, to the same result
+    finished = (run_dir / "seed-0" / "summary.json").stat().st_mtime_ns
+    ledger = pd.read_parquet(run_dir / "seed-1" / "ledger.parquet")
     (run_dir / "summary.json").unlink()
-    (run_dir / "seed-4" / "summary.json").unlink()
+    (run_dir / "seed-1" / "summary.json").unlink()
     resume = [sys.executable, "-m", "swarm", "resume", str(run_dir)]
     done = subprocess.run(resume, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (run_dir / "seed-3" / "summary.json").stat().st_mtime_ns == finished
-    again = pd.read_parquet(run_dir / "seed-4" / "ledger.parquet")
+    assert (run_dir / "seed-0" / "summary.json").stat().st_mtime_ns == finished
+    again = pd.read_parquet(run_dir / "seed-1" / "ledger.parquet")
     pd.testing.assert_frame_equal(
         again.drop(columns=["core_seconds", "cum_core_seconds"]),
         ledger.drop(columns=["core_seconds", "cum_core_seconds"]),
     )
-    assert rundir.read_over_seeds(RunDir(run_dir)).verdicts[0].verdict == v.verdict
+    assert [v.verdict for v in rundir.read_over_seeds(RunDir(run_dir)).verdicts] == [
+        v.verdict for v in result.verdicts
+    ]
     noop = subprocess.run(resume, capture_output=True, text=True, timeout=300)
     assert noop.returncode == 0 and "nothing to resume" in noop.stdout
 

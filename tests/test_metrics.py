@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from swarm import DISTRIBUTION, config, engine, metrics
+from swarm import DISTRIBUTION, config, metrics
 from swarm.results import events
 from swarm.results.rundir import RunDir
 
@@ -90,34 +90,6 @@ def test_every_agent_of_a_run_has_its_event_file(multi_seed_run):
         assert all(set(e.scalars) == EVERY_TAG for e in written), agent
         losses = [e.scalars["losses/value"] for e in written]
         assert losses == pytest.approx(own.value_loss.tolist(), rel=1e-6)
-
-
-def test_a_resumed_training_writes_no_step_twice(tmp_path, make_config, uninterrupted):
-    """A crash (no checkpoint at the crash: the last is from 2 rounds before at worst) after rows were
-    written, then a resume: the replayed rounds are skipped, each agent's steps are the uninterrupted run's,
-    and an agent's directory holds one file per process."""
-    cfg = config.parse(make_config(checkpoint_every=2))
-    reference = pd.DataFrame(uninterrupted(cfg).rows)
-    run = RunDir(tmp_path)
-    reported = []
-
-    def crash(arm: str, spent: float) -> None:
-        reported.append(arm)
-        if len(reported) == 7:
-            raise RuntimeError("the driver died")
-
-    with engine.session(None, 2) as cpus:
-        with pytest.raises(RuntimeError, match="died"), metrics.live(cfg, run) as on_rows:
-            engine.train(cfg, cpus, crash, store=run.train_checkpoints, on_rows=on_rows)
-        with metrics.live(cfg, run) as on_rows:
-            engine.train(cfg, cpus, store=run.train_checkpoints, on_rows=on_rows)
-
-    restarted = 0
-    for agent, own in reference.groupby("agent"):
-        steps = [e.step for e in events.read_dir(run.tensorboard(agent)) if e.scalars]
-        assert steps == own.cum_agent_steps.tolist(), agent
-        restarted += len(events.files(run.tensorboard(agent))) == 2
-    assert restarted, "some agent was written by both processes"
 
 
 def test_tensorboard_finds_every_tag_of_a_run(multi_seed_run):
