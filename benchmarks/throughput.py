@@ -249,7 +249,7 @@ def one_agent(cfg: config.Experiment, seconds: float) -> float:
     torch.set_num_threads(1)
     spec = envs.describe(cfg.env, cfg.env_kwargs)
     agent = Agent(spec, cfg, arm_index=0, index=0)
-    slots = np.zeros(cfg.ppo.envs, np.int64)
+    slots = np.zeros((cfg.ppo.envs, spec.seats - 1), np.int64)  # the frozen copy in every other seat
     rounds = itertools.count()
 
     def step() -> int:
@@ -426,7 +426,7 @@ def profile(cfg: config.Experiment) -> list[str]:
     torch.set_num_threads(1)
     spec = envs.describe(cfg.env, cfg.env_kwargs)
     agent = Agent(spec, cfg, arm_index=0, index=0)
-    slots, steps = np.zeros(cfg.ppo.envs, np.int64), cfg.ppo.rollout_steps
+    slots, steps = np.zeros((cfg.ppo.envs, spec.seats - 1), np.int64), cfg.ppo.rollout_steps
     frozen = opponent(agent.net.weights())
     start, timed = time.perf_counter(), 5
     for round_ in range(timed):
