@@ -160,8 +160,9 @@ def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple
     """Every learning-curve point's games against random, and one row per point with its score."""
     games = evaluate.curve_schedule(config, [(c.player, c.arm) for c in points])
     weights = {c.player: c.weights for c in points}
-    play = lambda g: engine.play_games(config, g, weights)  # noqa: E731
-    matches = evaluate.play_schedule(games, play, config.payoff_bound)
+    matches = evaluate.play_schedule(
+        games, lambda g: engine.play_games(config, g, weights), config.payoff_bound
+    )
     rows = [
         {
             "arm": c.arm,
@@ -196,13 +197,18 @@ def ratings_frame(config: Experiment, best: dict[str, str], fits: dict[str, rati
 
 def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
     """Agent-steps and forward FLOPs each agent spent in selection games; of a game of L moves the seat that
-    moves first makes ceil(L / 2)."""
+    moves first makes ceil(L / 2). In a cooperative game each team makes every move of its own episode, L
+    (player_0's episode's, the same as player_1's under a time limit such as MPE2's)."""
     selection = matches[matches.stage == "selection"]
+    length = selection.length.to_numpy()
+    first, second = (
+        (length, length) if config.evaluation.kind == "cooperative" else ((length + 1) // 2, length // 2)
+    )
     moves = (
         pd.concat(
             [
-                pd.Series((selection.length.to_numpy() + 1) // 2, index=selection.player_0.to_numpy()),
-                pd.Series(selection.length.to_numpy() // 2, index=selection.player_1.to_numpy()),
+                pd.Series(first, index=selection.player_0.to_numpy()),
+                pd.Series(second, index=selection.player_1.to_numpy()),
             ]
         )
         .groupby(level=0)

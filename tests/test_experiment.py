@@ -373,6 +373,21 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, multi_seed
     assert noop.returncode == 0 and "nothing to resume" in noop.stdout
 
 
+def test_selection_spend_counts_the_moves_each_player_made(make_config):
+    """Of a board game of L moves the first seat made ceil(L / 2), the other the rest; in a cooperative game
+    each team made every move of its own episode."""
+    games = pd.DataFrame(
+        {"stage": "selection", "player_0": ["swarm/0", "swarm/1"], "player_1": ["swarm/1", "swarm/0"]}
+    )
+    board = experiment.selection_spend(config.parse(make_config()), games.assign(length=[9, 10]))
+    assert board.set_index("agent").agent_steps[["swarm/0", "swarm/1"]].tolist() == [5 + 5, 4 + 5]
+    pytest.importorskip("mpe2")
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs={"max_cycles": 5})
+    data["evaluation"] |= {"ladder": ["random"]}
+    teams = experiment.selection_spend(config.parse(data), games.assign(length=[15, 15]))
+    assert teams.set_index("agent").agent_steps[["swarm/0", "swarm/1"]].tolist() == [30, 30]
+
+
 @pytest.mark.parametrize("picked_by,charge", [("peers", True), ("ladder", "auto")])
 def test_charged_selection_stays_inside_each_share(tmp_path, make_config, picked_by, charge):
     """Charged selection games come out of the reserve each agent held back; against the ladder (whose 3
