@@ -54,6 +54,13 @@ which flatters its 2-CPU half (the swarm arm's 2.18x is past the 2x two cores al
 arm gained only 1.27x: the data-parallel update is exact but not yet fast enough for the issue's bar (1.7x
 on 2 CPUs). Every run: each arm's final weights the same to the bit on 2 CPUs as on 1 (the last table
 line), the single arm's included: its 2-process agent is its 1-process agent.
+
+Rerun on a quiet VM (2026-11-30 17:07-17:10 UTC, load average 1.05 at the start, 1.84 at the end; revision
+4e92b25; the same command): 1 CPU 86.3 s of training, 2 CPUs 61.9 s (1.40x over the three arms). Each arm's
+training wall time: single 28.1 s -> 24.2 s (1.16x), independent 20.3 s -> 10.0 s (2.02x), swarm 24.1 s ->
+11.9 s (2.03x); every arm's final weights the same to the bit on 2 CPUs as on 1. So the 1.27x above was
+flattered by the falling load: the data-parallel single arm gains 1.16x where the independent agents of the
+other arms gain 2x, and the issue's bar (1.7x) stands unmet.
 """
 
 from __future__ import annotations
