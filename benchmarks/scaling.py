@@ -60,7 +60,11 @@ Rerun on a quiet VM (2026-11-30 17:07-17:10 UTC, load average 1.05 at the start,
 training wall time: single 28.1 s -> 24.2 s (1.16x), independent 20.3 s -> 10.0 s (2.02x), swarm 24.1 s ->
 11.9 s (2.03x); every arm's final weights the same to the bit on 2 CPUs as on 1. So the 1.27x above was
 flattered by the falling load: the data-parallel single arm gains 1.16x where the independent agents of the
-other arms gain 2x, and the issue's bar (1.7x) stands unmet.
+other arms gain 2x, and the issue's bar (1.7x) stands unmet. Without --shards (one shard, no data-parallel
+update; 17:10-17:13 UTC, load 1.43 at the start, same revision) the single arm took 22.4 s on 1 CPU and 19.9 s
+on 2: its two-process, data-parallel agent (24.2 s on 2 CPUs) is slower than its one-process agent on one
+CPU. The split update costs more than the half of the update it saves on this network and VM; one shard
+(the default) stays the faster choice here.
 """
 
 from __future__ import annotations
