@@ -295,7 +295,9 @@ def test_cli_run_prints_the_verdict(tmp_path, make_config):
             {"name": "swarm", "agents": 2, "interaction": "population"},
         ]
     )
-    data["evaluation"] |= {"ladder": ["random"], "curve_points": 1}  # the command line is what is tested
+    # the command line is what is tested: evaluation at its least
+    data["evaluation"] |= {"ladder": ["random"], "curve_points": 1, "verdict_games": 4, "ladder_games": 2}
+    data["evaluation"]["bootstrap"] = 100
     path.write_text(yaml.safe_dump(data))
     terminal = {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}  # what would make rich draw bars anyway
     piped = {k: v for k, v in os.environ.items() if k not in terminal}
@@ -400,6 +402,7 @@ def test_charged_selection_stays_inside_each_share(tmp_path, make_config, picked
         ]
     )
     data["evaluation"] |= {"selection": picked_by, "charge_selection": charge, "max_game_length": 42}
+    data["evaluation"] |= {"verdict_games": 2, "ladder_games": 2, "curve_points": 0, "bootstrap": 100}
     cfg = config.parse(data)
     reserve = 3 * 4 * 21  # 3 opponents x 4 games x at most 21 own moves
     assert cfg.selection_reserve(cfg.arms[1]) == reserve
