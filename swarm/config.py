@@ -35,6 +35,7 @@ MAX_TOTAL = 2**53  # the largest count float64 holds exactly: the ledger's and p
 MAX_GAMES = 2**32  # a stage numbers its games in the low 32 bits of their seeds (swarm.seeds)
 MAX_CPUS = 2**20
 MAX_GPUS = 2**16
+MIN_BATCH = 8  # ppo.rollout_steps' floor
 RENAMED = {"rollout_workers": "shards"}  # old field -> its name now, for a clear error on an old file
 
 
@@ -155,7 +156,9 @@ class Arm(Strict):
 
 
 class PPO(Strict):
-    rollout_steps: int = Field(1024, ge=8, description="Agent-steps one agent collects per round: one batch.")
+    rollout_steps: int = Field(
+        1024, ge=MIN_BATCH, description="Agent-steps one agent collects per round: one batch."
+    )
     envs: int = Field(32, ge=1, description="Games one agent plays in lockstep while collecting.")
     epochs: int = Field(4, ge=1, description="Passes over each batch.")
     minibatches: int = Field(4, ge=1, description="Minibatches per epoch.")
@@ -234,6 +237,43 @@ class Opponents(Strict):
 
 
 SETTINGS: dict[str, type[Strict]] = {"ppo": PPO, "network": Network, "opponents": Opponents}  # per arm
+
+
+class Scaling(Strict):
+    """Budget-aware settings, opt-in: an arm's ppo.rollout_steps and network widths derived from its agents'
+    share (`Experiment.scaled_settings`). An arm's own setting always wins over a derived one."""
+
+    updates: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_TOTAL,
+        description="Budget-aware batches: each agent's ppo.rollout_steps becomes its share in agent-steps "
+        "/ updates, rounded down to a multiple of ppo.minibatches, so agents of every share make about this "
+        "many updates (each epochs x minibatches Adam steps), where one batch size for all would give an "
+        "agent on 1/16 of the budget 16 times fewer; each agent's learning rate still anneals over its own "
+        "share. Under flops, the share in agent-steps is what it buys at a step's bound (training.cost). "
+        "An arm's own ppo.rollout_steps wins. null: off.",
+    )
+    width_exponent: float | None = Field(
+        None,
+        gt=0,
+        le=2,
+        description="Compute-optimal widths: each arm's hidden widths become the network block's times "
+        "(its agents' share / scaling.reference) ** (width_exponent / 2), at least 1. The optimal parameter "
+        "count grows as a power of compute, compute ** width_exponent (Neumann and Gros 2022 measured such "
+        "a law for AlphaZero on Connect Four and Pentago; the exponent for your learner and game is yours "
+        "to give), and an MLP's parameters grow about as its width squared. Needs budget.unit: flops, "
+        "where a narrower network buys more agent-steps with the same share (under agent_steps it would "
+        "only spend less compute). An arm's own network.hidden wins. null: off.",
+    )
+    reference: int | None = Field(
+        None,
+        gt=0,
+        le=MAX_TOTAL,
+        description="The agent share, in budget.unit, at which the network block's widths are right "
+        "(default: the largest agent share among the arms, the single agent's B); in a sweep give a fixed "
+        "number, so that widths grow with B from cell to cell.",
+    )
 
 
 class Evaluation(Strict):
@@ -488,6 +528,7 @@ class Experiment(Strict):
     evaluation: Evaluation = Evaluation()
     resources: Resources = Resources()
     metrics: Metrics = Metrics()
+    scaling: Scaling = Scaling()
     checkpoint_every: int = Field(
         10,
         ge=1,
@@ -523,7 +564,7 @@ class Experiment(Strict):
                     )
                     raise ValueError(f"arm {arm.name!r}: {problems}") from None
             own = self.for_arm(arm)
-            where = "" if not (arm.ppo or arm.opponents) else f" (arm {arm.name!r})"
+            where = "" if not (arm.ppo or arm.opponents or self.scaling.updates) else f" (arm {arm.name!r})"
             if own.opponents.per_round > own.ppo.envs:
                 raise ValueError(
                     f"opponents.per_round ({own.opponents.per_round}) exceeds ppo.envs "
@@ -610,6 +651,16 @@ class Experiment(Strict):
         return self
 
     @model_validator(mode="after")
+    def _widths_need_flops(self) -> Experiment:
+        if self.scaling.width_exponent is not None and self.budget.unit != "flops":
+            raise ValueError(
+                f"scaling.width_exponent: under budget.unit: {self.budget.unit} a narrower network only "
+                "spends less compute than its share; set budget.unit: flops (where it buys more agent-steps "
+                "with the same share) or remove width_exponent"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _cooperative_valid(self) -> Experiment:
         """What a cooperative game cannot have: an exploiter (there is no opponent to beat), charged selection
         (its games play two teams' episodes, not one game), modes that weigh opponents by results (partners
@@ -669,16 +720,60 @@ class Experiment(Strict):
 
     def for_arm(self, arm: Arm | int) -> Experiment:
         """The experiment as one arm trains it: the file's ppo, network and opponents blocks with the arm's
-        changes to them (`arms[].ppo`, `.network`, `.opponents`)."""
+        changes to them (`arms[].ppo`, `.network`, `.opponents`), over those `scaling` derives for it."""
         arm = self.arms[arm] if isinstance(arm, int) else arm
-        if not (arm.ppo or arm.network or arm.opponents):
+        changes = self.own_settings(arm)
+        if not any(changes.values()):
             return self
         return self.model_copy(
             update={
-                block: model.model_validate({**getattr(self, block).model_dump(), **getattr(arm, block)})
+                block: model.model_validate({**getattr(self, block).model_dump(), **changes[block]})
                 for block, model in SETTINGS.items()
             }
         )
+
+    def own_settings(self, arm: Arm) -> dict[str, dict[str, Any]]:
+        """Per block, the fields `arm` trains with that are not the file's: its own, over those `scaling`
+        derives from its share (`scaled_settings`)."""
+        derived = self.scaled_settings(arm)
+        return {block: {**derived.get(block, {}), **getattr(arm, block)} for block in SETTINGS}
+
+    def scaled_settings(self, arm: Arm) -> dict[str, dict[str, Any]]:
+        """What `scaling` derives for `arm` from its agents' share, per block: network.hidden (widths as a
+        power of the share) and ppo.rollout_steps (the share over scaling.updates); none where the arm sets
+        the field itself. Raises ValueError where the share is too small for the updates asked."""
+        scaling, derived = self.scaling, {}
+        share = max(budget.split(self.budget.total, arm.agents))
+        if scaling.width_exponent is not None and "hidden" not in arm.network:
+            largest = max(max(budget.split(self.budget.total, a.agents)) for a in self.arms)
+            factor = (share / (scaling.reference or largest)) ** (scaling.width_exponent / 2)
+            derived["network"] = {"hidden": [max(1, round(h * factor)) for h in self.network.hidden]}
+        if scaling.updates is not None and "rollout_steps" not in arm.ppo:
+            ppo = self.ppo.model_copy(update=arm.ppo)
+            steps = share
+            if self.budget.unit == "flops":
+                from swarm.training import cost  # imports torch; only under flops
+
+                hidden = {**self.network.model_dump(), **arm.network, **derived.get("network", {})}["hidden"]
+                steps = share // cost.price(self, hidden, ppo).per_step
+            batch = steps // scaling.updates
+            batch -= batch % ppo.minibatches
+            least = max(MIN_BATCH, ppo.minibatches, arm.shards)
+            if batch < least:
+                raise ValueError(
+                    f"scaling.updates: the {steps:,} agent-steps of an agent of arm {arm.name!r} over "
+                    f"{scaling.updates:,} updates make batches of {batch}, fewer than {least} (a batch holds "
+                    f"at least {MIN_BATCH} agent-steps, ppo.minibatches and the arm's shards); lower "
+                    f"scaling.updates to at most {steps // least:,}"
+                )
+            derived["ppo"] = {"rollout_steps": batch}
+        return derived
+
+    def resolved(self) -> Experiment:
+        """The experiment with every setting `scaling` derives written into its arm's own blocks: what a run
+        directory records, so the report and a resume read each arm's settings as trained."""
+        arms = [arm.model_copy(update=self.own_settings(arm)) for arm in self.arms]
+        return self.model_copy(update={"arms": arms})
 
     def selection_reserve(self, arm: Arm) -> int:
         """What each agent of `arm` holds back for its charged selection games, in the binding unit (0 unless

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from swarm import budget, envs, seeds
-from swarm.config import Experiment
+from swarm.config import Experiment, Scaling
 from swarm.evaluation import evaluate, ladder
 from swarm.players import RandomPlayer
 from swarm.training import cost
@@ -112,7 +112,8 @@ def _measure(config: Experiment) -> Probe:
 
 
 def _shrunk(config: Experiment, epochs: int) -> Experiment:
-    """The file's network and learner on one small batch: what the probe trains."""
+    """The file's network and learner on one small batch (no arm's own or scaled settings): what the probe
+    trains."""
     ppo = config.ppo.model_copy(
         update={
             "rollout_steps": PROBE_STEPS,
@@ -124,7 +125,7 @@ def _shrunk(config: Experiment, epochs: int) -> Experiment:
     arms = [
         arm.model_copy(update={"shards": 1, "ppo": {}, "network": {}, "opponents": {}}) for arm in config.arms
     ]
-    return config.model_copy(update={"ppo": ppo, "arms": arms})
+    return config.model_copy(update={"ppo": ppo, "arms": arms, "scaling": Scaling()})
 
 
 def _probed(name: str) -> tuple[str, float]:

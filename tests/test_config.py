@@ -8,6 +8,8 @@ import yaml
 
 from swarm import config
 from swarm.cli import main
+from swarm.results import rundir
+from swarm.training import cost
 
 BUDGETS = sorted(Path(__file__).resolve().parent.parent.joinpath("budgets").glob("*.yaml"))
 EXPERIMENTS = [path for path in BUDGETS if not path.name.startswith("sweep-")]  # sweeps: test_sweep.py
@@ -365,3 +367,37 @@ def test_a_continuous_game_takes_random_and_refuses_searches(make_config):
         config.parse(spread)
     spread["evaluation"]["ladder"] = ["random"]
     assert config.parse(spread).env_kwargs == kwargs
+
+
+def test_budget_aware_batches_give_every_share_the_same_updates(make_config):
+    data = make_config(budget={"unit": "agent_steps", "total": 65536}, scaling={"updates": 16})
+    data["arms"][2]["ppo"] = {"rollout_steps": 512}  # an arm's own setting wins
+    cfg = config.parse(data)
+    single, independent, swarm = (cfg.for_arm(arm) for arm in cfg.arms)
+    assert single.ppo.rollout_steps == 65536 // 16 and independent.ppo.rollout_steps == 16384 // 16
+    assert swarm.ppo.rollout_steps == 512 and single.network == cfg.network  # widths only where asked
+    saved = rundir.resolved_config(cfg)
+    assert [arm["ppo"] for arm in saved["arms"]] == [{"rollout_steps": n} for n in (4096, 1024, 512)]
+    resolved = config.parse({k: v for k, v in saved.items() if k != "provenance"})
+    for i in range(3):  # folding them into the arms changes nothing an arm trains with
+        assert all(getattr(resolved.for_arm(i), b) == getattr(cfg.for_arm(i), b) for b in config.SETTINGS)
+    odd = config.parse(make_config(budget={"unit": "agent_steps", "total": 10000}, scaling={"updates": 3}))
+    assert odd.for_arm(1).ppo.rollout_steps == 832  # 2,500 / 3 = 833, down to a multiple of 2 minibatches
+    with pytest.raises(config.ConfigError, match=r"scaling\.updates: .* arm 'independent' .* at most 64"):
+        config.parse(make_config(budget={"unit": "agent_steps", "total": 2048}, scaling={"updates": 65}))
+
+
+def test_compute_optimal_widths_grow_as_a_power_of_the_share_and_need_flops(make_config):
+    with pytest.raises(config.ConfigError, match=r"scaling\.width_exponent: .* set budget\.unit: flops"):
+        config.parse(make_config(scaling={"width_exponent": 1.0}))
+    data = make_config(budget={"unit": "flops", "total": 10**10}, network={"hidden": [64, 32]})
+    cfg = config.parse({**data, "scaling": {"width_exponent": 1.0, "updates": 4}})
+    single, swarm = cfg.for_arm(0), cfg.for_arm(2)
+    assert single.network.hidden == [64, 32] and swarm.network.hidden == [32, 16]  # a quarter share: half
+    for own in (single, swarm):  # each batch is what its share buys at a step's bound, over 4 updates
+        share = cfg.budget.total // (1 if own is single else 4)
+        steps = share // cost.price(cfg, own.network.hidden, own.ppo).per_step // 4
+        assert own.ppo.rollout_steps == steps - steps % 2
+    assert swarm.ppo.rollout_steps > single.ppo.rollout_steps // 4  # narrower: more agent-steps per flop
+    fixed = config.parse({**data, "scaling": {"width_exponent": 2.0, "reference": 10**10 // 4}})
+    assert fixed.for_arm(0).network.hidden == [256, 128] and fixed.for_arm(1).network.hidden == [64, 32]

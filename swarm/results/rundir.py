@@ -391,4 +391,4 @@ def provenance() -> dict:
 
 
 def resolved_config(config: Experiment) -> dict:
-    return {**config.model_dump(mode="json"), "provenance": provenance()}
+    return {**config.resolved().model_dump(mode="json"), "provenance": provenance()}

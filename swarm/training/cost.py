@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from swarm import envs
-from swarm.config import Experiment
+from swarm.config import PPO, Experiment
 from swarm.players.network import backward_flops, forward_flops
 
 # Games of two seats that strictly alternate, seat 0 opening every game, both id forms: the opponents' moves
@@ -97,14 +97,21 @@ def of(config: Experiment, arm_index: int) -> Cost:
             f"whose seats strictly alternate with seat 0 opening; {config.env!r} is not known to (known: "
             f"{', '.join(sorted(a for a in ALTERNATING if '/' in a))}); use budget.unit: agent_steps"
         )
-    own, shape = config.for_arm(arm_index), spec(config)
-    actor = [shape.obs_dim, *own.network.hidden, shape.actions]
-    critic = [shape.obs_dim, *own.network.hidden, 1]
+    own = config.for_arm(arm_index)
+    return price(config, own.network.hidden, own.ppo)
+
+
+def price(config: Experiment, hidden: list[int], ppo: PPO) -> Cost:
+    """What an agent-step costs in FLOPs for a network of `hidden` widths trained with `ppo`, in the file's
+    game (the derivation above)."""
+    shape = spec(config)
+    actor = [shape.obs_dim, *hidden, shape.actions]
+    critic = [shape.obs_dim, *hidden, 1]
     act, value = forward_flops(actor, 1), forward_flops(critic, 1)
-    update = own.ppo.epochs * (act + backward_flops(actor, 1) + value + backward_flops(critic, 1))
+    update = ppo.epochs * (act + backward_flops(actor, 1) + value + backward_flops(critic, 1))
     return Cost(
         per_step=3 * act + value + update,
-        per_round=own.ppo.envs * (2 * act + value),
+        per_round=ppo.envs * (2 * act + value),
         least_per_step=act + value + update,
         per_move=act,
     )
