@@ -1125,7 +1125,8 @@ def describe_fields(model: type[BaseModel] = Experiment, prefix: str = "") -> li
     for name, field in model.model_fields.items():
         annotation = field.annotation
         inner = [a for a in get_args(annotation) if a is not type(None)]  # `Tuning | None`: the block, too
-        if len(inner) == 1 and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+        optional = type(None) in get_args(annotation) and len(inner) == 1
+        if optional and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
             rows.append((f"{prefix}{name}", field.description or ""))
             annotation = inner[0]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

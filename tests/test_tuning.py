@@ -104,6 +104,20 @@ def test_a_sweep_refuses_a_tuning_block():
         sweep.parse({"name": "s", "tuning": {"trials": 1, "space": SPACE}})
 
 
+def test_validate_counts_the_tuning(tuned_file, tmp_path, capsys):
+    from swarm.cli import main
+
+    path = tmp_path / "tuned.yaml"
+    path.write_text(yaml.safe_dump(tuned_file()))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "# tuning: 3 trial(s) an arm on tuning seed(s) [134217727]" in out
+        and "(6,144 agent_steps an arm)" in out
+    )
+    assert "CPU(s): tuning " in out  # the estimate counts the trials' training and games
+
+
 # ---- the search, with training and games faked ---------------------------------------------------------
 
 
