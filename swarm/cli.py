@@ -126,6 +126,15 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
             soft_wrap=True,  # never a line break inside a long number
         )
+    if cfg.tuning is not None:
+        runs = cfg.tuning.trials * len(cfg.tuning.seeds)
+        console.print(
+            f"# tuning: {cfg.tuning.trials} trial(s) an arm on tuning seed(s) {cfg.tuning.seeds}: each arm "
+            f"trains {runs} time(s) on its budget first ({runs * cfg.budget.total:,} {unit} an arm), then "
+            f"every seed trains each arm with its best trial's settings",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"# {cfg.judged}", highlight=False, soft_wrap=True)
     _say_estimate(cfg, console)
     console.print(f"# {args.file}: valid", highlight=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -470,6 +470,138 @@ class Metrics(Strict):
         return names
 
 
+TUNING_SEED = 2**27 - 1  # the last run seed: one no run is likely to judge on
+MAX_CORNERS = 256  # combinations of the space's ends and choices the door checks
+
+
+class Range(Strict):
+    low: int | float = Field(..., description="The range's lowest value.")
+    high: int | float = Field(..., description="The range's highest value.")
+    log: bool = Field(False, description="Draw on a log scale (learning rates); needs low > 0.")
+
+
+class Choices(Strict):
+    choices: list[Any] = Field(..., min_length=1, description="The values to choose from.")
+
+
+class Tuning(Strict):
+    trials: int = Field(
+        ...,
+        ge=1,
+        le=1000,
+        description="Trials per arm, the same for every arm: each trains the whole arm (its N agents on "
+        "B / N each) on every tuning seed, so each arm's tuning spends trials x seeds x budget.total: "
+        "equal by construction.",
+    )
+    seeds: list[int] = Field(
+        [TUNING_SEED],
+        min_length=1,
+        description="Run seeds every trial trains and is scored on, none of them a seed of the run (seed, "
+        "seeds): a game seed carries its run seed in its bits and every RNG derives from it (swarm.seeds), "
+        "so no trial shares a game or an RNG stream with the verdict. With several, a trial's objective is "
+        "the mean over them.",
+    )
+    space: dict[str, Range | Choices] = Field(
+        ...,
+        min_length=1,
+        description="What is searched: a setting of the per-arm blocks (ppo.lr, ppo.entropy_coef, "
+        "network.hidden, opponents.latest_share, ...) -> {low, high, log} (a number field: int or float as "
+        "the field is) or {choices: [...]}. The trial's value replaces the arm's own and the file's. Checked "
+        "at the door at the ends of every range and each choice, in every combination, for every arm.",
+    )
+    games: int = Field(
+        20,
+        ge=2,
+        le=MAX_GAMES,
+        description="The objective: held-out games of each trial's best (chosen as a run chooses, "
+        "evaluation.selection) against each ladder member, on the tuning seed's own stages; its mean score "
+        "over them (pool-invariant: the fixed ladder, never the other arm).",
+    )
+    sampler: Literal["tpe", "random"] = Field(
+        "tpe",
+        description="How Optuna proposes a trial's settings from the arm's finished trials: tpe (the "
+        "tree-structured Parzen estimator, after max(2, trials // 3) random trials) or random. Each proposal "
+        "is seeded by the tuning seeds, the arm and the trial's number, so a resumed search proposes the "
+        "same trials.",
+    )
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_valid(cls, given: list[int]) -> list[int]:
+        if len(set(given)) != len(given) or not all(0 <= s < 2**27 for s in given):
+            raise ValueError(f"tuning seeds must be distinct integers in [0, 2**27), got {given}")
+        return given
+
+    @field_validator("space")
+    @classmethod
+    def _space_valid(cls, space: dict[str, Range | Choices]) -> dict[str, Range | Choices]:
+        for setting, values in space.items():
+            kind = setting_type(setting)
+            if isinstance(values, Range):
+                check_range(setting, kind, values)
+        if (count := len(corners(space))) > MAX_CORNERS:
+            raise ValueError(
+                f"the space's range ends and choices make {count} combinations, more than the {MAX_CORNERS} "
+                "the door checks; drop a setting or some choices"
+            )
+        return space
+
+    @model_validator(mode="after")
+    def _optuna_installed(self) -> Tuning:
+        import importlib.util
+
+        if importlib.util.find_spec("optuna") is None:
+            raise ValueError(
+                "tuning searches with Optuna, not installed here; pip install 'swarm-testbed[tune]', or "
+                "remove the tuning block"
+            )
+        return self
+
+
+def setting_type(setting: str) -> Any:
+    """The field type of a dotted per-arm setting (`ppo.lr`), or a ValueError naming what exists."""
+    block, _, field = setting.partition(".")
+    if block not in SETTINGS:
+        raise ValueError(f"{setting!r}: {block!r} is not a per-arm block; name one of {', '.join(SETTINGS)}")
+    fields = SETTINGS[block].model_fields
+    if field not in fields:
+        raise ValueError(f"{setting!r}: {block} has no field {field!r}; pick one of {', '.join(fields)}")
+    return fields[field].annotation
+
+
+def check_range(setting: str, kind: Any, values: Range) -> None:
+    if kind not in (int, float):
+        raise ValueError(f"{setting}: a range needs a number field, and this one is {kind}; give choices")
+    if kind is int and not all(float(v).is_integer() for v in (values.low, values.high)):
+        raise ValueError(f"{setting}: an integer field; give integer low and high")
+    if not values.low < values.high:
+        raise ValueError(f"{setting}: low ({values.low}) must be below high ({values.high})")
+    if values.log and values.low <= 0:
+        raise ValueError(f"{setting}: a log range needs low > 0, got {values.low}")
+
+
+def corners(space: dict[str, Range | Choices]) -> list[dict[str, Any]]:
+    """Every combination of each range's ends and each choice: where the door checks the space, as the
+    per-arm checks (batch sizes, slots) are monotone in each setting."""
+    from itertools import product
+
+    ends = [[v.low, v.high] if isinstance(v, Range) else v.choices for v in space.values()]
+    return [dict(zip(space, combo, strict=True)) for combo in product(*ends)]
+
+
+def settle(arm: Arm, settings: dict[str, Any]) -> Arm:
+    """`arm` with dotted `settings` (ppo.lr: 0.001) as its own changes to the blocks, over any it had."""
+    update: dict[str, dict[str, Any]] = {}
+    for setting, value in settings.items():
+        block, _, field = setting.partition(".")
+        update.setdefault(block, dict(getattr(arm, block)))[field] = value
+    return arm.model_copy(update=update)
+
+
+def shown(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{setting} = {value}" for setting, value in settings.items())
+
+
 class Experiment(Strict):
     name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name prefix.")
     env: str = Field(
@@ -535,6 +667,11 @@ class Experiment(Strict):
         description="Rounds between an arm's training checkpoints (weights, optimizer states, opponent "
         "pools, ledger rows) in checkpoints/train/; a resumed run goes on from the last one.",
     )
+    tuning: Tuning | None = Field(
+        None,
+        description="Equal tuning (README: Equal tuning): before any seed, search each arm's settings with "
+        "the same trials on seeds that never judge, then run every seed with each arm's best; null: none.",
+    )
 
     @model_validator(mode="after")
     def _arms_consistent(self) -> Experiment:
@@ -589,6 +726,34 @@ class Experiment(Strict):
                     f"arm {arm.name!r}: its options {arm.options} need {needed} agents, it has "
                     f"{arm.agents}; lower them or raise agents"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _tuning_valid(self) -> Experiment:
+        """Tuning seeds apart from the run's; every value of the space, and every combination of its ends,
+        valid for every arm."""
+        if self.tuning is None:
+            return self
+        if clash := sorted(set(self.tuning.seeds) & set(self.run_seeds)):
+            raise ValueError(
+                f"tuning.seeds: {clash} also judge the verdict (seed, seeds), so trials would share its "
+                f"games and RNG streams; pick tuning seeds outside the run's, e.g. [{TUNING_SEED}]"
+            )
+        for setting, values in self.tuning.space.items():
+            block, _, field = setting.partition(".")
+            ends = [values.low, values.high] if isinstance(values, Range) else values.choices
+            for value in ends:
+                try:
+                    SETTINGS[block].model_validate({**getattr(self, block).model_dump(), field: value})
+                except ValidationError as exc:
+                    problems = "; ".join(e["msg"] for e in exc.errors())
+                    raise ValueError(f"tuning.space.{setting}: {value!r}: {problems}") from None
+        for combo in corners(self.tuning.space):
+            arms = [settle(arm, combo) for arm in self.arms]
+            try:
+                self.model_copy(update={"arms": arms, "tuning": None})._arms_consistent()
+            except ValueError as exc:
+                raise ValueError(f"tuning.space: with {shown(combo)}: {exc}; narrow the space") from None
         return self
 
     @field_validator("learner")
@@ -890,8 +1055,21 @@ def parse(data: dict, source: str = "config") -> Experiment:
     except ValidationError as exc:
         raise ConfigError(f"{source}: invalid budget file\n" + explain(exc)) from None
     check_budget(config, source)
+    check_tuning(config, source)
     check_env(config, source)
     return config
+
+
+def check_tuning(config: Experiment, source: str) -> None:
+    """Every combination of the tuning space's ends leaves every agent of every arm a rollout batch."""
+    if config.tuning is None:
+        return
+    for combo in corners(config.tuning.space):
+        arms = [settle(arm, combo) for arm in config.arms]
+        check_budget(
+            config.model_copy(update={"arms": arms, "tuning": None}),
+            f"{source}: tuning.space with {shown(combo)}",
+        )
 
 
 def check_budget(config: Experiment, source: str) -> None:
@@ -1041,6 +1219,11 @@ def describe_fields(model: type[BaseModel] = Experiment, prefix: str = "") -> li
     rows = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
+        inner = [a for a in get_args(annotation) if a is not type(None)]  # `Tuning | None`: the block, too
+        optional = type(None) in get_args(annotation) and len(inner) == 1
+        if optional and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            rows.append((f"{prefix}{name}", field.description or ""))
+            annotation = inner[0]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(describe_fields(annotation, f"{prefix}{name}."))
         elif name == "arms":

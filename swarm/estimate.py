@@ -6,7 +6,8 @@ epochs), two games between copies of that agent, and two games of every ladder m
 search at a capped strength (SEARCH_PROBE) scaled up to the file's (`SCALE`). `estimate` scales those by
 the file's agent-steps (under flops, those the budget buys: `training.cost`), epochs and evaluation game
 counts (`games`, exact for the schedules of `evaluation.evaluate`; learning-curve points at their most),
-over the CPUs the run gets, as if they scaled perfectly (`benchmarks/scaling.py`: 96% on 2 CPUs). It
+over the CPUs the run gets, as if they scaled perfectly (`benchmarks/scaling.py`: 96% on 2 CPUs). Equal
+tuning adds trials x tuning seeds trainings of every arm (at the file's settings' cost) and their games. It
 ignores Ray's start (a few seconds), the report, how games lengthen as agents learn, and other load on the
 machine. `absurd` names the fields of a file that would run for more than a week.
 """
@@ -59,10 +60,11 @@ class Estimate:
     games: dict[str, int]  # evaluation games per seed, by the field that sets their number
     cpus: int
     probe: Probe
+    tuning: float = 0.0  # seconds, equal tuning: every trial's training and games, on the run's CPUs
 
     @property
     def total(self) -> float:
-        return self.training + self.evaluation
+        return self.training + self.evaluation + self.tuning
 
 
 def params(config: Experiment) -> int:
@@ -196,6 +198,7 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         seconds += bought * _per_step(own, probe(own))
         steps += bought
     per_step = seconds / steps
+    arms_seconds = seconds - len(config.arms) * config.evaluation.exploit_steps * _per_step(config, measured)
     counted = games(config, envs.describe(config.env, config.env_kwargs).seats)
     # a cooperative game is two teams' episodes: each player makes every move of its own
     moves = 1.0 if config.evaluation.kind == "cooperative" else 0.5
@@ -203,6 +206,12 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         field: sum(n * measured.length * (measured.move[a] + measured.move[b]) * moves for n, a, b in rows)
         for field, rows in counted.items()
     }
+    tuning = 0.0
+    if config.tuning is not None:  # each trial trains every arm on the file's settings' cost, then plays
+        ladder = sum(measured.move[AGENT] + measured.move[member] for member in config.evaluation.ladder)
+        played = len(config.arms) * config.tuning.games * ladder * measured.length * moves
+        runs = config.tuning.trials * len(config.tuning.seeds)
+        tuning = runs * (arms_seconds + evaluation["selection_games"] + played) / cpus
     return Estimate(
         training=seeds_ * steps * per_step / cpus,
         per_step=per_step,
@@ -210,6 +219,7 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         games={field: sum(count for count, _, _ in rows) for field, rows in counted.items()},
         cpus=cpus,
         probe=measured,
+        tuning=tuning,
     )
 
 
@@ -243,8 +253,9 @@ def lines(config: Experiment) -> list[str]:
     found = estimate(config)
     p, per_cpu = found.probe, 1 / found.per_step
     return [
-        f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): training "
-        f"{duration(found.training)}, evaluation {duration(found.evaluation)} "
+        f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): "
+        + (f"tuning {duration(found.tuning)}, " if config.tuning else "")
+        + f"training {duration(found.training)}, evaluation {duration(found.evaluation)} "
         f"({sum(found.games.values()):,} games a seed, {len(config.run_seeds)} seed(s))",
         f"  an estimate from a {p.seconds:.2f} s probe here ({per_cpu:,.0f} agent-steps/s a CPU, over the "
         f"arms' networks and epochs; moves of every ladder member, searches scaled from a capped strength); "

@@ -1,4 +1,5 @@
 """One experiment, end to end: split -> train arms -> evaluate -> rate -> verdict -> write; once per seed.
+With a tuning block, each arm's settings are tuned first, once for every seed (`swarm.tuning`).
 
 The config is already validated (`config.load`) before this runs, so no compute is spent on a bad file.
 Tables are written as soon as they are final, so a later failure loses nothing already finished. With
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from swarm import engine, envs, metrics, seeds
+from swarm import engine, envs, metrics, seeds, tuning
 from swarm.config import Experiment
 from swarm.evaluation import aggregate, evaluate, plackett_luce, ratings, summary
 from swarm.ledger import Ledger
@@ -43,6 +44,8 @@ def run(
     run = rundir.start(RunDir(run_dir)) if run_dir else rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run.config)
     with engine.session(address, config.resources.cpus, config.resources.gpus) as cpus:
+        if config.tuning is not None:
+            config = tune(config, run, cpus, say)
         if config.seeds is None:
             result = run_seed(config, run.path, cpus, on_round, say)
             after_seed()
@@ -52,6 +55,23 @@ def run(
                 run_seed(config.for_seed(seed), run.seed(seed).path, cpus, on_round, say)
                 after_seed()
     return run.path, aggregate.write(config, run)
+
+
+def tune(config: Experiment, run: RunDir, cpus: int, say: Say) -> Experiment:
+    """Equal tuning, once before any seed (`swarm.tuning`): every arm's trials trained and played on the
+    engine (a resumed run keeps its finished ones); the experiment with each arm's tuned settings comes back,
+    and is the run's config.yaml from then on."""
+
+    def train_trial(trial: Experiment) -> tuple[Ledger, dict[str, engine.Weights]]:
+        trained = engine.train(trial, cpus)
+        return trained.ledger, trained.weights
+
+    def play_with(trial: Experiment, weights: dict[str, engine.Weights]) -> evaluate.Play:
+        return lambda games: engine.play_games(trial, games, weights)
+
+    tuned = tuning.apply(config, tuning.search(config, run.tuning, train_trial, play_with, say))
+    rundir.write_yaml(rundir.resolved_config(tuned), run.config)
+    return tuned
 
 
 def run_seed(

@@ -23,7 +23,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from swarm import analysis
-from swarm.analysis import frontier
+from swarm.analysis import frontier, tuning
 from swarm.analysis.tables import SMOOTHING
 from swarm.results import rundir, text
 from swarm.results.rundir import Directory
@@ -62,7 +62,7 @@ def write(run_dir: str | Path) -> Path:
     """Write report.md, report.html and figures/*.png into `run_dir`; returns the path of report.html."""
     run_dir = Path(run_dir)
     run = analysis.load_run(run_dir)
-    return publish(blocks(run, run_dir.name), run_dir)
+    return publish(blocks(run, run_dir.name, tuning.load(run_dir)), run_dir)
 
 
 def publish(report: list[Block], path: Path) -> Path:
@@ -94,8 +94,34 @@ def _settings(run: analysis.Run) -> list[Block]:
     ]
 
 
-def blocks(run: analysis.Run, name: str) -> list[Block]:
-    """The report's content, in order: verdict, spend, ratings, figures."""
+def _tuning(run: analysis.Run, tuned: tuning.Tuned | None) -> list[Block]:
+    """The equal tuning that chose the arms' settings, where the run had a tuning block."""
+    if tuned is None:
+        return []
+    config = run.config["tuning"]
+    several = len(config["seeds"]) > 1
+    return [
+        Heading(2, "Tuning"),
+        Text(
+            f"Before any seed, each arm's {', '.join(config['space'])} were searched with the same number of "
+            f"trials ({config['trials']} an arm, Optuna's {config['sampler']} sampler). A trial trains the "
+            f"whole arm on its whole budget with the settings proposed, on tuning seed"
+            f"{'s' if several else ''} {', '.join(map(str, config['seeds']))}, picks its best as a run does, "
+            f"and scores it by its mean score in {config['games']} games against each ladder member"
+            f"{' (the mean over the seeds)' if several else ''}: the objective. So each arm's tuning spent "
+            "its trials times its training budget on each tuning seed, the same for every arm, and every "
+            "seed then trained each arm with its best trial's settings (tuning/tuned.yaml; the Settings "
+            "above)."
+        ),
+        Text(tuning.seeds_line(tuned, run.config)),
+        Table(tuning.spend_table(tuned, run)),
+        Text("Every trial's settings and objective; * marks each arm's chosen trial."),
+        Table(tuning.trials_table(tuned)),
+    ]
+
+
+def blocks(run: analysis.Run, name: str, tuned: tuning.Tuned | None = None) -> list[Block]:
+    """The report's content, in order: verdict, spend, settings (and their tuning), ratings, figures."""
     summary = run.summary
     seeds = sorted(seed for _, seed in run.seed_summaries)
     scope = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})" if run.multi_seed else f"seed {seeds[0]}"
@@ -135,6 +161,7 @@ def blocks(run: analysis.Run, name: str) -> list[Block]:
         ),
         Table(analysis.spend_table(run)),
         *_settings(run),
+        *_tuning(run, tuned),
         Heading(2, "Held-out ratings"),
         Text(
             "Bradley-Terry on the Elo scale, random = 0: the joint fit of every held-out game (verdict, "

@@ -85,6 +85,13 @@ def eval_generator(first_game_seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(sequence.generate_state(1)[0]))
 
 
+def sampler_seed(tuning_seeds: list[int], arm_index: int, trial: int) -> int:
+    """Seed of the sampler that proposes an arm's trial (`swarm.tuning`): fresh for every trial, so the
+    proposal depends on the finished trials alone and a resumed search proposes the same ones."""
+    first, *rest = tuning_seeds
+    return int(_sequence(first, 9, arm_index, trial, *rest).generate_state(1)[0])
+
+
 def bootstrap_rng(run_seed: int) -> np.random.Generator:
     """Resampling behind a run seed's rating intervals."""
     return np.random.default_rng(_sequence(run_seed, 3))

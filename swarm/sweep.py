@@ -175,6 +175,11 @@ def parse(data: dict, source: str = "sweep") -> Sweep:
                 f"{source}: {key}: a sweep sets every cell's arms itself (single, the baseline, and swarm "
                 "with N agents from sweep.populations); remove it"
             )
+    if data.get("tuning") is not None:
+        raise ConfigError(
+            f"{source}: tuning: a sweep does not tune its cells; tune one cell's file with swarm run, then "
+            "give the sweep its tuned settings (the run's tuning/tuned.yaml) in ppo, network or opponents"
+        )
     if isinstance(data.get("budget"), dict) and "total" in data["budget"]:
         raise ConfigError(
             f"{source}: budget.total: a sweep takes its budgets from sweep.budgets; move it there"

@@ -6,9 +6,10 @@ A run directory holds config.yaml, the tables (ledger, training, matches, free_f
 pairs), summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended to as
 it trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
 such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside
-them. A sweep directory holds sweep.yaml, sweep.parquet and one run directory per cell in
-cells/N<n>-B<b>/. Each directory carries its format version in `format`, written when it is made; a
-reader refuses any other version, naming the directory and the fix.
+them. A run with a tuning block holds tuning/ at its top, once for all seeds (`TuningDir`). A sweep
+directory holds sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each
+directory carries its format version in `format`, written when it is made; a reader refuses any other
+version, naming the directory and the fix.
 
 A directory has one writer at a time: `owned` holds its lock, `.lock` (see `Lock`), for as long as a run,
 resume or sweep writes there.
@@ -154,9 +155,43 @@ class RunDir(Directory):
         return RunDir(self.path / f"seed-{seed}")
 
     @property
+    def tuning(self) -> TuningDir:
+        return TuningDir(self.path / "tuning")
+
+    @property
     def finished(self) -> bool:
         """summary.json is written last, for one seed or for all."""
         return self.summary.is_file()
+
+
+@dataclass(frozen=True)
+class TuningDir:
+    """A run's equal tuning (`swarm.tuning`), once for all its seeds: its trials, what they spent and played,
+    and each arm's tuned settings."""
+
+    path: Path
+
+    @property
+    def trials(self) -> Path:
+        """One row per arm and trial: its settings (JSON) and objective. Written last after every trial: a
+        trial is finished once it is here."""
+        return self.path / "trials.parquet"
+
+    @property
+    def ledger(self) -> Path:
+        """One row per arm, trial and tuning seed: the trial's training spend in every unit, and its
+        selection and objective games' count and moves."""
+        return self.path / "ledger.parquet"
+
+    @property
+    def matches(self) -> Path:
+        """Every game a trial played (selection and objective), with its seed."""
+        return self.path / "matches.parquet"
+
+    @property
+    def tuned(self) -> Path:
+        """Each arm's best trial's settings, as its ppo, network and opponents changes."""
+        return self.path / "tuned.yaml"
 
 
 @dataclass(frozen=True)
