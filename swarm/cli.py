@@ -105,7 +105,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     if args.file is None:
         raise config.ConfigError("validate: give a budget file, or --fields for the list of fields")
     cfg = config.load(args.file)
-    console.print(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), highlight=False, end="")
+    resolved = cfg.resolved().model_dump(mode="json")  # each arm's own settings and those scaling derives
+    console.print(yaml.safe_dump(resolved, sort_keys=False), highlight=False, end="")
     from swarm.training import cost  # torch: once the file is good
 
     unit, about = cfg.budget.unit, "" if cfg.budget.unit == "agent_steps" else "about "
@@ -115,11 +116,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         own = cfg.for_arm(arm)
         rounds = budget.rounds(cost.of(cfg, a).steps(max(shares) - reserve), own.ppo.rollout_steps)
         held = f" ({reserve:,} each held back for charged selection games)" if reserve else ""
-        changed = "".join(
-            f"; {block} {getattr(own, block).model_dump(include=set(getattr(arm, block)))}"
-            for block in config.SETTINGS
-            if getattr(arm, block)
-        )
+        changed = "".join(f"; {block} {fields}" for block, fields in cfg.own_settings(arm).items() if fields)
         console.print(
             f"# {arm.name}: {arm.agents} agent(s) x {min(shares):,}-{max(shares):,} {unit}{held}, "
             f"{about}{rounds} rounds of up to {own.ppo.rollout_steps}{changed}",
