@@ -58,6 +58,22 @@ def tiny_config(**overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
+def least_evaluation() -> Callable[[], dict]:
+    """`least_evaluation()`: a fresh evaluation block at the least the door allows (random alone, no curve),
+    for runs that test training, the command line or faults, not the games."""
+    return lambda: {
+        "selection_games": 2,
+        "verdict_games": 4,
+        "crossplay_games": 2,
+        "ladder": ["random"],
+        "ladder_games": 2,
+        "curve_points": 0,
+        "curve_games": 2,
+        "bootstrap": 100,
+    }
+
+
+@pytest.fixture(scope="session")
 def spec() -> envs.EnvSpec:
     return envs.describe(CONNECT_FOUR)
 

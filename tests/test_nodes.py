@@ -148,19 +148,9 @@ def two_nodes() -> Iterator[tuple[str, RayNode, RayNode]]:
         assert not survivors, f"Ray processes left behind: {survivors}"
 
 
-def budget_file(directory: Path, make_config, **resources) -> Path:
+def budget_file(directory: Path, make_config, evaluation: dict, **resources) -> Path:
     """The tiny file (three arms of 1, 4 and 4 agents), its evaluation at the least the door allows."""
-    data = make_config(resources={"cpus": None, **resources})
-    data["evaluation"] = {
-        "selection_games": 2,
-        "verdict_games": 4,
-        "crossplay_games": 2,
-        "ladder": ["random"],
-        "ladder_games": 2,
-        "curve_points": 0,
-        "curve_games": 2,
-        "bootstrap": 100,
-    }
+    data = make_config(resources={"cpus": None, **resources}, evaluation=evaluation)
     path = directory / "nodes.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -184,7 +174,7 @@ def summary(out: Path) -> dict:
 
 
 def test_a_worker_whose_raylet_dies_mid_run_stops_the_run_clearly_and_it_resumes_on_the_head(
-    two_nodes, tmp_path, make_config
+    two_nodes, tmp_path, make_config, least_evaluation
 ):
     """The issue's cluster: 3 x 0.6666 CPU fits neither node, so the arms train in turn on both, at once
     rather than after a ten-minute wait for a reservation that could never be made. The worker's raylet is
@@ -196,7 +186,7 @@ def test_a_worker_whose_raylet_dies_mid_run_stops_the_run_clearly_and_it_resumes
     out = tmp_path / "o"
     run = swarm(
         "run",
-        str(budget_file(tmp_path, make_config, reserve_timeout_s=3)),
+        str(budget_file(tmp_path, make_config, least_evaluation(), reserve_timeout_s=3)),
         "--address",
         address,
         "--out",

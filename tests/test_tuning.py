@@ -227,7 +227,7 @@ def test_every_arm_spends_trials_times_its_budget(tuned_file, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tuned_run(tmp_path_factory, make_config, ray_module):
+def tuned_run(tmp_path_factory, make_config, least_evaluation, ray_module):
     """Two arms (one agent; two in population play) on 512 agent-steps, two trials each, then the verdict
     on one seed with the tuned settings."""
     data = make_config(
@@ -237,15 +237,7 @@ def tuned_run(tmp_path_factory, make_config, ray_module):
             {"name": "swarm", "agents": 2, "interaction": "population"},
         ],
         ppo={"rollout_steps": 128, "envs": 8, "epochs": 1, "minibatches": 2},
-        evaluation={
-            "selection_games": 2,
-            "verdict_games": 4,
-            "crossplay_games": 2,
-            "ladder": ["random"],
-            "ladder_games": 2,
-            "curve_points": 0,
-            "bootstrap": 100,
-        },
+        evaluation=least_evaluation(),
         metrics={"sinks": []},
         tuning={
             "trials": 2,
