@@ -326,6 +326,21 @@ def _free_for_all(run: analysis.Run) -> list[Block]:
             "fitted among these players alone, so another pool could move them."
         ),
         Table(table),
+        *_free_for_all_over_seeds(run),
+    ]
+
+
+def _free_for_all_over_seeds(run: analysis.Run) -> list[Block]:
+    table = analysis.free_for_all_over_seeds(run)
+    if table.empty:
+        return []
+    return [
+        Text(
+            "Over the seeds: each arm's best's free-for-all rating, its mean and Student-t interval, and its "
+            "gap to the baseline's best taken seed by seed (every seed fits the same kind of pool: the arms' "
+            "bests and the ladder). The verdict above stays the head-to-head one; this is a second view."
+        ),
+        Table(table),
     ]
 
 

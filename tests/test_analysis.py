@@ -232,3 +232,29 @@ def test_frontier_figure_and_sweep_report_section(sweep_frame, tmp_path):
         + written.count("already rated at or above")
         == 6
     )
+
+
+def test_free_for_all_over_seeds_averages_each_best_and_its_gap_seed_by_seed():
+    from types import SimpleNamespace as NS
+
+    from swarm.results.records import FreeForAllRating
+
+    def seed(single: float, swarm: float) -> NS:
+        rated = [
+            FreeForAllRating(p, r, r - 50, r + 50, 40, 2.0)
+            for p, r in [("single/0", single), ("swarm/3", swarm), ("random", 0.0)]
+        ]
+        return NS(free_for_all=rated, arms={"single": NS(best="single/0"), "swarm": NS(best="swarm/3")})
+
+    config = {"seeds": [0, 1, 2], "arms": [{"name": "single"}, {"name": "swarm"}]}
+    run = NS(multi_seed=True, config=config, summary=NS(confidence=0.95), seed_summaries={})
+    run.seed_summaries = {("r", s): seed(a, b) for s, (a, b) in enumerate([(100, 40), (120, 70), (110, 40)])}
+    table = analysis.free_for_all_over_seeds(run).set_index("arm")
+    single = stats.mean_interval(np.array([100.0, 120, 110]), 0.95)
+    gap = stats.mean_interval(np.array([-60.0, -50, -70]), 0.95)
+    assert table.loc["single", "best's rating"] == "{:+.0f} [{:+.0f}, {:+.0f}]".format(*single)
+    assert table.loc["swarm", "over single's best (95%)"] == "{:+.0f} [{:+.0f}, {:+.0f}]".format(*gap)
+    assert table.loc["single", "over single's best (95%)"] == "-"
+    run.seed_summaries[("r", 2)].free_for_all = []  # a seed without free-for-all games: no table
+    assert analysis.free_for_all_over_seeds(run).empty
+    assert analysis.free_for_all_over_seeds(NS(multi_seed=False)).empty

@@ -18,6 +18,7 @@ from swarm.analysis.load import LADDER, TABLES, Run, arm_of, load_run, load_runs
 from swarm.analysis.tables import (
     arm_curves,
     contrasts,
+    free_for_all_over_seeds,
     free_for_all_table,
     gain_lines,
     payoff_lines,
@@ -38,6 +39,7 @@ __all__ = [
     "arm_curves",
     "arm_of",
     "contrasts",
+    "free_for_all_over_seeds",
     "free_for_all_table",
     "gain_lines",
     "load_run",

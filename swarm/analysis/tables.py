@@ -277,6 +277,34 @@ def free_for_all_table(run: Run) -> pd.DataFrame:
     return table if run.multi_seed or table.empty else table.drop(columns="seed")
 
 
+def free_for_all_over_seeds(run: Run) -> pd.DataFrame:
+    """Each arm's best's free-for-all rating over the seeds (mean, Student-t interval) and its gap to the
+    baseline's best, seed by seed; empty for one seed or without free-for-all games. Every seed fits the
+    same kind of pool (the arms' bests and the ladder, random = 0), so the means compare; they stay
+    pool-dependent."""
+    if not run.multi_seed:
+        return pd.DataFrame()
+    baseline = run.config.get("baseline") or run.config["arms"][0]["name"]
+    level, confidence = f"{run.summary.confidence:.0%}", run.summary.confidence
+    ratings: dict[str, list[float]] = {}
+    for summary in run.seed_summaries.values():
+        rated = {r.player: r.rating for r in summary.free_for_all}
+        if not rated:
+            return pd.DataFrame()
+        for arm, chosen in summary.arms.items():
+            ratings.setdefault(arm, []).append(rated[chosen.best])
+    rows = []
+    for arm, values in ratings.items():
+        mean, low, high = stats.mean_interval(np.array(values), confidence)
+        row = {"arm": arm, "seeds": len(values), "best's rating": f"{mean:+.0f} [{low:+.0f}, {high:+.0f}]"}
+        if arm != baseline:
+            gaps = np.array(values) - np.array(ratings[baseline])
+            mean, low, high = stats.mean_interval(gaps, confidence)
+            row[f"over {baseline}'s best ({level})"] = f"{mean:+.0f} [{low:+.0f}, {high:+.0f}]"
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("-")
+
+
 def by_mode(frame: pd.DataFrame) -> pd.DataFrame:
     """A sweep table whose N > 1 cells ran several interaction modes, with each mode as the compared arm
     and the N = 1 cells (self_play: the null point) repeated in every mode's rows; else as it is."""
