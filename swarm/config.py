@@ -615,9 +615,9 @@ class Experiment(Strict):
         ...,
         description="PettingZoo registry id (classic/connect_four-v3) or module path with an env() function "
         "(pettingzoo.classic.connect_four_v3, mpe2.simple_spread_v3; a module with only parallel_env() is "
-        "played through PettingZoo's parallel_to_aec): a game of two or more players whose seats share one "
-        "observation space (a dict with an action_mask, or an array) and one action space (Discrete, or a "
-        "one-dimensional Box).",
+        "played through PettingZoo's parallel_to_aec): a game of two or more players whose seats of one role "
+        "share one observation space (a dict with an action_mask, or an array) and one action space "
+        "(Discrete, or a one-dimensional Box); see env_roles.",
     )
     env_kwargs: dict[str, Any] = Field(
         {},

@@ -292,7 +292,7 @@ def test_env_roles_name_every_agent_or_are_refused_naming_the_agents():
     roles = {"adversary_0": "hunter", "adversary_1": "hunter", "agent_0": "prey", "adversary_7": "hunter"}
     with pytest.raises(envs.EnvError, match=f"names adversary_7, .* and leaves out adversary_2: {agents}"):
         envs.describe("mpe2.simple_tag_v3", None, roles)
-    with pytest.raises(envs.EnvError, match="role 'all' see or act differently .* agent_0: obs 14"):
+    with pytest.raises(envs.EnvError, match=r"role 'all' see or act differently .* agent_0: obs 14"):
         envs.describe("mpe2.simple_tag_v3", None, dict.fromkeys(agents[15:].split(", "), "all"))
 
 

@@ -5,7 +5,8 @@ Some games also have a native backend (`BACKENDS`): the same arrays, every game 
 move for move what its PettingZoo env does, for the game its constructor builds with no keywords. `games`
 picks one. Players that search copies of the game (`swarm.players.search`) need the PettingZoo envs, which a
 native backend does not keep, and a game whose copies show nothing a player could not see
-(`PERFECT_INFORMATION`). Games whose seats share one goal are `COOPERATIVE`.
+(`PERFECT_INFORMATION`). Games whose seats share one goal are `COOPERATIVE`. A game whose seats play
+different roles (`EnvSpec.roles`) is stepped by PettingZoo `Games`, which pad each seat's view by role.
 """
 
 from __future__ import annotations

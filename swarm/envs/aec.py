@@ -85,7 +85,7 @@ def constructor(env_id: str) -> tuple[Callable[..., Any], str]:
         return functools.partial(registered, entry), module
     try:
         mod = importlib.import_module(env_id)
-    except ImportError as exc:
+    except (ImportError, ValueError, TypeError) as exc:  # no such module; an empty or relative name
         raise EnvError(
             f"cannot import {env_id!r} ({exc}); give a PettingZoo registry id such as "
             "classic/connect_four-v3 or an importable module path, and install its extras"
