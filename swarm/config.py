@@ -628,10 +628,11 @@ class Experiment(Strict):
     env_roles: dict[str, str] | None = Field(
         None,
         description="Each agent's role, agent name -> role, every agent of the env named: seats of one role "
-        "share their observation and action spaces. Default: an agent's name without a trailing _<digits> "
-        "(adversary_0: adversary, player_1: player). Where seats play different roles, one network plays "
-        "them all, each seat's observation padded to the largest and followed by a one-hot of its role, "
-        "and its Discrete actions padded to the most, those its role lacks masked out.",
+        "share their observation and action spaces. Default: one role where every seat shares its spaces "
+        "(the game as it always was), else an agent's name without a trailing _<digits> (adversary_0: "
+        "adversary). Where seats play different roles, one network plays them all, each seat's observation "
+        "padded to the largest and followed by a one-hot of its role, and its Discrete actions padded to "
+        "the most, those its role lacks masked out; evaluation.kind auto then judges the game by roles.",
     )
     env_perfect_information: bool = Field(
         False,
@@ -780,13 +781,16 @@ class Experiment(Strict):
             raise ValueError(f"unknown learner {name!r}; pick one of {', '.join(LEARNERS)}")
         return name
 
+    @field_validator("env_roles")
+    @classmethod
+    def _roles_named(cls, roles: dict[str, str] | None) -> dict[str, str] | None:
+        if roles is not None and not all(roles.values()):
+            raise ValueError(f"every role needs a name, got {roles}; name each agent's role")
+        return roles
+
     @model_validator(mode="after")
     def _backend_exists(self) -> Experiment:
-        from swarm.envs import (
-            BACKENDS,
-            NATIVE_ROLES,
-            native_kwargs,
-        )  # numpy only: pettingzoo loads on a build
+        from swarm.envs import BACKENDS, NATIVE_ROLES, native_kwargs  # numpy only, no game built
 
         if self.env_backend == "native" and self.env not in BACKENDS:
             raise ValueError(

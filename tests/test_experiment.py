@@ -63,8 +63,10 @@ def test_every_table_has_its_columns(run):
         "reward_1",
         "outcome",
         "length",
+        "role",
     ]
     assert set(matches.stage) == {"selection", "verdict", "crossplay", "ladder", "curve"}
+    assert (matches.role == "").all()  # Connect Four's seats play one role
     rated = pd.read_parquet(run_dir / "ratings.parquet")
     assert list(rated.columns) == [
         "fit",
