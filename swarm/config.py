@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic import (
 )
 
 from swarm import budget, interaction
+
+if TYPE_CHECKING:
+    from swarm.envs import EnvSpec
 
 
 class ConfigError(ValueError):
@@ -376,13 +379,17 @@ class Evaluation(Strict):
         "without bias by a coin fixed by the game's seed (evaluation.scoring). auto: payoff for games in "
         "envs.PAYOFF_BOUNDS (Leduc hold'em), else outcome.",
     )
-    kind: Literal["auto", "competitive", "cooperative"] = Field(
+    kind: Literal["auto", "competitive", "cooperative", "roles"] = Field(
         "auto",
         description="What beats means. competitive: a game (seed, a, b) seats a and b against each other "
         "(seats in turn), and the higher return wins. cooperative: a's team (a in every seat) and b's team "
         "each play the game's scenario (the same seed), and the higher team return (mean over seats) wins; "
-        "every rating, interval and test then reads those paired results. auto: cooperative for games in "
-        "envs.COOPERATIVE (MPE2's simple_spread), else competitive.",
+        "every rating, interval and test then reads those paired results. roles: a game plays one role of "
+        "the seed's scenario (game i of a stage role i mod R, so a pairing's games take the roles in turn) "
+        "twice, a in every seat of that role and then b, random in every other seat, and the higher return "
+        "of the role (mean over its seats) wins. auto: cooperative for games in envs.COOPERATIVE (MPE2's "
+        "simple_spread), roles for games whose seats play different roles (MPE2's simple_tag), else "
+        "competitive.",
     )
     payoff_bound: float | None = Field(
         None,
@@ -608,15 +615,24 @@ class Experiment(Strict):
         ...,
         description="PettingZoo registry id (classic/connect_four-v3) or module path with an env() function "
         "(pettingzoo.classic.connect_four_v3, mpe2.simple_spread_v3; a module with only parallel_env() is "
-        "played through PettingZoo's parallel_to_aec): a game of two or more players whose seats share one "
-        "observation space (a dict with an action_mask, or an array) and one action space (Discrete, or a "
-        "one-dimensional Box).",
+        "played through PettingZoo's parallel_to_aec): a game of two or more players whose seats of one role "
+        "share one observation space (a dict with an action_mask, or an array) and one action space "
+        "(Discrete, or a one-dimensional Box); see env_roles.",
     )
     env_kwargs: dict[str, Any] = Field(
         {},
         description="Keywords for the env's constructor (pettingzoo.make(id, **env_kwargs), or the module's "
         "env(**env_kwargs)), e.g. {board_size: 9} for classic/go-v5; every copy of the game, on every "
         "worker, is built with them. A native backend plays only the game built with none.",
+    )
+    env_roles: dict[str, str] | None = Field(
+        None,
+        description="Each agent's role, agent name -> role, every agent of the env named: seats of one role "
+        "share their observation and action spaces. Default: one role where every seat shares its spaces "
+        "(the game as it always was), else an agent's name without a trailing _<digits> (adversary_0: "
+        "adversary). Where seats play different roles, one network plays them all, each seat's observation "
+        "padded to the largest and followed by a one-hot of its role, and its Discrete actions padded to "
+        "the most, those its role lacks masked out; evaluation.kind auto then judges the game by roles.",
     )
     env_perfect_information: bool = Field(
         False,
@@ -765,9 +781,16 @@ class Experiment(Strict):
             raise ValueError(f"unknown learner {name!r}; pick one of {', '.join(LEARNERS)}")
         return name
 
+    @field_validator("env_roles")
+    @classmethod
+    def _roles_named(cls, roles: dict[str, str] | None) -> dict[str, str] | None:
+        if roles is not None and not all(roles.values()):
+            raise ValueError(f"every role needs a name, got {roles}; name each agent's role")
+        return roles
+
     @model_validator(mode="after")
     def _backend_exists(self) -> Experiment:
-        from swarm.envs import BACKENDS, native_kwargs  # numpy only: pettingzoo loads when a game is built
+        from swarm.envs import BACKENDS, NATIVE_ROLES, native_kwargs  # numpy only, no game built
 
         if self.env_backend == "native" and self.env not in BACKENDS:
             raise ValueError(
@@ -776,6 +799,8 @@ class Experiment(Strict):
             )
         if self.env_backend == "native" and self.env_kwargs:
             raise ValueError(native_kwargs(self.env, self.env_kwargs))
+        if self.env_backend == "native" and self.env_roles:
+            raise ValueError(NATIVE_ROLES)
         return self
 
     @model_validator(mode="before")
@@ -783,14 +808,15 @@ class Experiment(Strict):
     def _score_resolved(cls, data: Any) -> Any:
         """evaluation.score auto becomes payoff (with the registry's bound) for a game in
         envs.PAYOFF_BOUNDS built without env_kwargs, else outcome; evaluation.kind auto becomes cooperative
-        for a game in envs.COOPERATIVE, else competitive: the resolved file says which."""
-        from swarm.envs import COOPERATIVE, PAYOFF_BOUNDS
+        for a game in envs.COOPERATIVE, roles for a game whose seats play different roles, else
+        competitive: the resolved file says which."""
+        from swarm.envs import PAYOFF_BOUNDS
 
         if not isinstance(data, dict) or not isinstance(data.get("evaluation", {}), dict):
             return data
         evaluation = dict(data.get("evaluation", {}))
         if evaluation.get("kind", "auto") == "auto":
-            evaluation["kind"] = "cooperative" if data.get("env") in COOPERATIVE else "competitive"
+            evaluation["kind"] = auto_kind(data)
         if evaluation.get("score", "auto") != "auto":
             return {**data, "evaluation": evaluation}
         known = None if data.get("env_kwargs") else PAYOFF_BOUNDS.get(data.get("env"))
@@ -855,18 +881,52 @@ class Experiment(Strict):
                 raise ValueError(f"{game}: {fix}")
         return self
 
+    @model_validator(mode="after")
+    def _roles_valid(self) -> Experiment:
+        """What a game judged by roles cannot have: players that search (a role game seats random in every
+        other seat, and searches play two-player games), an exploiter (its games are two-sided), charged
+        selection (its reserve counts half a game's moves, and a role game plays two episodes). Modes that
+        weigh opponents by results keep them: a training game still scores the learner's return against
+        each other seat's."""
+        if self.evaluation.kind != "roles":
+            return self
+        ev, game = self.evaluation, f"evaluation.kind: roles ({self.env!r})"
+        searching = [name for name in ev.ladder if name != "random"]
+        fixes = [
+            (
+                bool(searching),
+                f"evaluation.ladder: {', '.join(searching)} search two-player games, and a role game seats "
+                "random in every seat but the judged role's; use ladder [random]",
+            ),
+            (
+                ev.exploit_steps > 0,
+                "evaluation.exploit_steps: an exploiter plays two-sided games, not one role against random; "
+                "set 0",
+            ),
+            (
+                any(self.selection_reserve(arm) for arm in self.arms) or ev.charge_selection is True,
+                "evaluation.charge_selection: its reserve counts half a game's moves, but a selection game "
+                "here plays two episodes of one role; set false",
+            ),
+        ]
+        for broken, fix in fixes:
+            if broken:
+                raise ValueError(f"{game}: {fix}")
+        return self
+
     @property
     def judged(self) -> str:
         """What beats means here, in one line: the game's kind and what a game's result is."""
         ev = self.evaluation
-        how = (
-            "a's team and b's team each play the seed's scenario, the higher team return wins"
-            if ev.kind == "cooperative"
-            else "a and b play each other, seats in turn, the higher return wins"
-        )
+        how = {
+            "cooperative": "a's team and b's team each play the seed's scenario, the higher team return wins",
+            "roles": "a and b each play one role of the seed's scenario, the roles in turn game by game, "
+            "random in every other seat, the higher return of the role wins",
+        }.get(ev.kind, "a and b play each other, seats in turn, the higher return wins")
         scored = f"payoff over a bound of {ev.payoff_bound:g}" if ev.score == "payoff" else "outcome"
+        kind = "role" if ev.kind == "roles" else ev.kind
         return (
-            f"judged as a {ev.kind} game ({how}), scored by {scored}: evaluation.kind and evaluation.score "
+            f"judged as a {kind} game ({how}), scored by {scored}: evaluation.kind and evaluation.score "
             "in the file change either"
         )
 
@@ -878,6 +938,12 @@ class Experiment(Strict):
     @property
     def run_seeds(self) -> list[int]:
         return self.seeds if self.seeds is not None else [self.seed]
+
+    def env_spec(self) -> EnvSpec:
+        """The game's shape, its roles included (`envs.describe`: it builds the game)."""
+        from swarm import envs
+
+        return envs.describe(self.env, self.env_kwargs, self.env_roles)
 
     def for_seed(self, seed: int) -> Experiment:
         """The same experiment on one seed: what each seed-<s>/ run directory records."""
@@ -990,6 +1056,23 @@ def selection_reserve(
     moves = budget.selection_reserve(selection_opponents(ev, agents), ev.selection_games, ev.max_game_length)
     reserve = moves * move_cost() if moves else 0
     return budget.when_it_matters(reserve, share) if ev.charge_selection == "auto" else reserve
+
+
+def auto_kind(data: dict) -> str:
+    """evaluation.kind auto for a budget file's mapping: cooperative for a game in envs.COOPERATIVE, roles for
+    one whose seats play different roles (`envs.describe`), else competitive. A game that will not build
+    here is left competitive: `check_env` then says what is wrong with it."""
+    from swarm import envs
+
+    env, kwargs, roles = data.get("env"), data.get("env_kwargs") or {}, data.get("env_roles")
+    if env in envs.COOPERATIVE:
+        return "cooperative"
+    if not (isinstance(env, str) and isinstance(kwargs, dict) and isinstance(roles, dict | None)):
+        return "competitive"
+    try:
+        return "roles" if envs.describe(env, kwargs, roles).roles else "competitive"
+    except envs.EnvError:
+        return "competitive"
 
 
 def read_mapping(path: str | Path, kind: str) -> dict:
@@ -1148,10 +1231,15 @@ def check_env(config: Experiment, source: str) -> None:
     from swarm.evaluation import ladder
 
     try:
-        spec = envs.describe(config.env, config.env_kwargs)
+        spec = config.env_spec()
         envs.api_check(spec)
     except envs.EnvError as exc:
         raise ConfigError(f"{source}: env: {exc}") from None
+    if config.evaluation.kind == "roles" and not spec.roles:
+        raise ConfigError(
+            f"{source}: evaluation.kind: roles judges each role apart, and every seat of {config.env!r} "
+            "plays one role; give its agents roles in env_roles, or set kind auto or competitive"
+        )
     if spec.seats > 2:
         check_seats(config, spec.seats, source)
     if spec.box is not None and (searching := [n for n in config.evaluation.ladder if n != "random"]):

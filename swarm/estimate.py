@@ -26,6 +26,7 @@ import torch
 from swarm import budget, envs, seeds
 from swarm.config import Experiment, Scaling
 from swarm.evaluation import evaluate, ladder
+from swarm.evaluation.evaluate import REFERENCE
 from swarm.players import RandomPlayer
 from swarm.training import cost
 from swarm.training.agent import Agent, opponent
@@ -68,7 +69,7 @@ class Estimate:
 
 
 def params(config: Experiment) -> int:
-    spec = envs.describe(config.env, config.env_kwargs)
+    spec = config.env_spec()
     sizes = [spec.obs_dim, *config.network.hidden, spec.actions]
     return 2 * sum(a * b for a, b in itertools.pairwise(sizes))  # actor and critic, about
 
@@ -88,7 +89,7 @@ def _measure(config: Experiment) -> Probe:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as every Ray worker runs
     try:
-        spec = envs.describe(config.env, config.env_kwargs)
+        spec = config.env_spec()
         one, two = _shrunk(config, 1), _shrunk(config, 2)
         agent = Agent(spec, one, arm_index=0, index=0)
         frozen = opponent(agent.net.weights())
@@ -199,17 +200,16 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         steps += bought
     per_step = seconds / steps
     arms_seconds = seconds - len(config.arms) * config.evaluation.exploit_steps * _per_step(config, measured)
-    counted = games(config, envs.describe(config.env, config.env_kwargs).seats)
-    # a cooperative game is two teams' episodes: each player makes every move of its own
-    moves = 1.0 if config.evaluation.kind == "cooperative" else 0.5
+    spec = config.env_spec()
+    counted = games(config, spec.seats)
     evaluation = {
-        field: sum(n * measured.length * (measured.move[a] + measured.move[b]) * moves for n, a, b in rows)
+        field: sum(n * game_seconds(config, spec, measured, a, b) for n, a, b in rows)
         for field, rows in counted.items()
     }
     tuning = 0.0
     if config.tuning is not None:  # each trial trains every arm on the file's settings' cost, then plays
-        ladder = sum(measured.move[AGENT] + measured.move[member] for member in config.evaluation.ladder)
-        played = len(config.arms) * config.tuning.games * ladder * measured.length * moves
+        ladder = sum(game_seconds(config, spec, measured, AGENT, m) for m in config.evaluation.ladder)
+        played = len(config.arms) * config.tuning.games * ladder
         runs = config.tuning.trials * len(config.tuning.seeds)
         tuning = runs * (arms_seconds + evaluation["selection_games"] + played) / cpus
     return Estimate(
@@ -221,6 +221,20 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         probe=measured,
         tuning=tuning,
     )
+
+
+def game_seconds(config: Experiment, spec: envs.EnvSpec, measured: Probe, a: str, b: str) -> float:
+    """Seconds one evaluation game of a and b takes: a competitive game's moves are shared by its two sides;
+    a cooperative game is two teams' episodes, each player making every move of its own; a role game is two
+    episodes of one role, each player making the moves of that role's seats in its own (a share of the
+    seats: 1 / R of them on average over R roles in turn) and random the rest."""
+    kind, per_game, move = config.evaluation.kind, measured.length, measured.move
+    if kind == "competitive":
+        return 0.5 * per_game * (move[a] + move[b])
+    if kind == "cooperative":
+        return per_game * (move[a] + move[b])
+    share = 1 / len(spec.role_names)
+    return per_game * (share * (move[a] + move[b]) + 2 * (1 - share) * move[REFERENCE])
 
 
 def _per_step(config: Experiment, measured: Probe) -> float:

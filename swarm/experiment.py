@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from swarm import engine, envs, metrics, seeds, tuning
@@ -181,7 +182,10 @@ def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple
     games = evaluate.curve_schedule(config, [(c.player, c.arm) for c in points])
     weights = {c.player: c.weights for c in points}
     matches = evaluate.play_schedule(
-        games, lambda g: engine.play_games(config, g, weights), config.payoff_bound
+        games,
+        lambda g: engine.play_games(config, g, weights),
+        config.payoff_bound,
+        evaluate.judged_roles(config),
     )
     rows = [
         {
@@ -218,12 +222,17 @@ def ratings_frame(config: Experiment, best: dict[str, str], fits: dict[str, rati
 def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
     """Agent-steps and forward FLOPs each agent spent in selection games; of a game of L moves the seat that
     moves first makes ceil(L / 2). In a cooperative game each team makes every move of its own episode, L
-    (player_0's episode's, the same as player_1's under a time limit such as MPE2's)."""
+    (player_0's episode's, the same as player_1's under a time limit such as MPE2's); in a role game each
+    player makes the moves of its role's seats in its own episode (`role_moves`)."""
     selection = matches[matches.stage == "selection"]
     length = selection.length.to_numpy()
-    first, second = (
-        (length, length) if config.evaluation.kind == "cooperative" else ((length + 1) // 2, length // 2)
-    )
+    spec = config.env_spec()
+    if config.evaluation.kind == "roles":
+        first = second = role_moves(spec, selection.role.to_numpy(), length)
+    elif config.evaluation.kind == "cooperative":
+        first, second = length, length
+    else:
+        first, second = (length + 1) // 2, length // 2
     moves = (
         pd.concat(
             [
@@ -234,7 +243,6 @@ def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
         .groupby(level=0)
         .sum()
     )
-    spec = envs.describe(config.env, config.env_kwargs)
     rows = [
         {
             "arm": arm.name,
@@ -248,6 +256,16 @@ def selection_spend(config: Experiment, matches: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["arm", "agent", "agent_steps", "per_move"])
     frame["flops"] = frame.agent_steps * frame.pop("per_move")
     return frame
+
+
+def role_moves(spec: envs.EnvSpec, roles: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The moves the seats of each game's role made in an episode of `length` moves, the seats moving in
+    turn from seat 0 (as an AEC game's, and a parallel one's through parallel_to_aec): seat s of k makes
+    ceil((L - s) / k)."""
+    k = spec.seats
+    per_seat = (length[:, None] - np.arange(k) + k - 1) // k
+    mine = np.asarray(spec.roles)[None, :] == np.asarray(roles)[:, None]
+    return (per_seat * mine).sum(1)
 
 
 def selection_cost(spend: pd.DataFrame) -> dict[str, dict[str, int]]:

@@ -134,6 +134,7 @@ def blocks(run: analysis.Run, name: str, tuned: tuning.Tuned | None = None) -> l
         Heading(2, "Verdict"),
         *(Text(line, strong=True) for line in analysis.verdict_lines(run)),
         *_payoffs(run),
+        *_roles(run),
         Text(run.summary.correction),
         verdict_figure(run),
     ]
@@ -307,6 +308,21 @@ def _payoffs(run: analysis.Run) -> list[Block]:
         )
     said.append("The margins themselves, each arm's best over the baseline's:")
     return [Text(" ".join(said)), *(Text(line) for line in lines)]
+
+
+def _roles(run: analysis.Run) -> list[Block]:
+    """The verdict by role, where games are judged by role."""
+    table = analysis.roles_table(run)
+    if table.empty:
+        return []
+    return [
+        Text(
+            "Games are judged by role: a game plays one role of its seed's scenario twice, each best in "
+            "every seat of that role with random in every other seat, and the higher return of the role "
+            "wins; the roles take turns game by game. The verdict games by role, every seed's pooled:"
+        ),
+        Table(table),
+    ]
 
 
 def _free_for_all(run: analysis.Run) -> list[Block]:

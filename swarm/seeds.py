@@ -45,6 +45,11 @@ def stage_of(seed: int) -> str:
     return STAGES[(seed >> 32) % 8]
 
 
+def index_of(seed: int) -> int:
+    """A game's index in its stage: its seed's low 32 bits."""
+    return seed & 0xFFFFFFFF
+
+
 def _sequence(run_seed: int, purpose: int, *keys: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([run_seed, purpose, *keys])
 

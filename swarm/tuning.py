@@ -203,8 +203,8 @@ def run_trial(
     for seed in config.tuning.seeds:
         one = trial_config(config, proposed, seed)
         ledger, weights = train(one)
-        play = play_with(one, weights)
-        selection = evaluate.play_schedule(evaluate.selection_schedule(one), play, one.payoff_bound)
+        play, roles = play_with(one, weights), evaluate.judged_roles(one)
+        selection = evaluate.play_schedule(evaluate.selection_schedule(one), play, one.payoff_bound, roles)
         best = {
             arm.name: evaluate.select_best(
                 selection[selection.arm == arm.name], arm.agent_ids, arm.candidates
@@ -212,7 +212,7 @@ def run_trial(
             for arm in one.arms
         }
         games = evaluate.play_schedule(
-            objective_schedule(one, best, config.tuning.games), play, one.payoff_bound
+            objective_schedule(one, best, config.tuning.games), play, one.payoff_bound, roles
         )
         score = evaluate.player_scores(games).set_index("player").score
         spent = ledger.totals_by_arm()

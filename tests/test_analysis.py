@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import matplotlib.pyplot as plt
@@ -118,6 +119,25 @@ def test_tables_for_the_report(one, top):
     multi = analysis.load_run(top)
     assert analysis.verdict_lines(multi) == [v.verdict for v in multi.summary.verdicts]
     assert set(analysis.spend_table(multi).seed) == {0, 1}
+
+
+def test_the_verdict_by_role_splits_each_bests_verdict_games_by_the_role_they_played(one):
+    """Where games are judged by role (here the real run relabelled, games taking two roles in turn), the
+    report's table splits each best's verdict games by role: the roles' records add up to the verdict's."""
+    assert analysis.roles_table(one).empty and report._roles(one) == []  # Connect Four: one role
+    judged = {**one.config, "evaluation": {**one.config["evaluation"], "kind": "roles"}}
+    relabelled = dataclasses.replace(
+        one,
+        matches=one.matches.assign(role=np.where(one.matches.game_seed % 2 == 0, "hunter", "prey")),
+        configs=dict.fromkeys(one.configs, judged),
+    )
+    table = analysis.roles_table(relabelled)
+    for v in one.summary.verdicts:
+        rows = table[table["arm's best"] == v.arm]
+        records = rows["record (W / D / L)"].str.split(" / ", expand=True).astype(int).sum()
+        assert records.tolist() == [v.record.wins, v.record.draws, v.record.losses]
+        assert rows.role.tolist() == ["hunter", "prey"] or rows.role.tolist() == ["prey", "hunter"]
+    assert isinstance(report._roles(relabelled)[-1], report.Table)
 
 
 def test_an_arms_curve_is_the_mean_of_its_agents_with_the_middle_half_around_it(top):

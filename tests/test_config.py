@@ -354,6 +354,53 @@ def test_a_cooperative_game_is_judged_by_team_return_and_refuses_what_it_cannot_
         config.parse(broken)
 
 
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"ladder": ["random", "mcts-4"]}, "evaluation.ladder: mcts-4 search two-player games"),
+        ({"exploit_steps": 256}, "evaluation.exploit_steps: an exploiter plays two-sided games"),
+        ({"charge_selection": True, "max_game_length": 100}, "evaluation.charge_selection"),
+    ],
+)
+def test_a_game_of_roles_is_judged_by_role_and_refuses_what_it_cannot_have(make_config, changes, message):
+    """simple_tag's predators and prey make a game judged by role (auto), with modes that weigh opponents
+    by results kept; searches, exploiters and charged selection are refused at the door, naming the field."""
+    pytest.importorskip("mpe2")
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "swarm", "agents": 4, "interaction": "pfsp"},
+    ]
+    tag = make_config(env="mpe2.simple_tag_v3", env_kwargs={"max_cycles": 5}, arms=arms)
+    tag["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(tag)
+    assert cfg.evaluation.kind == "roles" and "judged as a role game" in cfg.judged
+    assert config.parse({**tag, "evaluation": {**tag["evaluation"], "kind": "competitive", "ffa_games": 0}})
+    with pytest.raises(
+        config.ConfigError, match=re.escape(f"evaluation.kind: roles ({tag['env']!r}): {message}")
+    ):
+        config.parse({**tag, "evaluation": {**tag["evaluation"], **changes}})
+
+
+def test_env_roles_are_checked_against_the_game_before_ray_starts(make_config):
+    """env_roles must name every agent of the env and no other (the error names them); roles make a game
+    judged by role (Connect Four's movers here), which a game of one role cannot be; a native backend
+    plays no roles."""
+    roles = {"player_0": "first", "player_1": "second"}
+    data = make_config(env_roles=roles)
+    data["evaluation"] |= {"ladder": ["random"]}
+    assert config.parse(data).evaluation.kind == "roles"
+    with pytest.raises(
+        config.ConfigError, match=r"env: env_roles leaves out player_1: its agents are player_0"
+    ):
+        config.parse({**data, "env_roles": {"player_0": "first"}})
+    with pytest.raises(config.ConfigError, match=r"env_roles names player_2, which .* does not have"):
+        config.parse({**data, "env_roles": {**roles, "player_2": "third"}})
+    with pytest.raises(config.ConfigError, match=r"evaluation.kind: roles judges each role apart"):
+        config.parse({**data, "env_roles": None, "evaluation": {**data["evaluation"], "kind": "roles"}})
+    with pytest.raises(config.ConfigError, match=r"env_backend: native plays a game as one role"):
+        config.parse({**data, "env_backend": "native"})
+
+
 def test_a_continuous_game_takes_random_and_refuses_searches(make_config):
     """Searches pick among Discrete moves: in a game of Box actions (two-seat simple_spread, continuous)
     the door names them and keeps random, which draws in the Box."""

@@ -115,6 +115,18 @@ def test_the_probe_plays_a_game_of_continuous_actions(make_config):
     assert 0 < found.probe.seconds < 20 and 0 < found.total < 3600
 
 
+def test_a_role_game_is_estimated_as_two_episodes_its_players_in_their_roles_seats(make_config):
+    """A role game of simple_tag (two roles in turn) is two episodes, each half the players' moves on average
+    (the predators' 3 of 4 seats, or the prey's 1) and random's the rest."""
+    pytest.importorskip("mpe2")
+    data = make_config(env="mpe2.simple_tag_v3", env_kwargs={"max_cycles": 5})
+    data["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(data)
+    probe = estimate.Probe(0.0, 0.0, {estimate.AGENT: 1.0, "random": 0.25}, 20.0, 0.0)
+    seconds = estimate.game_seconds(cfg, cfg.env_spec(), probe, estimate.AGENT, estimate.AGENT)
+    assert seconds == 2 * (10 * 1.0 + 10 * 0.25)
+
+
 def test_a_flop_budget_is_estimated_at_the_agent_steps_it_buys(tiny, make_config):
     """1e9 FLOPs buy each arm about 1e9 / 68,992 = 14,494 agent-steps of the tiny network: the estimate of
     that many agent-steps."""

@@ -239,10 +239,61 @@ def test_a_parallel_env_plays_as_its_aec_twin(tmp_path, monkeypatch):
     sys.modules.pop("spread_parallel_v0", None)
 
 
-def test_players_in_roles_are_refused_naming_the_fix():
+def test_roles_come_from_agent_names_and_one_network_reads_every_seat_padded_with_its_role():
+    """MPE2's simple_tag: three predators (obs 16) and a prey (obs 14) are roles adversary and agent; each
+    seat's view is its own observation, zeros up to 16, then a one-hot of its role, as one network reads it,
+    the last views of a truncated game too. Seats that share their spaces stay one role, whatever their
+    names (Go's black_0 and white_0), their game as it always was."""
     pytest.importorskip("mpe2")
-    with pytest.raises(envs.EnvError, match=r"adversary_0: obs 16, 5 actions; .* agent_0: obs 14.* roles"):
-        envs.describe("mpe2.simple_tag_v3")
+    spec = envs.describe("mpe2.simple_tag_v3", {"max_cycles": 2})
+    assert spec.roles == ("adversary",) * 3 + ("agent",) and spec.role_names == ("adversary", "agent")
+    assert (spec.seats, spec.obs_dim, spec.actions) == (4, 16 + 2, 5)
+    envs.api_check(spec)
+    games = envs.games(spec, 1)
+    views, _ = play_out(games, [1, 2, 3, 4, 0])
+    reference = envs.make(spec.env_id, {"max_cycles": 2})
+    reference.reset(seed=7)
+    for k, view in enumerate(views):
+        own = reference.observe(reference.agent_selection)
+        role = [0, 0, 0, 1][k % 4]
+        np.testing.assert_array_equal(view, np.concatenate([own, np.zeros(16 - len(own)), np.eye(2)[role]]))
+        reference.step([1, 2, 3, 4, 0][k % 5])
+    prey = reference.observe("agent_0")
+    np.testing.assert_array_equal(games.final_obs[0, 3], np.concatenate([prey, [0, 0], [0, 1]]))
+    assert len(prey) == 14 and games.mask.all()
+    assert envs.describe("classic/go-v5", {"board_size": 5}).roles == ()
+
+
+def test_a_role_with_fewer_actions_has_the_others_masked():
+    """MPE2's simple_speaker_listener: the speaker's 3 actions of the listener's 5 are legal; a fourth is an
+    illegal move. Box actions of different sizes are refused: one network acts in one Box."""
+    pytest.importorskip("mpe2")
+    spec = envs.describe("mpe2.simple_speaker_listener_v4", {"max_cycles": 2})
+    assert (spec.roles, spec.obs_dim, spec.actions) == (("speaker", "listener"), 11 + 2, 5)
+    games = envs.games(spec, 1)
+    games.reset(0, 3)
+    assert games.mask[0].tolist() == [True, True, True, False, False] and games.obs[0, -2:].tolist() == [1, 0]
+    with pytest.raises(envs.IllegalMove, match="not legal"):
+        games.step(np.array([0]), np.array([3]))
+    games.step(np.array([0]), np.array([2]))
+    assert games.mask[0].all() and games.obs[0, -2:].tolist() == [0, 1]
+    with pytest.raises(envs.EnvError, match=r"roles act in different spaces \(speaker: a Box of 3 actions"):
+        envs.describe(spec.env_id, {"continuous_actions": True})
+
+
+def test_env_roles_name_every_agent_or_are_refused_naming_the_agents():
+    """env_roles gives seats roles (Connect Four's first and second movers: the same spaces, each view
+    marked with its role); an agent it does not name, or one the game does not have, is refused naming the
+    game's agents; seats put in one role must share their spaces."""
+    pytest.importorskip("mpe2")
+    spec = envs.describe("classic/connect_four-v3", None, {"player_0": "first", "player_1": "second"})
+    assert (spec.roles, spec.obs_dim, spec.actions) == (("first", "second"), 84 + 2, 7)
+    agents = "its agents are adversary_0, adversary_1, adversary_2, agent_0"
+    roles = {"adversary_0": "hunter", "adversary_1": "hunter", "agent_0": "prey", "adversary_7": "hunter"}
+    with pytest.raises(envs.EnvError, match=f"names adversary_7, .* and leaves out adversary_2: {agents}"):
+        envs.describe("mpe2.simple_tag_v3", None, roles)
+    with pytest.raises(envs.EnvError, match=r"role 'all' see or act differently .* agent_0: obs 14"):
+        envs.describe("mpe2.simple_tag_v3", None, dict.fromkeys(agents[15:].split(", "), "all"))
 
 
 def test_continuous_actions_are_a_box_without_masks_and_moves_outside_it_raise():

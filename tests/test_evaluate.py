@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import itertools
 import json
@@ -198,10 +199,53 @@ def test_a_cooperative_game_pairs_two_teams_on_one_scenario(make_config):
 
 def always(cfg: config.Experiment, action: int) -> engine.Weights:
     """Weights of a network that always plays `action`."""
-    weights = network(envs.describe(cfg.env, cfg.env_kwargs), cfg).weights()
+    weights = network(cfg.env_spec(), cfg).weights()
     weights = {k: np.zeros_like(v) for k, v in weights.items()}
     weights["actor.2.bias"][action] = 100.0
     return weights
+
+
+def test_a_role_game_plays_one_role_twice_against_random_roles_in_turn(make_config, seat_game, monkeypatch):
+    """Judged by roles, a game (seed, a, b) plays the role of its index (roles in turn along a pairing):
+    a in every seat of that role with random in every other, then b in the same seats of the same seed.
+    In the seat game a seat's return is its own choices, so a player that always picks 2 earns exactly
+    2 x rounds in its role, replayed by hand, whoever sits elsewhere; the matches record each game's role."""
+    roles = {"player_0": "lead", "player_1": "rest", "player_2": "rest"}
+    data = make_config(env=seat_game, env_kwargs={"players": 3, "rounds": 2}, env_roles=roles)
+    data["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(data)
+    weights = {"two": always(cfg, 2), "one": always(cfg, 1)}
+    module, seated = importlib.import_module("swarm.engine.play"), []
+    played = module._play
+    monkeypatch.setattr(
+        module,
+        "_play",
+        lambda config, spec, names, seating, *rest: (
+            seated.append(np.array(names)[seating].tolist()) or played(config, spec, names, seating, *rest)
+        ),
+    )
+    schedule = evaluate.pairing(cfg.seed, "verdict", "swarm", "two", "one", 4, 0)
+    matches = evaluate.play_schedule(
+        schedule, lambda games: engine.play_local(cfg, games, weights), None, evaluate.judged_roles(cfg)
+    )
+    assert matches.role.tolist() == ["lead", "rest", "lead", "rest"]
+    (episodes,) = seated
+    seats = {"lead": [True, False, False], "rest": [False, True, True]}
+    for g, game in enumerate(schedule):
+        for player, episode in zip((game.player_0, game.player_1), episodes[2 * g : 2 * g + 2], strict=True):
+            assert episode == [player if mine else "random" for mine in seats[matches.role[g]]]
+
+    def by_hand(action: int) -> float:
+        env = envs.make(seat_game, {"players": 3, "rounds": 2})
+        env.reset(seed=0)
+        for _ in range(3 * 2):
+            env.step(action)
+        return env.rewards["player_0"]
+
+    two = np.where(matches.player_0 == "two", matches.reward_0, matches.reward_1)
+    one = np.where(matches.player_0 == "two", matches.reward_1, matches.reward_0)
+    assert by_hand(2) == 4 and by_hand(1) == 2
+    assert (two == 4).all() and (one == 2).all() and (matches.length == 6).all()
 
 
 def test_free_for_all_lineups_seat_every_player_in_every_seat_on_fresh_seeds(make_config, seat_game):

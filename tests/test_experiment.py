@@ -63,8 +63,10 @@ def test_every_table_has_its_columns(run):
         "reward_1",
         "outcome",
         "length",
+        "role",
     ]
     assert set(matches.stage) == {"selection", "verdict", "crossplay", "ladder", "curve"}
+    assert (matches.role == "").all()  # Connect Four's seats play one role
     rated = pd.read_parquet(run_dir / "ratings.parquet")
     assert list(rated.columns) == [
         "fit",
@@ -377,7 +379,8 @@ def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, multi_seed
 
 def test_selection_spend_counts_the_moves_each_player_made(make_config):
     """Of a board game of L moves the first seat made ceil(L / 2), the other the rest; in a cooperative game
-    each team made every move of its own episode."""
+    each team made every move of its own episode; in a role game each player the moves of its role's seats
+    in its own episode."""
     games = pd.DataFrame(
         {"stage": "selection", "player_0": ["swarm/0", "swarm/1"], "player_1": ["swarm/1", "swarm/0"]}
     )
@@ -388,6 +391,11 @@ def test_selection_spend_counts_the_moves_each_player_made(make_config):
     data["evaluation"] |= {"ladder": ["random"]}
     teams = experiment.selection_spend(config.parse(data), games.assign(length=[15, 15]))
     assert teams.set_index("agent").agent_steps[["swarm/0", "swarm/1"]].tolist() == [30, 30]
+    tag = {**data, "env": "mpe2.simple_tag_v3"}  # 3 predators (seats 0-2) and a prey: 5 moves each
+    roles = experiment.selection_spend(
+        config.parse(tag), games.assign(length=20, role=["adversary", "agent"])
+    )
+    assert roles.set_index("agent").agent_steps[["swarm/0", "swarm/1"]].tolist() == [15 + 5, 15 + 5]
 
 
 @pytest.mark.parametrize("picked_by,charge", [("peers", True), ("ladder", "auto")])

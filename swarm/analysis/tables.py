@@ -11,6 +11,7 @@ import pandas as pd
 
 from swarm.analysis.load import LADDER, Run
 from swarm.evaluation import significance, stats
+from swarm.evaluation.verdict import wilson
 from swarm.results import text
 
 SEAT_0_SCORE = {"player_0": 1.0, "draw": 0.5, "player_1": 0.0}  # by outcome; seat 1 scores 1 minus it
@@ -148,6 +149,45 @@ def payoff_lines(run: Run, confidence: float = 0.95) -> list[str]:
                 "verdict games, Student-t interval)"
             )
     return lines
+
+
+def roles_table(run: Run) -> pd.DataFrame:
+    """Where games are judged by role (evaluation.kind: roles), the verdict by role: each arm's best against
+    the baseline's best in the verdict games of each role, every seed's pooled, with the best's score and
+    its Wilson interval and each one's mean return in the role (against random in every other seat). Empty
+    for games of other kinds."""
+    if run.config.get("evaluation", {}).get("kind") != "roles":
+        return pd.DataFrame()
+    verdict = run.matches[run.matches.stage == "verdict"]
+    parts = []
+    for (name, seed), summary in run.seed_summaries.items():
+        games = verdict[(verdict.run == name) & (verdict.seed == seed)]
+        for v in summary.verdicts:
+            a, b = v.record.player, v.record.opponent
+            pair = games[games.player_0.isin([a, b]) & games.player_1.isin([a, b])]
+            first, seat0 = (pair.player_0 == a).to_numpy(), pair.outcome.map(SEAT_0_SCORE).to_numpy(float)
+            own = np.where(first, pair.reward_0, pair.reward_1).astype(float)
+            other = np.where(first, pair.reward_1, pair.reward_0).astype(float)
+            score = np.where(first, seat0, 1 - seat0)
+            parts.append(
+                pd.DataFrame({"arm": v.arm, "role": pair.role, "score": score, "own": own, "other": other})
+            )
+    level = f"{run.summary.confidence:.0%}"
+    rows = []
+    for (arm, role), g in pd.concat(parts).groupby(["arm", "role"], sort=False):
+        low, high = wilson(g.score.sum(), len(g), run.summary.confidence)
+        wins, losses = int((g.score == 1).sum()), int((g.score == 0).sum())
+        rows.append(
+            {
+                "arm's best": arm,
+                "role": role,
+                "record (W / D / L)": f"{wins} / {len(g) - wins - losses} / {losses}",
+                f"score [{level}]": f"{g.score.mean():.3f} [{low:.3f}, {high:.3f}]",
+                "best's return": f"{g.own.mean():.3f}",
+                "baseline's best's return": f"{g.other.mean():.3f}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def gain_lines(run: Run) -> list[str]:

@@ -33,7 +33,6 @@ import ray
 import torch
 
 from swarm.config import PPO, Experiment
-from swarm.envs import describe
 from swarm.interaction import Key
 from swarm.training import device, parallel
 from swarm.training.agent import Agent, AgentState, RoundReport, Weights, network, opponent
@@ -73,7 +72,7 @@ class RolloutWorker:
         torch.set_num_threads(1)
         self.instance = uuid.uuid4().hex  # a restarted worker is a new instance, with none of its games
         config = config.for_arm(arm_index)
-        self.config, self.spec = config, describe(config.env, config.env_kwargs)
+        self.config, self.spec = config, config.env_spec()
         self.process, self.processes = process, processes
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
@@ -157,7 +156,7 @@ class Host:
         self.instance = uuid.uuid4().hex  # a restarted host is a new instance, with fresh agents
         self.config, self.workers = config, [ray.get_actor(name) for name in workers]
         self.worker_instances: list[str | None] = [None] * len(workers)
-        self.spec = describe(config.env, config.env_kwargs)
+        self.spec = config.env_spec()
         self.processes = 1 + len(workers)
         self.shards = config.arms[arm_index].shards
         self.learns_on = device.learner(ray.get_gpu_ids(), torch.cuda.is_available())

@@ -22,7 +22,6 @@ from swarm import budget
 from swarm.config import Experiment
 from swarm.engine import packing, placement
 from swarm.engine.actors import Played, Stored
-from swarm.envs import describe
 from swarm.interaction import CURRENT, Key
 from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
@@ -64,7 +63,7 @@ class ArmTraining:
         store: Path | None,
     ):
         self.config, self.arm_index, self.ledger, self.store = config, arm_index, ledger, store
-        self.seats = describe(config.env, config.env_kwargs).seats
+        self.seats = config.env_spec().seats
         spec = config.arms[arm_index]
         self.name, self.ids, self.members = spec.name, spec.agent_ids, laid.members(spec.agents)
         saved = None if store is None else checkpoint.load(store, self.name, spec.shards)

@@ -1,8 +1,8 @@
 """Evaluation games: in this process, or spread over Ray tasks in chunks that do not depend on the CPUs.
 
-Two kinds: two-sided games (seed, player_0, player_1), whose rewards are each side's (`play_local`,
-`play_games`), and free-for-all games (seed, a player per seat), whose rewards are each seat's
-(`play_free_for_all_local`, `play_free_for_all`).
+Two kinds: two-sided games (seed, player_0, player_1), whose rewards are each side's, each team's or each
+player's in one role (`play_local`, `play_games`), and free-for-all games (seed, a player per seat), whose
+rewards are each seat's (`play_free_for_all_local`, `play_free_for_all`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import torch
 
 from swarm import seeds
 from swarm.config import Experiment
-from swarm.envs import EnvSpec, describe
+from swarm.envs import EnvSpec
 from swarm.envs import games as games_of
 from swarm.evaluation import ladder
+from swarm.evaluation.evaluate import REFERENCE, game_role
 from swarm.players import GAME, Player
 from swarm.training.agent import Weights, opponent
 from swarm.training.rollout import play, sides
@@ -34,8 +35,11 @@ def play_local(
     (their weights given) or ladder members by name. In a game of k seats player_0's side fills the even
     seats and player_1's the odd ones (`rollout.sides`): rewards [G, 2] are each side's. In a cooperative
     game (`evaluation.kind`) each player's team fills every seat of its own episode of the game's seed:
-    rewards [G, 2] are each team's return (mean over seats), lengths player_0's episode's."""
-    spec = describe(config.env, config.env_kwargs)
+    rewards [G, 2] are each team's return (mean over seats), lengths player_0's episode's. In a game judged
+    by roles each player fills every seat of the game's role in its own episode (`play_roles`)."""
+    spec = config.env_spec()
+    if config.evaluation.kind == "roles":
+        return play_roles(config, spec, games, weights)
     names = sorted({name for _, a, b in games for name in (a, b)})
     pairs = np.array([[names.index(a), names.index(b)] for _, a, b in games])
     seeds_ = [seed for seed, _, _ in games]
@@ -50,12 +54,29 @@ def play_local(
     return sides(rewards), lengths
 
 
+def play_roles(
+    config: Experiment, spec: EnvSpec, games: list[tuple[int, str, str]], weights: dict[str, Weights]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Role games (seed, player_0, player_1): episode 2g seats player_0 in every seat of game g's role
+    (`evaluate.game_role`) and the reference player (random) in every other seat, episode 2g + 1 player_1 in
+    the same seats of the same seed. Rewards [G, 2] are each player's return in the role (the mean over its
+    seats), lengths player_0's episode's."""
+    names = sorted({name for _, a, b in games for name in (a, b)} | {REFERENCE})
+    players = np.array([names.index(name) for _, a, b in games for name in (a, b)])
+    roles = [game_role(seed, spec.role_names) for seed, _, _ in games]
+    mine = np.repeat([[seat == role for seat in spec.roles] for role in roles], 2, axis=0)  # [2G, seats]
+    seating = np.where(mine, players[:, None], names.index(REFERENCE))
+    seeds_ = list(np.repeat([seed for seed, _, _ in games], 2))
+    rewards, lengths = _play(config, spec, names, seating, seeds_, weights)
+    return ((rewards * mine).sum(1) / mine.sum(1)).reshape(-1, 2), lengths[0::2]
+
+
 def play_free_for_all_local(
     config: Experiment, games: list[tuple[int, tuple[str, ...]]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play (seed, players) games in this process, all in lockstep, players[s] in seat s: each seat's return
     [G, k], no sides, and each game's length [G]."""
-    spec = describe(config.env, config.env_kwargs)
+    spec = config.env_spec()
     names = sorted({name for _, players in games for name in players})
     seating = np.array([[names.index(name) for name in players] for _, players in games])
     return _play(config, spec, names, seating, [seed for seed, _ in games], weights)
@@ -95,7 +116,7 @@ def play_free_for_all(
     config: Experiment, games: list[tuple[int, tuple[str, ...]]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play (seed, players) games in parallel Ray tasks; each seat's rewards [G, k] and lengths [G]."""
-    seats = describe(config.env, config.env_kwargs).seats
+    seats = config.env_spec().seats
     return _in_tasks(_play_free_for_all_chunk.remote, config, games, weights, seats)
 
 

@@ -5,7 +5,8 @@ Some games also have a native backend (`BACKENDS`): the same arrays, every game 
 move for move what its PettingZoo env does, for the game its constructor builds with no keywords. `games`
 picks one. Players that search copies of the game (`swarm.players.search`) need the PettingZoo envs, which a
 native backend does not keep, and a game whose copies show nothing a player could not see
-(`PERFECT_INFORMATION`). Games whose seats share one goal are `COOPERATIVE`.
+(`PERFECT_INFORMATION`). Games whose seats share one goal are `COOPERATIVE`. A game whose seats play
+different roles (`EnvSpec.roles`) is stepped by PettingZoo `Games`, which pad each seat's view by role.
 """
 
 from __future__ import annotations
@@ -68,14 +69,18 @@ COOPERATIVE = frozenset({"mpe2.simple_spread_v3"})
 
 
 def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:
-    """`n` games of `spec`: native where `BACKENDS` has one and no env_kwargs change the game (auto, native),
-    else PettingZoo `Games`."""
+    """`n` games of `spec`: native where `BACKENDS` has one and neither env_kwargs nor env_roles change the
+    game (auto, native), else PettingZoo `Games`."""
     if backend not in get_args(Backend):
         raise EnvError(f"unknown backend {backend!r}; pick one of {', '.join(get_args(Backend))}")
     native = BACKENDS.get(spec.env_id)
     if native is not None and spec.env_kwargs:
         if backend == "native":
             raise EnvError(native_kwargs(spec.env_id, dict(spec.env_kwargs)))
+        native = None
+    if native is not None and spec.roles:  # a native backend does not pad views by role (`aec.Padding`)
+        if backend == "native":
+            raise EnvError(NATIVE_ROLES)
         native = None
     if backend == "native" and native is None:
         raise EnvError(
@@ -86,6 +91,12 @@ def games(spec: EnvSpec, n: int, backend: Backend = "auto") -> GameBatch:
         return Games(spec, n)
     module, name = native.split(":")
     return getattr(importlib.import_module(module), name)(spec, n)
+
+
+NATIVE_ROLES = (
+    "env_backend: native plays a game as one role, not with env_roles; set env_backend: auto or pettingzoo "
+    "(PettingZoo envs, each seat's view padded and marked with its role), or remove env_roles"
+)
 
 
 def native_kwargs(env_id: str, env_kwargs: dict) -> str:

@@ -7,11 +7,15 @@ module with only a `parallel_env()` (PettingZoo's Parallel API: every agent acts
 PettingZoo's own `parallel_to_aec`, which takes the agents' actions one by one and steps the parallel env
 once all have acted: the same game, its rewards arriving after the last agent's action.
 
-At the door it must be a game of two or more players (its seats) whose seats share one observation and one
-action space (`describe`), Discrete or a flat Box with finite bounds (MPE2's `continuous_actions`), and pass
-PettingZoo's own API test (`api_check`; a parallel env also `parallel_api_test`). Observations are a dict
-with `observation` and `action_mask` (the classic games), or an array (Box) with every action legal (MPE2),
-flattened either way; Box actions have no masks. Games are stepped on the unwrapped env: PettingZoo's
+At the door it must be a game of two or more players (its seats) whose seats of one role share one
+observation and one action space (`describe`), Discrete or a flat Box with finite bounds (MPE2's
+`continuous_actions`), and pass PettingZoo's own API test (`api_check`; a parallel env also
+`parallel_api_test`). Seats that all share their spaces play one role (Connect Four's; Go's `black_0` and
+`white_0`) unless a budget file's `env_roles` names roles; otherwise a seat's role is `env_roles[agent]`, or
+its agent's name without a trailing `_<digits>` (MPE2's `adversary_0` is an adversary). Where roles differ,
+one network still plays every seat (`Padding`). Observations are a dict with `observation` and
+`action_mask` (the classic games), or an array (Box) with every action legal (MPE2), flattened either way;
+Box actions have no masks. Games are stepped on the unwrapped env: PettingZoo's
 wrappers cost a third of the time and would turn an illegal move into a silent loss
 (TerminateIllegalWrapper), so the adapter instead checks every action against the action mask, or the Box,
 itself and raises. Seats are indices into `possible_agents`: seat 0 moves first. A game ends when any seat's
@@ -28,9 +32,11 @@ import importlib
 import inspect
 import io
 import os
+import re
 import traceback
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +45,7 @@ from swarm.envs.spec import Box, EnvError, EnvSpec, IllegalMove
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # several classic games import pygame to render
 API_CYCLES = 10  # api_test's cycles at the door
+NUMBERED = re.compile(r"_\d+$")  # the seat number of an agent's name (`adversary_0`), not its role
 
 
 def make(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> Any:
@@ -78,7 +85,7 @@ def constructor(env_id: str) -> tuple[Callable[..., Any], str]:
         return functools.partial(registered, entry), module
     try:
         mod = importlib.import_module(env_id)
-    except ImportError as exc:
+    except (ImportError, ValueError, TypeError) as exc:  # no such module; an empty or relative name
         raise EnvError(
             f"cannot import {env_id!r} ({exc}); give a PettingZoo registry id such as "
             "classic/connect_four-v3 or an importable module path, and install its extras"
@@ -133,9 +140,15 @@ def parameters(module: str) -> str:
     return "keywords it does not declare (see its documentation)"
 
 
-def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpec:
-    """Build one instance and check it is a game of two or more players whose seats share one observation
-    space (a dict with an action mask, or an array) and one action space (Discrete, or a Box)."""
+def describe(
+    env_id: str, env_kwargs: Mapping[str, Any] | None = None, env_roles: Mapping[str, str] | None = None
+) -> EnvSpec:
+    """Build one instance and check it is a game of two or more players whose seats of one role share one
+    observation space (a dict with an action mask, or an array) and one action space (Discrete, or a Box).
+
+    Seats that all share their spaces play one role, whatever their names, unless `env_roles` names roles:
+    such a game is the same game as before roles existed. Otherwise a seat's role is `env_roles[agent]`, or
+    its agent's name without a trailing `_<digits>`."""
     env = make(env_id, env_kwargs)
     try:
         env.reset(seed=0)
@@ -152,22 +165,63 @@ def describe(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvSpe
         agent: (observed(env_id, env.observation_space(agent)), actions_of(env_id, env, agent))
         for agent in agents
     }
-    if len(set(shapes.values())) > 1:
-        seen = "; ".join(f"{agent}: obs {o}, {a[0]} actions" for agent, (o, a) in shapes.items())
-        raise EnvError(
-            f"{env_id!r}: its players see or act differently ({seen}); swarm needs every seat to share one "
-            "observation and one action space (players in roles, such as predators and prey, are not "
-            "supported yet)"
+    alike = env_roles is None and len(set(shapes.values())) == 1  # Go's black_0 and white_0: one role
+    roles = [agents[0]] * len(agents) if alike else roles_of(env_id, agents, env_roles)
+    for role in dict.fromkeys(roles):
+        seats = [agent for agent, mine in zip(agents, roles, strict=True) if mine == role]
+        if len({shapes[agent] for agent in seats}) > 1:
+            seen = "; ".join(
+                f"{agent}: obs {shapes[agent][0]}, {shapes[agent][1][0]} actions" for agent in seats
+            )
+            raise EnvError(
+                f"{env_id!r}: the seats of role {role!r} see or act differently ({seen}); seats of one role "
+                "share one observation and one action space, so give these different roles in env_roles "
+                "(agent: role, every agent named)"
+            )
+    kwargs = tuple(sorted((env_kwargs or {}).items()))
+    if len(set(roles)) == 1:
+        (obs_dim, (actions, box)) = shapes[agents[0]]
+        return EnvSpec(
+            env_id=env_id, obs_dim=obs_dim, actions=actions, env_kwargs=kwargs, seats=len(agents), box=box
         )
-    (obs_dim, (actions, box)) = shapes[agents[0]]
+    boxes = {box for _, (_, box) in shapes.values()}
+    if len(boxes) > 1:
+        acts = "; ".join(
+            f"{role}: {'a Box of ' if box else ''}{n} actions"
+            for role, (_, (n, box)) in dict(zip(roles, shapes.values(), strict=True)).items()
+        )
+        raise EnvError(
+            f"{env_id!r}: its roles act in different spaces ({acts}); one network plays every role, which "
+            "pads Discrete actions to the largest count but needs one Box for all: use Discrete actions"
+        )
+    sizes, counts = [o for o, _ in shapes.values()], [n for _, (n, _) in shapes.values()]
     return EnvSpec(
         env_id=env_id,
-        obs_dim=obs_dim,
-        actions=actions,
-        env_kwargs=tuple(sorted((env_kwargs or {}).items())),
+        obs_dim=max(sizes) + len(set(roles)),
+        actions=max(counts),
+        env_kwargs=kwargs,
         seats=len(agents),
-        box=box,
+        box=boxes.pop(),
+        roles=tuple(roles),
     )
+
+
+def roles_of(env_id: str, agents: list[str], env_roles: Mapping[str, str] | None) -> list[str]:
+    """Each agent's role: as `env_roles` names it (every agent, none other), else its name without a trailing
+    `_<digits>`."""
+    if env_roles is None:
+        return [NUMBERED.sub("", agent) for agent in agents]
+    unknown = [agent for agent in env_roles if agent not in agents]
+    missing = [agent for agent in agents if agent not in env_roles]
+    if unknown or missing:
+        wrong = [f"names {', '.join(unknown)}, which {env_id!r} does not have"] if unknown else []
+        wrong += [f"leaves out {', '.join(missing)}"] if missing else []
+        raise EnvError(
+            f"env_roles {' and '.join(wrong)}: its agents are {', '.join(agents)}; give every one of them a "
+            "role (agent: role), or remove env_roles to take each role from its agent's name (adversary_0: "
+            "adversary)"
+        )
+    return [env_roles[agent] for agent in agents]
 
 
 def observed(env_id: str, space: Any) -> int:
@@ -240,6 +294,38 @@ def failed(exc: Exception) -> str:
     return f"{type(exc).__name__} at `{frame.line}` ({frame.name}){message}"
 
 
+@dataclass(frozen=True)
+class Padding:
+    """Each seat's view as the one network every role shares reads it, where seats play different roles:
+    parameter sharing with an agent id, as BenchMARL and EPyMARL feed heterogeneous agents. A seat's
+    observation is zero-padded to the largest role's size and followed by a one-hot of its role; its
+    Discrete actions are the largest role's count, those its role lacks masked out."""
+
+    spec: EnvSpec
+    role: tuple[int, ...]  # each seat's role, its index in `spec.role_names`
+    actions: tuple[int, ...]  # each seat's own count of actions
+
+    @classmethod
+    def of(cls, spec: EnvSpec, env: Any) -> Padding | None:
+        """The padding of `spec`'s game, one instance of it `env`; None in a game of one role."""
+        if not spec.roles:
+            return None
+        agents = list(env.possible_agents)
+        return cls(
+            spec,
+            tuple(spec.role_names.index(role) for role in spec.roles),
+            tuple(actions_of(spec.env_id, env, agent)[0] for agent in agents),
+        )
+
+    def view(self, seat: int, obs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        padded = np.zeros(self.spec.obs_dim, np.float32)
+        padded[: len(obs)] = obs
+        padded[self.spec.obs_dim - len(self.spec.role_names) + self.role[seat]] = 1.0
+        legal = np.zeros(self.spec.mask_width, bool)
+        legal[: self.actions[seat]] = True if mask is None else mask
+        return padded, legal
+
+
 class Games:
     """`n` independent games of one environment, stepped together.
 
@@ -253,6 +339,7 @@ class Games:
         self.spec = spec
         self.envs = [make(spec.env_id, dict(spec.env_kwargs)).unwrapped for _ in range(n)]
         self.seats = [list(env.possible_agents) for env in self.envs]
+        self.padding = Padding.of(spec, self.envs[0]) if n else None
         self.to_move = np.full(n, -1, dtype=np.int64)
         self.obs = np.zeros((n, spec.obs_dim), dtype=np.float32)
         self.mask = np.zeros((n, spec.mask_width), dtype=bool)
@@ -289,7 +376,7 @@ class Games:
                 self.truncated[i] = not terminated
                 if self.truncated[i]:
                     for seat, agent in enumerate(self.seats[i]):
-                        self.final_obs[i, seat] = flat(env.observe(agent))[0]
+                        self.final_obs[i, seat] = self._view(seat, env.observe(agent))[0]
             else:
                 self._observe(i)
         return rewards, done
@@ -308,9 +395,14 @@ class Games:
     def _observe(self, i: int) -> None:
         mover = self.envs[i].agent_selection
         self.to_move[i] = self.seats[i].index(mover)
-        obs, mask = flat(self.envs[i].observe(mover))
+        obs, mask = self._view(self.to_move[i], self.envs[i].observe(mover))
         self.obs[i] = obs
         self.mask[i] = True if mask is None else mask
+
+    def _view(self, seat: int, seen: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """A seat's observation and mask as the env gives them, flat; padded where roles differ."""
+        obs, mask = flat(seen)
+        return (obs, mask) if self.padding is None else self.padding.view(seat, obs, mask)
 
 
 def flat(seen: Any) -> tuple[np.ndarray, np.ndarray | None]:

@@ -31,7 +31,10 @@ class EnvSpec:
     """A game's shape, and how to build it again on any worker: its id and constructor keywords.
 
     `actions` is what a policy outputs per move: the number of Discrete actions, or the Box's dimension
-    where `box` is set. Discrete actions may be masked; a Box's may not (its masks are [n, 0])."""
+    where `box` is set. Discrete actions may be masked; a Box's may not (its masks are [n, 0]). Where seats
+    play different roles (`roles`), `obs_dim` and `actions` are those of the one network every role shares:
+    the largest role's observation with a one-hot of the role appended, and the largest count of actions
+    (`swarm.envs.aec.Padding`)."""
 
     env_id: str
     obs_dim: int
@@ -39,6 +42,12 @@ class EnvSpec:
     env_kwargs: tuple[tuple[str, Any], ...] = ()  # (keyword, value), sorted: a budget file's env_kwargs
     seats: int = 2  # players in one game: indices into the env's `possible_agents`
     box: Box | None = None  # the bounds of continuous actions; None: Discrete
+    roles: tuple[str, ...] = ()  # each seat's role where seats differ (predators, prey); (): one role
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        """The distinct roles in seat order (a seat's one-hot is its role's index here); none for one role."""
+        return tuple(dict.fromkeys(self.roles))
 
     @property
     def mask_width(self) -> int:

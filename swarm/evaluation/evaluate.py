@@ -21,13 +21,25 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from swarm import envs, seeds
+from swarm import seeds
 from swarm.config import Experiment
 from swarm.evaluation.plackett_luce import positions
 from swarm.evaluation.scoring import SEAT_0, results
 from swarm.interaction import MODES
 
-MATCH_COLUMNS = ["stage", "arm", "seed", "player_0", "player_1", "reward_0", "reward_1", "outcome", "length"]
+MATCH_COLUMNS = [
+    "stage",
+    "arm",
+    "seed",
+    "player_0",
+    "player_1",
+    "reward_0",
+    "reward_1",
+    "outcome",
+    "length",
+    "role",
+]
+REFERENCE = "random"  # who fills every seat but the judged role's in a role game: the ladder's anchor
 FREE_FOR_ALL_COLUMNS = ["seed", "seat", "player", "arm", "reward", "position", "length"]
 MAX_LINEUPS = 50  # beyond it, lineups are the cyclic ones (`lineups`)
 Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]
@@ -99,14 +111,29 @@ def select_best(
     return max(chosen, key=lambda p: (ranked[p], -chosen.index(p))), ranked
 
 
-def play_schedule(schedule: list[Game], play: Play, payoff_bound: float | None = None) -> pd.DataFrame:
+def play_schedule(
+    schedule: list[Game], play: Play, payoff_bound: float | None = None, roles: Sequence[str] = ()
+) -> pd.DataFrame:
     """The games played, each with its rewards and result (`scoring.results`: by payoff over
-    `payoff_bound`, else by outcome)."""
+    `payoff_bound`, else by outcome) and, where games are judged by `roles`, the role it played ("" if
+    not)."""
     rewards, lengths = play([(g.seed, g.player_0, g.player_1) for g in schedule])
     frame = pd.DataFrame([asdict(g) for g in schedule], columns=MATCH_COLUMNS[:5])
     frame["reward_0"], frame["reward_1"], frame["length"] = rewards[:, 0], rewards[:, 1], lengths
     frame["outcome"] = results(rewards[:, 0], rewards[:, 1], frame.seed.to_numpy(np.int64), payoff_bound)
+    frame["role"] = pd.Series([game_role(g.seed, roles) if roles else "" for g in schedule], dtype=str)
     return frame[MATCH_COLUMNS]
+
+
+def judged_roles(config: Experiment) -> tuple[str, ...]:
+    """The roles games take in turn where they are judged by role (`evaluation.kind: roles`); else none."""
+    return config.env_spec().role_names if config.evaluation.kind == "roles" else ()
+
+
+def game_role(seed: int, roles: Sequence[str]) -> str:
+    """The role a game judged by roles plays: game i of its stage (its seed's index) plays role i mod R, so a
+    pairing's games, on consecutive seeds, take the roles in turn as they take the seats."""
+    return roles[seeds.index_of(seed) % len(roles)]
 
 
 def play_free_for_all_schedule(
@@ -252,13 +279,14 @@ def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -
 def run(config: Experiment, play: Play, play_free_for_all: PlayFreeForAll) -> Evaluation:
     """Choose each arm's best on selection games, then play every held-out game: two-sided ones by `play`,
     free-for-all ones by `play_free_for_all`."""
-    selection = play_schedule(selection_schedule(config), play, config.payoff_bound)
+    roles = judged_roles(config)
+    selection = play_schedule(selection_schedule(config), play, config.payoff_bound, roles)
     best, ranked = {}, {}
     for arm in config.arms:
         games = selection[selection.arm == arm.name]
         best[arm.name], ranked[arm.name] = select_best(games, arm.agent_ids, arm.candidates)
-    held_out = play_schedule(held_out_schedule(config, best), play, config.payoff_bound)
-    seats = envs.describe(config.env, config.env_kwargs).seats
+    held_out = play_schedule(held_out_schedule(config, best), play, config.payoff_bound, roles)
+    seats = config.env_spec().seats
     arm_of = {agent: arm for arm, agents in arm_agents(config).items() for agent in agents}
     schedule = free_for_all_schedule(config, best, seats)
     free_for_all = play_free_for_all_schedule(schedule, play_free_for_all, arm_of)

@@ -80,9 +80,9 @@ STEPS = Cost(per_step=1, per_round=0, least_per_step=1, per_move=1)  # budget.un
 
 def spec(config: Experiment) -> envs.EnvSpec:
     """The file's game's shape, described once a process (it builds the game)."""
-    key = repr((config.env, sorted(config.env_kwargs.items())))
+    key = repr((config.env, sorted(config.env_kwargs.items()), config.env_roles))
     if key not in _specs:
-        _specs[key] = envs.describe(config.env, config.env_kwargs)
+        _specs[key] = config.env_spec()
     return _specs[key]
 
 
