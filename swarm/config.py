@@ -329,6 +329,16 @@ class Evaluation(Strict):
         "seats (the held-out games already are free-for-alls of two, which Plackett-Luce rates as "
         "Bradley-Terry) and in a cooperative game (every seat shares one return: no finishing order).",
     )
+    teamwork_games: int = Field(
+        10,
+        ge=0,
+        le=MAX_GAMES,
+        description="Ad-hoc team games per best, partner and seat, in a cooperative game: each arm's best in "
+        "one seat and a held-out partner (another arm's best or a ladder member) in every other seat, "
+        "every seat in turn (evaluate.teamwork_schedule), on the same scenarios for every best; their team "
+        "returns are a second view beside the verdict (teamwork.parquet, the report's Ad-hoc teamwork). "
+        "0: none. Unused in competitive and role games.",
+    )
     curve_points: int = Field(
         8,
         ge=0,

@@ -152,8 +152,8 @@ def _games(spec: envs.EnvSpec, players: list, backend: envs.Backend) -> tuple[fl
 
 def games(config: Experiment, seats: int) -> dict[str, list[tuple[int, str, str]]]:
     """Evaluation games per seed in a game of `seats` seats, as (count, player, player) with AGENT for any
-    trained agent (a free-for-all game counted as one between agents), by the field that sets their number;
-    counted, not listed, as a file may ask for billions."""
+    trained agent (a free-for-all game counted as one between agents; an ad-hoc team game as (best,
+    partner)), by the field that sets their number; counted, not listed, as a file may ask for billions."""
     ev, arms = config.evaluation, config.arms
     agents = sum(arm.agents for arm in arms)
     selection = []
@@ -177,6 +177,13 @@ def games(config: Experiment, seats: int) -> dict[str, list[tuple[int, str, str]
         free_for_all = (
             len(evaluate.lineups([*(a.name for a in arms), *ev.ladder], seats)) * seats * ev.ffa_games
         )
+    teamwork = []
+    if ev.kind == "cooperative":  # each arm's best with every other arm's best and every ladder member
+        per_partner = len(arms) * seats * ev.teamwork_games
+        teamwork = [
+            ((len(arms) - 1) * per_partner, AGENT, AGENT),
+            *((per_partner, AGENT, m) for m in ev.ladder),
+        ]
     return {
         "selection_games": selection,
         "verdict_games": [(verdicts * ev.verdict_games, AGENT, AGENT)],
@@ -185,6 +192,7 @@ def games(config: Experiment, seats: int) -> dict[str, list[tuple[int, str, str]
         "curve_games": [(curve, AGENT, "random")],
         "exploit_games": [(len(arms) * ev.exploit_games, AGENT, AGENT)] if ev.exploit_steps else [],
         "ffa_games": [(free_for_all, AGENT, AGENT)],
+        "teamwork_games": teamwork,
     }
 
 
@@ -203,7 +211,7 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
     spec = config.env_spec()
     counted = games(config, spec.seats)
     evaluation = {
-        field: sum(n * game_seconds(config, spec, measured, a, b) for n, a, b in rows)
+        field: sum(n * SECONDS.get(field, game_seconds)(config, spec, measured, a, b) for n, a, b in rows)
         for field, rows in counted.items()
     }
     tuning = 0.0
@@ -235,6 +243,18 @@ def game_seconds(config: Experiment, spec: envs.EnvSpec, measured: Probe, a: str
         return per_game * (move[a] + move[b])
     share = 1 / len(spec.role_names)
     return per_game * (share * (move[a] + move[b]) + 2 * (1 - share) * move[REFERENCE])
+
+
+def teamwork_seconds(
+    config: Experiment, spec: envs.EnvSpec, measured: Probe, best: str, partner: str
+) -> float:
+    """Seconds one ad-hoc team game takes: one episode, the best making the moves of one seat of k, its
+    partner those of the others."""
+    k = spec.seats
+    return measured.length * (measured.move[best] + (k - 1) * measured.move[partner]) / k
+
+
+SECONDS = {"teamwork_games": teamwork_seconds}  # fields whose games are not two-sided (`game_seconds`)
 
 
 def _per_step(config: Experiment, measured: Probe) -> float:

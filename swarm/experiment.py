@@ -132,8 +132,9 @@ def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) 
 def judge(
     config: Experiment, run: RunDir, trained: engine.Trained
 ) -> tuple[evaluate.Evaluation, pd.DataFrame]:
-    """Selection, held-out (free-for-all included) and learning-curve games; then the ledger, with the
-    selection games charged to the arms that reserved them (their spend is returned either way)."""
+    """Selection, held-out (free-for-all and ad-hoc team games included) and learning-curve games; then the
+    ledger, with the selection games charged to the arms that reserved them (their spend is returned either
+    way)."""
     evaluation = evaluate.run(
         config,
         lambda games: engine.play_games(config, games, trained.weights),
@@ -142,6 +143,7 @@ def judge(
     curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)
     rundir.write_parquet(evaluation.free_for_all, run.free_for_all)
+    rundir.write_parquet(evaluation.teamwork, run.teamwork)
     rundir.write_parquet(curve, run.curve)
     spend = selection_spend(config, evaluation.matches)
     charged = [arm.name for arm in config.arms if config.selection_reserve(arm)]

@@ -2,11 +2,11 @@
 
 The verdict comes first, with its figure (each contrast's head-to-head gap: per seed, and its interval), then
 what each arm spent (the ledger side by side), the held-out ratings (and the free-for-all ones, in a game of
-more than two seats) and four more figures: learning curves (each arm's mean and band), ratings by arm,
-cross-play, winner's curse. Both files are rendered from one list
-of blocks, so they say the same thing; the HTML embeds its figures as base64 PNG, so it stands alone. For a
-multi-seed run the figures pool every seed. Like `analysis`, this needs no torch and no Ray, and it draws
-on `matplotlib.figure.Figure` objects of its own, so it works headless and leaves pyplot's backend alone.
+more than two seats; ad-hoc teamwork, in a cooperative one) and four more figures: learning curves (each arm's
+mean and band), ratings by arm, cross-play, winner's curse. Both files are rendered from one list of blocks,
+so they say the same thing; the HTML embeds its figures as base64 PNG, so it stands alone. For a multi-seed
+run the figures pool every seed. Like `analysis`, this needs no torch and no Ray, and it draws on
+`matplotlib.figure.Figure` objects of its own, so it works headless and leaves pyplot's backend alone.
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ def blocks(run: analysis.Run, name: str, tuned: tuning.Tuned | None = None) -> l
         ),
         Table(analysis.ratings_table(run)),
         *_free_for_all(run),
+        *_teamwork(run),
         Heading(2, "Exploitability and the scales' checks"),
         *(Text(line) for line in analysis.yardstick_lines(run)),
         Heading(2, "Figures"),
@@ -343,6 +344,32 @@ def _free_for_all(run: analysis.Run) -> list[Block]:
         ),
         Table(table),
         *_free_for_all_over_seeds(run),
+    ]
+
+
+def _teamwork(run: analysis.Run) -> list[Block]:
+    """Ad-hoc teamwork, where a cooperative game played ad-hoc team games."""
+    table = analysis.teamwork_table(run)
+    if table.empty:
+        return []
+    return [
+        Heading(2, "Ad-hoc teamwork"),
+        Text(
+            "A second view beside the verdict, which stays the head-to-head of homogeneous teams: each arm's "
+            "best in one seat and a held-out partner in every other, every seat in turn "
+            "(evaluation.teamwork_games games per partner and seat), its team return the mean over seats. "
+            "The partners are the other arms' bests and the ladder members, so these numbers are "
+            "pool-dependent: other partners could move them. Every best meets the same scenarios with the "
+            "same partner in the same seat, so each best's difference from the baseline's best is paired "
+            "game by game, over the partners both played with, with a Student-t interval over those games; "
+            "first over all partners, then per partner. "
+            + (
+                "Each seed is its own, about its agents."
+                if run.multi_seed
+                else "One seed: this speaks of these trained agents, not the ways of training them."
+            )
+        ),
+        Table(table),
     ]
 
 

@@ -4,7 +4,9 @@ Game seeds carry their stage in their bits, `(run_seed * 8 + stage) << 32 | inde
 the held-out stages (verdict, cross-play, ladder, free-for-all), the learning curves and the exploiters'
 held-out games (`swarm.training.exploit`) can never share a seed, within a run or across run seeds: disjoint
 by construction, not by luck. A new stage goes at the end of `STAGES`, so no older seed changes; the 8 rooms
-are all taken now, and a ninth stage needs another bit (and a lower `MAX_RUN_SEED`).
+are all taken now, and a ninth stage needs another bit (and a lower `MAX_RUN_SEED`). So the eighth room holds
+free-for-all games in a competitive game of more than two seats and ad-hoc team games
+(`evaluate.teamwork_schedule`) in a cooperative one; a game is never both.
 """
 
 from __future__ import annotations

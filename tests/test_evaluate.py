@@ -14,8 +14,8 @@ import torch
 from rich.console import Console
 
 from swarm import analysis, config, engine, envs, seeds
-from swarm.evaluation import evaluate, plackett_luce, ratings, summary
-from swarm.results import records
+from swarm.evaluation import evaluate, plackett_luce, ratings, stats, summary
+from swarm.results import records, rundir
 from swarm.training.agent import network
 
 
@@ -347,3 +347,108 @@ def test_a_free_for_all_rates_the_bests_by_finishing_order(make_config, seat_gam
     printed = Console(file=io.StringIO(), width=200)
     summary.render(result, printed)
     assert "free-for-all ratings (Plackett-Luce" in printed.file.getvalue()
+
+
+# Ad-hoc teamwork in cooperative games
+
+
+def test_teamwork_seats_every_best_with_every_partner_on_the_same_seeds(make_config):
+    """Each arm's best sits in every seat with each other arm's best and each ladder member in the others,
+    teamwork_games games each, on the free_for_all stage's seeds (unused in a cooperative game): the same
+    seeds for the same partner and seat whoever the best is. None in a competitive game or with 0 games."""
+    pytest.importorskip("mpe2")
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs={"max_cycles": 4})
+    data["evaluation"] |= {"ladder": ["random"], "teamwork_games": 2}
+    cfg = config.parse(data)
+    best = {"single": "single/0", "independent": "independent/2", "swarm": "swarm/1"}
+    schedule = evaluate.teamwork_schedule(cfg, best, 3)
+    assert len(schedule) == 3 * 3 * 3 * 2  # 3 bests, 3 partners each, 3 seats, 2 games
+    blocks = pd.DataFrame(
+        [(g.best, g.partner, g.seat, g.seed) for g in schedule], columns=["b", "p", "s", "x"]
+    )
+    assert (blocks.groupby(["b", "p", "s"]).size() == 2).all() and len(blocks.groupby(["b", "p", "s"])) == 27
+    assert set(zip(blocks.b, blocks.p, strict=True)) == {
+        (b, p) for b in best.values() for p in [*best.values(), "random"] if p != b
+    }
+    for g in schedule:
+        assert g.players[g.seat] == g.best and set(g.players[: g.seat] + g.players[g.seat + 1 :]) == {
+            g.partner
+        }
+    assert {seeds.stage_of(g.seed) for g in schedule} == {"free_for_all"}
+    same = blocks.groupby(["p", "s", "b"]).x.agg(tuple).groupby(["p", "s"]).nunique()
+    assert (same == 1).all()  # a partner and seat: the same scenarios whoever the best is
+    assert blocks.groupby("b").x.agg(lambda x: x.is_unique).all()
+    competitive = cfg.model_copy(
+        update={"evaluation": cfg.evaluation.model_copy(update={"kind": "competitive"})}
+    )
+    none = cfg.model_copy(update={"evaluation": cfg.evaluation.model_copy(update={"teamwork_games": 0})})
+    assert evaluate.teamwork_schedule(competitive, best, 3) == evaluate.teamwork_schedule(none, best, 3) == []
+
+
+def test_a_best_that_never_moves_earns_the_episode_replayed_by_hand_with_any_partner(make_config):
+    """A best that never moves (MPE2's action 0) with partners that never move either earns exactly the
+    return of that episode replayed by hand, in whatever seat; with random partners, another."""
+    pytest.importorskip("mpe2")
+    kwargs = {"max_cycles": 4}
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs=kwargs)
+    data["evaluation"] |= {"ladder": ["random"], "teamwork_games": 1}
+    cfg = config.parse(data)
+    still = always(cfg, 0)
+    best = {"single": "single/0", "swarm": "swarm/0"}
+    weights = {"single/0": still, "swarm/0": still}
+    schedule = evaluate.teamwork_schedule(cfg, best, 3)
+    table = evaluate.play_teamwork_schedule(
+        schedule, lambda g: engine.play_free_for_all_local(cfg, g, weights)
+    )
+    assert list(table.columns) == rundir.TEAMWORK_COLUMNS and len(table) == 2 * 2 * 3
+
+    def by_hand(seed: int) -> float:
+        env = envs.make(cfg.env, kwargs)
+        env.reset(seed=seed)
+        total = 0.0
+        for _ in range(3 * 4):
+            env.step(0)
+            total += sum(env.rewards.values()) / 3
+        return total
+
+    still_partners = table[table.partner != "random"]
+    assert len(still_partners) == 2 * 3
+    for row in still_partners.itertuples():
+        assert row.team_return == pytest.approx(by_hand(row.seed))
+    with_random = table[table.partner == "random"]
+    assert not np.isclose(with_random.team_return, [by_hand(s) for s in with_random.seed]).all()
+    assert (table.length == 3 * 4).all()
+
+
+def test_teamwork_gaps_pair_each_best_with_the_baselines_game_by_game():
+    """On hand-made rows: each best's mean team return over all its partners and per partner, and its paired
+    difference from the baseline's best over the partners both met, with `stats.mean_interval`'s interval."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for arm, best, partners in [
+        ("single", "single/0", ["swarm/1", "random"]),
+        ("swarm", "swarm/1", ["single/0", "random"]),
+    ]:
+        for partner in partners:
+            for seat in range(3):
+                for k in range(4):
+                    seed = {"random": 100, "single/0": 200, "swarm/1": 300}[partner] + 10 * seat + k
+                    rows.append((0, "r", seed, best, arm, partner, seat, float(rng.normal()), 12))
+    games = pd.DataFrame(
+        rows, columns=["seed", "run", "game_seed", "best", "arm", "partner", "seat", "team_return", "length"]
+    )
+    found = analysis.teamwork_gaps(games.sample(frac=1, random_state=1), "single", 0.9).set_index(
+        ["arm", "partner"]
+    )
+    single, swarm = games[games.arm == "single"], games[games.arm == "swarm"]
+    assert found.loc[("single", "all"), "team_return"] == pytest.approx(single.team_return.mean())
+    assert found.loc[("swarm", "random"), "games"] == 12 and found.loc[("swarm", "all"), "games"] == 24
+    paired = swarm[swarm.partner == "random"].merge(single, on=["game_seed", "partner", "seat"])
+    expected = stats.mean_interval((paired.team_return_x - paired.team_return_y).to_numpy(), 0.9)
+    for partner in ("all", "random"):  # the only partner both met
+        row = found.loc[("swarm", partner)]
+        assert row.paired == 12 and (row.gap, row.gap_low, row.gap_high) == pytest.approx(expected)
+    assert found.loc[("swarm", "single/0"), "paired"] == 0 and np.isnan(
+        found.loc[("swarm", "single/0"), "gap"]
+    )
+    assert (found.loc["single"].paired == 0).all() and found.loc["single"].gap.isna().all()

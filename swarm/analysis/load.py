@@ -3,9 +3,9 @@
 A run directory is enough: this imports no torch, no Ray and nothing of swarm that does, so a run copied to
 another machine can be analysed there. Every frame comes back with the run's config columns joined on
 (`run`, `name`, `env`, `seed`, `budget`, `baseline`, and the arm's `agents` and `interaction` where the
-frame has an `arm` column), so frames from several runs or seeds stack with no reshaping. In `matches` and
-`free_for_all`, `seed` is the run seed as everywhere else; the game's own seed is `game_seed`. Summaries
-come back typed (`swarm.results.records`).
+frame has an `arm` column), so frames from several runs or seeds stack with no reshaping. In `matches`,
+`free_for_all` and `teamwork`, `seed` is the run seed as everywhere else; the game's own seed is
+`game_seed`. Summaries come back typed (`swarm.results.records`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ TABLES = (
     "training",
     "matches",
     "free_for_all",
+    "teamwork",
     "ratings",
     "pairs",
     "curve",
@@ -41,6 +42,7 @@ class Run:
     training: pd.DataFrame
     matches: pd.DataFrame
     free_for_all: pd.DataFrame  # one row per free-for-all game and seat; empty but in games of k > 2 seats
+    teamwork: pd.DataFrame  # one row per ad-hoc team game; empty but in cooperative games
     ratings: pd.DataFrame
     pairs: pd.DataFrame  # each pair's record over the held-out games
     curve: pd.DataFrame  # scores against random at checkpoints
@@ -111,8 +113,8 @@ def _load_seed(run: RunDir, name: str) -> tuple[dict[str, pd.DataFrame], SeedSum
     """One seed's tables, each with the config columns joined on, and its summary."""
     rundir.check(run)
     config = _read_yaml(run.config)
-    frames = {table: pd.read_parquet(_need(getattr(run, table))) for table in TABLES}
-    for table in ("matches", "free_for_all"):
+    frames = {table: _read_table(run, table) for table in TABLES}
+    for table in ("matches", "free_for_all", "teamwork"):
         frames[table] = frames[table].rename(columns={"seed": "game_seed"})
     frames["pairs"]["arm"] = frames["pairs"].player.map(arm_of)
     rank = {"held_out": 0, "all": 1} | _player_order(config)
@@ -120,6 +122,13 @@ def _load_seed(run: RunDir, name: str) -> tuple[dict[str, pd.DataFrame], SeedSum
     frames["pairs"] = frames["pairs"].sort_values(["player", "opponent"], key=lambda c: c.map(rank))
     frames = {table: _with_config(frame, name, config) for table, frame in frames.items()}
     return frames, rundir.read_seed_summary(run)
+
+
+def _read_table(run: RunDir, table: str) -> pd.DataFrame:
+    """A table of the seed; teamwork.parquet, newer than the format, reads as an empty table where absent."""
+    if table == "teamwork" and not run.teamwork.is_file():
+        return pd.DataFrame(columns=rundir.TEAMWORK_COLUMNS)
+    return pd.read_parquet(_need(getattr(run, table)))
 
 
 def _with_config(frame: pd.DataFrame, run: str, config: dict) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """Tables from loaded runs: scores, the winner's curse, each arm's learning curve, the verdict's contrasts
-and lines, the gain lines, spend and ratings side by side (free-for-all ratings too), and a sweep's cells:
-what the report prints and draws and the notebooks show."""
+and lines, the gain lines, spend and ratings side by side (free-for-all ratings too), ad-hoc teamwork, and a
+sweep's cells: what the report prints and draws and the notebooks show."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -343,6 +344,54 @@ def free_for_all_over_seeds(run: Run) -> pd.DataFrame:
             row[f"over {baseline}'s best ({level})"] = f"{mean:+.0f} [{low:+.0f}, {high:+.0f}]"
         rows.append(row)
     return pd.DataFrame(rows).fillna("-")
+
+
+def teamwork_gaps(games: pd.DataFrame, baseline: str, confidence: float) -> pd.DataFrame:
+    """Ad-hoc teamwork from a run's `teamwork` rows (with `run` and `seed`): one row per seed, arm and partner
+    ("all" or one of them), with the arm's best's game count and mean team return with those held-out
+    partners, and, for each arm but `baseline`, its difference from the baseline's best paired game by game
+    on the same scenario, partner and seat (the partners both played with; `paired` games), its mean and
+    Student-t interval over those games (nan where none pair)."""
+    by = [c for c in ("run", "seed") if c in games.columns]
+    rows = []
+    for keys, seed_games in games.groupby(by, sort=False):
+        base = seed_games[seed_games.arm == baseline]
+        for arm, own in seed_games.groupby("arm", sort=False):
+            for partner, mine in [("all", own), *own.groupby("partner", sort=False)]:
+                row = dict(zip(by, keys, strict=True)) | {"arm": arm, "best": mine.best.iloc[0]}
+                row |= {"partner": partner, "games": len(mine), "team_return": mine.team_return.mean()}
+                gap = (math.nan,) * 3
+                paired = mine.merge(base, on=[*by, "game_seed", "partner", "seat"], suffixes=("", "_base"))
+                differences = (paired.team_return - paired.team_return_base).to_numpy(float)
+                if arm != baseline and len(differences):
+                    gap = stats.mean_interval(differences, confidence)
+                row["paired"] = len(differences) if arm != baseline else 0
+                rows.append(row | dict(zip(("gap", "gap_low", "gap_high"), gap, strict=True)))
+    return pd.DataFrame(rows)
+
+
+def teamwork_table(run: Run) -> pd.DataFrame:
+    """`teamwork_gaps` of the run's ad-hoc team games, as the report prints them; empty without any."""
+    if run.teamwork.empty:
+        return pd.DataFrame()
+    baseline = run.config.get("baseline") or run.config["arms"][0]["name"]
+    confidence = run.summary.confidence
+    gaps = teamwork_gaps(run.teamwork, baseline, confidence)
+    over = f"over {baseline}'s best, paired ({confidence:.0%})"
+    table = pd.DataFrame(
+        {
+            "seed": gaps.seed,
+            "best": gaps.best,
+            "partners": gaps.partner,
+            "games": gaps.games.map("{:,}".format),
+            "team return": gaps.team_return.map("{:.3f}".format),
+            over: [
+                "-" if not n else f"{g:+.3f} [{lo:+.3f}, {hi:+.3f}] over {n:,} games"
+                for g, lo, hi, n in zip(gaps.gap, gaps.gap_low, gaps.gap_high, gaps.paired, strict=True)
+            ],
+        }
+    )
+    return table if run.multi_seed else table.drop(columns="seed")
 
 
 def by_mode(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,8 +7,10 @@ together) and `ladder` (every agent and every ladder member vs every ladder memb
 checkpoints play `random` in stage `curve`. Seeds come from disjoint stage ranges (see `seeds.game_seed`), so
 the games that choose an arm's best are never the games that judge it. Seats alternate within every pairing.
 In a competitive game of k > 2 seats, the `free_for_all` stage seats the arms' bests and the ladder members
-k at a time (`free_for_all_schedule`), each game's players ranked by return into a finishing order. Playing
-is passed in as functions, so this module never sees Ray.
+k at a time (`free_for_all_schedule`), each game's players ranked by return into a finishing order. In a
+cooperative game the same stage's seeds (never used there otherwise) hold ad-hoc team games
+(`teamwork_schedule`): each arm's best in one seat with a held-out partner in every other. Playing is passed
+in as functions, so this module never sees Ray.
 """
 
 from __future__ import annotations
@@ -62,6 +64,22 @@ class FreeForAllGame:
 
     seed: int
     players: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TeamworkGame:
+    """An ad-hoc team game: `best` (arm `arm`'s best) in seat `seat`, `partner` in every other of `seats`."""
+
+    seed: int
+    arm: str
+    best: str
+    partner: str
+    seat: int
+    seats: int
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return tuple(self.best if s == self.seat else self.partner for s in range(self.seats))
 
 
 def pairing(run_seed: int, stage: str, arm: str, a: str, b: str, games: int, start: int) -> list[Game]:
@@ -167,6 +185,7 @@ class Evaluation:
     best: dict[str, str]  # arm -> its chosen agent
     selection_scores: dict[str, dict[str, float]]  # arm -> agent -> selection score
     free_for_all: pd.DataFrame  # FREE_FOR_ALL_COLUMNS; empty but in a competitive game of k > 2 seats
+    teamwork: pd.DataFrame  # rundir.TEAMWORK_COLUMNS; empty but in a cooperative game
 
 
 def arm_agents(config: Experiment) -> dict[str, list[str]]:
@@ -267,6 +286,49 @@ def free_for_all_schedule(config: Experiment, best: dict[str, str], seats: int) 
     return schedule
 
 
+def teamwork_schedule(config: Experiment, best: dict[str, str], seats: int) -> list[TeamworkGame]:
+    """Fresh-seed ad-hoc team games in a cooperative game: each arm's best in each seat in turn, every
+    other seat held by one partner, each of the other arms' bests and the ladder members, teamwork_games
+    games a seat. They take the free_for_all stage's seeds, unused in a cooperative game (`seeds`). Game k of
+    (partner, seat) has the same seed whoever the best is, so the bests meet the same scenarios with the
+    same partners in the same seats: their team returns compare game by game. None in other games."""
+    ev = config.evaluation
+    if ev.kind != "cooperative":
+        return []
+    pool = [*best.values(), *ev.ladder]
+    schedule = []
+    for arm, chosen in best.items():
+        for p, partner in enumerate(pool):
+            if partner == chosen:
+                continue
+            for seat in range(seats):
+                for k in range(ev.teamwork_games):
+                    index = (p * seats + seat) * ev.teamwork_games + k
+                    seed = seeds.game_seed(config.seed, "free_for_all", index)
+                    schedule.append(TeamworkGame(seed, arm, chosen, partner, seat, seats))
+    return schedule
+
+
+def play_teamwork_schedule(schedule: list[TeamworkGame], play: PlayFreeForAll) -> pd.DataFrame:
+    """The games played by `play` (a player per seat, each seat's return), tidy: one row per game with its
+    team return, the mean over seats (in a cooperative game every seat's reward is the team's)."""
+    if schedule:
+        rewards, lengths = play([(g.seed, g.players) for g in schedule])
+    else:
+        rewards, lengths = np.zeros((0, 1), np.float32), np.zeros(0, np.int64)
+    return pd.DataFrame(
+        {
+            "seed": np.array([g.seed for g in schedule], np.int64),
+            "best": pd.Series([g.best for g in schedule], dtype=str),
+            "arm": pd.Series([g.arm for g in schedule], dtype=str),
+            "partner": pd.Series([g.partner for g in schedule], dtype=str),
+            "seat": np.array([g.seat for g in schedule], np.int64),
+            "team_return": rewards.mean(1),
+            "length": lengths,
+        }
+    )
+
+
 def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -> list[Game]:
     """Every learning-curve checkpoint, given as (player, arm), against random."""
     schedule: list[Game] = []
@@ -278,7 +340,7 @@ def curve_schedule(config: Experiment, checkpoints: Sequence[tuple[str, str]]) -
 
 def run(config: Experiment, play: Play, play_free_for_all: PlayFreeForAll) -> Evaluation:
     """Choose each arm's best on selection games, then play every held-out game: two-sided ones by `play`,
-    free-for-all ones by `play_free_for_all`."""
+    free-for-all and ad-hoc team ones (a player per seat) by `play_free_for_all`."""
     roles = judged_roles(config)
     selection = play_schedule(selection_schedule(config), play, config.payoff_bound, roles)
     best, ranked = {}, {}
@@ -290,4 +352,6 @@ def run(config: Experiment, play: Play, play_free_for_all: PlayFreeForAll) -> Ev
     arm_of = {agent: arm for arm, agents in arm_agents(config).items() for agent in agents}
     schedule = free_for_all_schedule(config, best, seats)
     free_for_all = play_free_for_all_schedule(schedule, play_free_for_all, arm_of)
-    return Evaluation(pd.concat([selection, held_out], ignore_index=True), best, ranked, free_for_all)
+    teamwork = play_teamwork_schedule(teamwork_schedule(config, best, seats), play_free_for_all)
+    matches = pd.concat([selection, held_out], ignore_index=True)
+    return Evaluation(matches, best, ranked, free_for_all, teamwork)

@@ -2,14 +2,14 @@
 crash or a kill leaves each file either whole or absent, never half-written (but for the event files,
 which are appended to a record at a time, and read back whole records only).
 
-A run directory holds config.yaml, the tables (ledger, training, matches, free_for_all, ratings, curve,
-pairs), summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended to as
-it trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
-such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside
-them. A run with a tuning block holds tuning/ at its top, once for all seeds (`TuningDir`). A sweep
-directory holds sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each
-directory carries its format version in `format`, written when it is made; a reader refuses any other
-version, naming the directory and the fix.
+A run directory holds config.yaml, the tables (ledger, training, matches, free_for_all, teamwork, ratings,
+curve, pairs), summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended
+to as it trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
+such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside them.
+A run with a tuning block holds tuning/ at its top, once for all seeds (`TuningDir`). A sweep directory holds
+sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each directory carries its
+format version in `format`, written when it is made; a reader refuses any other version, naming the directory
+and the fix.
 
 A directory has one writer at a time: `owned` holds its lock, `.lock` (see `Lock`), for as long as a run,
 resume or sweep writes there.
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 # the "ladder" fit; per_seed.parquet head-to-head gaps. 3: free_for_all.parquet, and summary.json's
 # free_for_all ratings.
 FORMAT = 3
+# teamwork.parquet's columns: here, since a reader of an older run directory, which lacks the file, reads an
+# empty table of them (`analysis.load`)
+TEAMWORK_COLUMNS = ["seed", "best", "arm", "partner", "seat", "team_return", "length"]
 D = TypeVar("D", bound="Directory")
 LOCK = ".lock"  # never uploaded to shared storage (swarm.storage) nor counted as a directory's content
 PACKAGES = (DISTRIBUTION, "ray", "torch", "pettingzoo", "numpy", "pandas", "pydantic")
@@ -115,6 +118,12 @@ class RunDir(Directory):
         """One row per free-for-all game and seat: its player, return and finishing position (empty but in
         a competitive game of more than two seats)."""
         return self.path / "free_for_all.parquet"
+
+    @property
+    def teamwork(self) -> Path:
+        """One row per ad-hoc team game: a best in one seat, a held-out partner in the others, the team's
+        return (empty but in a cooperative game; absent from run directories older than it)."""
+        return self.path / "teamwork.parquet"
 
     @property
     def ratings(self) -> Path:
