@@ -92,6 +92,20 @@ def test_the_estimate_counts_the_games_the_schedules_play(tiny):
     for seats in (3, 4):
         free_for_all = len(evaluate.free_for_all_schedule(tiny, best, seats))
         assert free_for_all > 0 and estimate.games(tiny, seats)["ffa_games"][0][0] == free_for_all
+    assert counted["teamwork_games"] == []
+
+
+def test_the_estimate_counts_the_ad_hoc_team_games(make_config):
+    """In a cooperative game: as many as the schedule plays, each a best with another arm's or a ladder
+    member."""
+    pytest.importorskip("mpe2")
+    data = make_config(env="mpe2.simple_spread_v3", env_kwargs={"max_cycles": 4})
+    data["evaluation"] |= {"ladder": ["random"]}
+    cfg = config.parse(data)
+    best = {arm: ids[0] for arm, ids in evaluate.arm_agents(cfg).items()}
+    counted = estimate.games(cfg, 3)["teamwork_games"]
+    assert sum(n for n, _, _ in counted) == len(evaluate.teamwork_schedule(cfg, best, 3)) > 0
+    assert {b for _, _, b in counted} == {estimate.AGENT, *cfg.evaluation.ladder}
 
 
 def test_the_probe_is_short_and_the_estimate_finite(tiny):

@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from swarm import config, experiment, report, seeds
+from swarm import analysis, config, experiment, report, seeds
 from swarm.budget import UNITS
 from swarm.evaluation import oracle, significance, verdict
 from swarm.results import events, records, rundir
@@ -548,7 +548,13 @@ def test_a_continuous_game_trains_gaussian_agents_and_judges_their_teams(tmp_pat
     kwargs = {"continuous_actions": True, "max_cycles": 5}
     data = make_config(env="mpe2.simple_spread_v3", env_kwargs=kwargs, arms=arms)
     data["budget"]["total"] = 1024
-    data["evaluation"] |= {"ladder": ["random"], "curve_points": 0, "verdict_games": 8, "bootstrap": 100}
+    data["evaluation"] |= {
+        "ladder": ["random"],
+        "curve_points": 0,
+        "verdict_games": 8,
+        "bootstrap": 100,
+        "teamwork_games": 2,
+    }
     cfg = config.parse(data)
     assert cfg.evaluation.kind == "cooperative"
     run_dir, summary = experiment.run(cfg, tmp_path)
@@ -562,3 +568,9 @@ def test_a_continuous_game_trains_gaussian_agents_and_judges_their_teams(tmp_pat
     assert len(ladder) and "random" in set(ladder.player_0) | set(ladder.player_1)
     assert (matches.length == 3 * 5).all()
     assert summary.verdicts[0].record.games == 8
+    # ad-hoc teamwork: each best in each seat with the other's best and random, 2 games each
+    loaded = analysis.load_run(run_dir)
+    teamwork, bests = loaded.teamwork, {a.best for a in summary.arms.values()}
+    assert len(teamwork) == 2 * 2 * 3 * 2 and (teamwork.length == 3 * 5).all()
+    assert set(teamwork.partner) == {*bests, "random"} and set(teamwork.best) == bests
+    assert set(analysis.teamwork_table(loaded).partners) == {"all", *bests, "random"}
