@@ -67,6 +67,14 @@ def test_a_missing_table_is_named(top, tmp_path):
         analysis.load_run(seed)
 
 
+def test_a_run_older_than_the_teamwork_table_loads_without_it(top, tmp_path):
+    seed = tmp_path / "seed"
+    shutil.copytree(top / "seed-0", seed, ignore=shutil.ignore_patterns("checkpoints", "teamwork.parquet"))
+    run = analysis.load_run(seed)
+    assert run.teamwork.empty and {"game_seed", "partner", "team_return"} <= set(run.teamwork.columns)
+    assert analysis.teamwork_table(run).empty
+
+
 def test_multi_seed_run_stacks_every_seed(top, one):
     run = analysis.load_run(top)
     assert run.multi_seed and sorted(run.seed_summaries) == [("tiny-multi-seed", 0), ("tiny-multi-seed", 1)]
