@@ -1252,6 +1252,13 @@ def check_env(config: Experiment, source: str) -> None:
         )
     if spec.seats > 2:
         check_seats(config, spec.seats, source)
+    ev, partners = config.evaluation, len(config.arms) + len(config.evaluation.ladder)
+    if ev.kind == "cooperative" and partners * spec.seats * ev.teamwork_games > MAX_GAMES:
+        raise ConfigError(
+            f"{source}: evaluation.teamwork_games: {ev.teamwork_games:,} games for each of {spec.seats} "
+            f"seats and {partners} partners number more than the {MAX_GAMES:,} seeds a stage holds "
+            "(swarm.seeds); lower teamwork_games"
+        )
     if spec.box is not None and (searching := [n for n in config.evaluation.ladder if n != "random"]):
         raise ConfigError(
             f"{source}: evaluation.ladder: {', '.join(searching)} search Discrete moves, and {config.env!r} "

@@ -448,3 +448,13 @@ def test_compute_optimal_widths_grow_as_a_power_of_the_share_and_need_flops(make
     assert swarm.ppo.rollout_steps > single.ppo.rollout_steps // 4  # narrower: more agent-steps per flop
     fixed = config.parse({**data, "scaling": {"width_exponent": 2.0, "reference": 10**10 // 4}})
     assert fixed.for_arm(0).network.hidden == [256, 128] and fixed.for_arm(1).network.hidden == [64, 32]
+
+
+def test_more_ad_hoc_team_games_than_a_stage_has_seeds_are_refused(make_config):
+    pytest.importorskip("mpe2")
+    spread = make_config(env="mpe2.simple_spread_v3", env_kwargs={"max_cycles": 5})
+    spread["evaluation"] |= {"ladder": ["random"], "teamwork_games": 2**32 // 12 + 1}  # 4 partners x 3 seats
+    with pytest.raises(config.ConfigError, match=r"evaluation\.teamwork_games: .* lower teamwork_games"):
+        config.parse(spread)
+    spread["evaluation"]["teamwork_games"] -= 1
+    assert config.parse(spread).evaluation.teamwork_games == 2**32 // 12
