@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,7 +114,10 @@ def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(
     data["arms"][0] |= {"shards": 2, "network": {"hidden": [64]}}
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
     shared = tmp_path / "shared"
-    env = {**os.environ, "SWARM_STAGING": str(tmp_path / "staging")}
+    terminal = {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}  # what would make rich draw bars anyway
+    env = {k: v for k, v in os.environ.items() if k not in terminal} | {
+        "SWARM_STAGING": str(tmp_path / "staging")
+    }
     command = [sys.executable, "-m", "swarm", "run", "tiny.yaml", "--out", shared.as_uri()]
     proc = subprocess.Popen(
         command,
@@ -145,6 +149,21 @@ def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert (run_dir / "summary.json").is_file() and (run_dir / "report.html").is_file()
+    printed = resumed.stdout
+    assert "verdict:" in printed and "run directory:" in printed and "report:" in printed
+    assert "these verdicts compare these trained agents" in printed.replace("\n", " ")
+    # stdout is a pipe: progress is plain lines (arm, spent/total, rate, ETA), not bars
+    assert re.search(r"^swarm: [\d,]+/200,000,000 flops \(\d+%\), [\d,-]+ flops/s, ETA ", printed, re.M)
+    assert "\x1b[" not in printed
+    html = (run_dir / "report.html").stat().st_mtime
+    again = subprocess.run(
+        [sys.executable, "-m", "swarm", "report", str(run_dir)], capture_output=True, text=True
+    )
+    assert again.returncode == 0 and (run_dir / "report.html").stat().st_mtime >= html, again.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "swarm", "report", str(tmp_path)], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "no summary.json" in missing.stderr
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert not ledger.duplicated(["agent", "stage", "round"]).any()
     trained = uninterrupted(config.parse(data))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +15,7 @@ import yaml
 from swarm import analysis, config, experiment, report, seeds
 from swarm.budget import UNITS
 from swarm.evaluation import oracle, significance, verdict
-from swarm.results import events, records, rundir
+from swarm.results import records, rundir
 from swarm.results.rundir import RunDir
 from swarm.weights import load_weights
 
@@ -287,52 +285,6 @@ def test_same_seed_same_run(run, tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_parquet(run_dir / "matches.parquet"), pd.read_parquet(again / "matches.parquet")
     )
-
-
-def test_cli_run_prints_the_verdict(tmp_path, make_config):
-    path = tmp_path / "tiny.yaml"
-    data = make_config(
-        arms=[
-            {"name": "single", "agents": 1, "interaction": "self_play"},
-            {"name": "swarm", "agents": 2, "interaction": "population"},
-        ]
-    )
-    # the command line is what is tested: evaluation at its least
-    data["evaluation"] |= {"ladder": ["random"], "curve_points": 1, "verdict_games": 4, "ladder_games": 2}
-    data["evaluation"]["bootstrap"] = 100
-    path.write_text(yaml.safe_dump(data))
-    terminal = {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}  # what would make rich draw bars anyway
-    piped = {k: v for k, v in os.environ.items() if k not in terminal}
-    done = subprocess.run(
-        [sys.executable, "-m", "swarm", "run", str(path), "--out", str(tmp_path / "runs")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=piped,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "verdict:" in done.stdout
-    assert "these verdicts compare these trained agents" in done.stdout.replace("\n", " ")
-    assert "run directory:" in done.stdout
-    # stdout is a pipe: progress is plain lines (arm, spent/total, rate, ETA), not bars
-    line = r"^single: [\d,]+/2,048 agent_steps \(\d+%\), [\d,-]+ agent_steps/s, ETA "
-    assert re.search(line, done.stdout, re.M)
-    assert "swarm: 2,048/2,048 agent_steps (100%)" in done.stdout and "\x1b[" not in done.stdout
-    (run_dir,) = (tmp_path / "runs").glob("tiny-*")
-    assert (run_dir / "summary.json").is_file()
-    for agent in ("single/0", "swarm/0", "swarm/1"):  # every agent's live metrics, for tensorboard --logdir
-        assert events.files(RunDir(run_dir).tensorboard(agent)), agent
-    assert f"report: {run_dir / 'report.html'}" in done.stdout.replace("\n", "")
-    html = (run_dir / "report.html").stat().st_mtime
-    again = subprocess.run(
-        [sys.executable, "-m", "swarm", "report", str(run_dir)], capture_output=True, text=True, timeout=120
-    )
-    assert again.returncode == 0, again.stderr
-    assert (run_dir / "report.html").stat().st_mtime >= html
-    missing = subprocess.run(
-        [sys.executable, "-m", "swarm", "report", str(tmp_path)], capture_output=True, text=True, timeout=120
-    )
-    assert missing.returncode == 2 and "no summary.json" in missing.stderr
 
 
 def test_several_seeds_give_a_verdict_over_seeds_and_resume(tmp_path, multi_seed_run):
