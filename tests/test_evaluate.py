@@ -165,6 +165,18 @@ def test_ladder_selection_meets_only_the_ladder_and_judges_the_curse_on_ladder_g
     assert table.set_index("player").held_out_score[best] == pytest.approx(mine.mean())
 
 
+def still_return(env_id: str, kwargs: dict, seed: int) -> float:
+    """The team return of simple_spread's episode of `seed` (three seats, 4 cycles) with every agent still,
+    replayed by hand on the PettingZoo env."""
+    env = envs.make(env_id, kwargs)
+    env.reset(seed=seed)
+    total = 0.0
+    for _ in range(3 * 4):
+        env.step(0)
+        total += sum(env.rewards.values()) / 3
+    return total
+
+
 def test_a_cooperative_game_pairs_two_teams_on_one_scenario(make_config):
     """In a cooperative game (seed, a, b) a's team fills every seat of the seed's scenario and b's team every
     seat of the same one: a team that never moves (MPE2's action 0) earns exactly the return of that episode
@@ -180,17 +192,12 @@ def test_a_cooperative_game_pairs_two_teams_on_one_scenario(make_config):
     games = [(11, "still", "random"), (11, "random", "still"), (12, "still", "still")]
     rewards, lengths = engine.play_local(cfg, games, {"still": still})
 
-    def by_hand(seed: int) -> float:
-        env = envs.make(cfg.env, kwargs)
-        env.reset(seed=seed)
-        total = 0.0
-        for _ in range(3 * 4):
-            env.step(0)
-            total += sum(env.rewards.values()) / 3
-        return total
-
-    assert rewards[0, 0] == pytest.approx(by_hand(11)) and rewards[1, 1] == pytest.approx(by_hand(11))
-    assert rewards[0, 1] != rewards[0, 0] and rewards[2, 0] == rewards[2, 1] == pytest.approx(by_hand(12))
+    assert rewards[0, 0] == pytest.approx(still_return(cfg.env, kwargs, 11)) and rewards[
+        1, 1
+    ] == pytest.approx(still_return(cfg.env, kwargs, 11))
+    assert rewards[0, 1] != rewards[0, 0] and rewards[2, 0] == rewards[2, 1] == pytest.approx(
+        still_return(cfg.env, kwargs, 12)
+    )
     assert (lengths == 3 * 4).all()
 
 
@@ -402,21 +409,14 @@ def test_a_best_that_never_moves_earns_the_episode_replayed_by_hand_with_any_par
     )
     assert list(table.columns) == rundir.TEAMWORK_COLUMNS and len(table) == 2 * 2 * 3
 
-    def by_hand(seed: int) -> float:
-        env = envs.make(cfg.env, kwargs)
-        env.reset(seed=seed)
-        total = 0.0
-        for _ in range(3 * 4):
-            env.step(0)
-            total += sum(env.rewards.values()) / 3
-        return total
-
     still_partners = table[table.partner != "random"]
     assert len(still_partners) == 2 * 3
     for row in still_partners.itertuples():
-        assert row.team_return == pytest.approx(by_hand(row.seed))
+        assert row.team_return == pytest.approx(still_return(cfg.env, kwargs, row.seed))
     with_random = table[table.partner == "random"]
-    assert not np.isclose(with_random.team_return, [by_hand(s) for s in with_random.seed]).all()
+    assert not np.isclose(
+        with_random.team_return, [still_return(cfg.env, kwargs, s) for s in with_random.seed]
+    ).all()
     assert (table.length == 3 * 4).all()
 
 
