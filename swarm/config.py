@@ -229,6 +229,15 @@ class Opponents(Strict):
         description="self_play: share of games against the agent's current self; the rest go to its "
         "snapshots, drawn uniformly.",
     )
+    every_seat: bool = Field(
+        False,
+        description="Learn from every seat the agent's current self fills in a game, not only its own: "
+        "one network sharing its parameters across those seats, as MAPPO and IPPO share one across a team "
+        "(its current self fills seats in self_play, with probability latest_share, and in a league's "
+        "self-play; other modes never seat it, so it changes nothing there). Each of those moves is a "
+        "transition, an agent-step charged to the budget, so a round takes fewer games. Off: an agent "
+        "learns from one seat of each game.",
+    )
     results_decay: float = Field(
         0.9,
         gt=0,
@@ -733,6 +742,13 @@ class Experiment(Strict):
                     f"opponents.per_round ({own.opponents.per_round}) exceeds ppo.envs "
                     f"({own.ppo.envs}){where}: every opponent needs a game slot; lower "
                     "opponents.per_round or raise ppo.envs"
+                )
+            if arm.opponents.get("every_seat") and not interaction.MODES[arm.interaction].meets_itself:
+                itself = [name for name, mode in interaction.MODES.items() if mode.meets_itself]
+                raise ValueError(
+                    f"opponents.every_seat (arm {arm.name!r}): {arm.interaction} play never seats an "
+                    "agent's current self beside it, so there is no other seat to learn from; set it only "
+                    f"for arms of {' or '.join(itself)} (the file's opponents block sets it for those alone)"
                 )
             if arm.shards > min(own.ppo.envs, own.ppo.rollout_steps):
                 raise ValueError(

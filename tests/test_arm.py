@@ -15,6 +15,7 @@ from swarm.ledger import Ledger
 from swarm.training import arm as core
 from swarm.training import cost
 from swarm.training.agent import RoundReport
+from swarm.training.rollout import SELF
 
 
 def ledger_of(cfg: config.Experiment, a: int) -> Ledger:
@@ -139,6 +140,23 @@ def test_slots_are_the_drawn_opponents_and_modes_keep_to_their_rules(make_config
                 assert len(p.places) == cfg.ppo.envs and sorted(set(p.places)) == list(p.opponents)
                 assert all((key.agent != i) == meets_others for key in p.opponents)
                 assert all(key.round == CURRENT or key.round in plan.pools[key.agent] for key in p.opponents)
+
+
+def test_an_agent_learning_from_every_seat_fills_its_own_current_selfs_places(make_config):
+    """With `opponents.every_seat`, the places self-play draws the agent's current self for are the agent's
+    own (`SELF`), its snapshots stay opponents, and otherwise the draw is the same."""
+    data = make_config()
+    cfg, shared = (
+        config.parse(data),
+        config.parse({**data, "opponents": {**data["opponents"], "every_seat": True}}),
+    )
+    filled = 0
+    for plan, own in zip(drive(cfg, 1)[0], drive(shared, 1)[0], strict=True):
+        for i, p in plan.agents.items():
+            assert [None if key == Key(i, CURRENT) else key for key in p.places] == own.agents[i].places
+            assert Key(i, CURRENT) not in own.agents[i].opponents
+            filled += own.agents[i].slot_opponent.count(SELF)
+    assert filled > 0
 
 
 def test_results_add_up_per_agent_and_opponent(make_config):

@@ -94,6 +94,11 @@ def broken(data: dict, **changes) -> dict:
         (dict(primary="nobody"), "primary 'nobody' is not an arm other than the baseline", "pick one of"),
         (dict(primary="single"), "primary 'single' is not an arm other than the baseline", "pick one of"),
         (dict(opponents__per_round=9), "opponents.per_round (9) exceeds ppo.envs (8)", "lower"),
+        (
+            dict(arms__2__opponents={"every_seat": True}),
+            "opponents.every_seat (arm 'swarm'): population play never seats an agent's current self",
+            "set it only for arms of self_play or league",
+        ),
         (dict(env="pettingzoo.classic.nothing_v0"), "env:", "cannot import"),
         (dict(env="pettingzoo.classic.rps_v2"), "env:", "is not an array swarm can flatten"),
         (dict(seed=-1), "seed", "greater than or equal to 0"),

@@ -491,10 +491,11 @@ def test_a_payoff_game_is_judged_by_its_chips(tmp_path, make_config):
 
 def test_a_continuous_game_trains_gaussian_agents_and_judges_their_teams(tmp_path, make_config):
     """MPE2's simple_spread with Box actions, end to end: Gaussian agents train on their shares (their
-    log-std learned), and the held-out games pair teams on one scenario, random drawing in the Box."""
+    log-std learned; the single agent learning from every seat its current self fills, so it plays fewer
+    games), and the held-out games pair teams on one scenario, random drawing in the Box."""
     pytest.importorskip("mpe2")
     arms = [
-        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "single", "agents": 1, "interaction": "self_play", "opponents": {"every_seat": True}},
         {"name": "swarm", "agents": 2, "interaction": "population"},
     ]
     kwargs = {"continuous_actions": True, "max_cycles": 5}
@@ -512,6 +513,8 @@ def test_a_continuous_game_trains_gaussian_agents_and_judges_their_teams(tmp_pat
     run_dir, summary = experiment.run(cfg, tmp_path)
     ledger = pd.read_parquet(run_dir / "ledger.parquet")
     assert (ledger.groupby("arm").agent_steps.sum() == 1024).all()
+    games = pd.read_parquet(run_dir / "training.parquet").groupby("arm").games.sum()
+    assert games["single"] < games["swarm"]  # on the same agent-steps: two or three learning seats a game
     for agent in ("single/0", "swarm/0", "swarm/1"):
         log_std = load_weights(RunDir(run_dir).weights(agent))["head.log_std"]
         assert log_std.shape == (5,) and (log_std != 0).any()

@@ -35,6 +35,8 @@ def test_modes_keep_to_what_they_declare(mode):
         assert all(key.round == CURRENT or key.round in pools[key.agent] for key in opponents)
     met = {(agent, key.agent) for agent, opponents in enumerate(drawn) for key in opponents}
     assert any(a != b for a, b in met) == MODES[mode].meets_others
+    itself = any(Key(agent, CURRENT) in opponents for agent, opponents in enumerate(drawn))
+    assert itself == MODES[mode].meets_itself  # what opponents.every_seat learns from
     with pytest.raises(ValueError, match=f"needs at least {MODES[mode].min_agents} agents"):
         draw(mode, [[]] * (MODES[mode].min_agents - 1), 0)
 

@@ -291,6 +291,43 @@ def test_a_truncated_game_bootstraps_the_learners_last_transition_from_its_last_
     assert (batch.reward < 0).all()  # every cycle's distance penalty lands on the learner's move before it
 
 
+def test_a_learner_filling_both_seats_learns_each_seats_moves_as_its_own_chain(generator):
+    """Tic-tac-toe with the learner's current self in the other seat (`SELF`): every move is a transition,
+    each finished game closes both seats' chains with opposite outcomes (but a game that ends after the
+    round's last transition, where a seat's chain was closed at its turn before), and a chain goes on at its
+    seat's next move (one more stone of each side on the board it sees)."""
+    spec = envs.describe("classic/tictactoe-v3")
+    _, batch, stats = collect(spec, generator, 150, slots=4, slot_opponent=np.full(4, rollout.SELF))
+    one_sided = 2 * stats.games - batch.done.sum()  # games with one chain closed before their outcome
+    assert stats.games > 0 and 0 <= one_sided <= 4
+    assert np.isin(batch.reward[batch.done], [-1, 0, 1]).all() and abs(batch.reward.sum()) <= one_sided
+    assert not batch.reward[~batch.done].any()  # tic-tac-toe pays only at the end, to both seats
+    link = np.flatnonzero(batch.next_index >= 0)
+    stones = batch.obs.reshape(-1, 3, 3, 2).sum(axis=(1, 2))  # the mover's stones, the other side's
+    np.testing.assert_array_equal(stones[batch.next_index[link]] - stones[link], 1)
+    check_closed(batch, 2 * 4)  # at most one open chain per seat of a slot at the round's end
+    assert np.isnan(stats.score) and stats.opponent_games.tolist() == [0]  # the listed random never sat
+
+
+def test_a_learner_filling_some_seats_of_a_team_learns_from_those_seats_alone(generator):
+    """simple_spread's three seats, the learner's own and its current self's (`SELF`) in each slot, random
+    in the third: two chains of three transitions a game, each cut by the time limit and bootstrapped from
+    its own seat's last view."""
+    pytest.importorskip("mpe2")
+    spec = envs.describe("mpe2.simple_spread_v3", {"max_cycles": 3})
+    slot_opponent = np.tile([rollout.SELF, 0], (6, 1))
+    _, batch, stats = collect(spec, generator, 36, slots=6, slot_opponent=slot_opponent)
+    assert stats.games == 6 and not batch.done.any() and (batch.reward < 0).all()
+    heads = np.setdiff1d(np.arange(36), batch.next_index)
+    lengths = []
+    for t in heads:
+        lengths.append(1)
+        while batch.next_index[t] >= 0:
+            t, lengths[-1] = batch.next_index[t], lengths[-1] + 1
+    assert lengths == [3] * 12
+    assert stats.opponent_games.tolist() == [6]  # the random player's seat, once a game
+
+
 def continuous_spread():
     """MPE2's simple_spread with continuous actions: Box(0, 1, (5,)), three seats, three cycles a game."""
     pytest.importorskip("mpe2")

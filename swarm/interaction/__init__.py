@@ -67,6 +67,7 @@ class Mode:
     draw: Draw  # each agent's `per_round` opponents, drawn in agent order
     options: type[Options]  # its parameters, an arm's `options`
     meets_others: bool  # whether an agent plays other members of its arm
+    meets_itself: bool  # whether its current self may fill its games' other seats (`opponents.every_seat`)
     description: str
     evolution: Evolution | None = None
     weighs_results: bool = False  # whether it reads the results so far (none can in a cooperative game)
@@ -82,18 +83,21 @@ MODES: dict[str, Mode] = {
         draw_self_play,
         Options,
         meets_others=False,
+        meets_itself=True,
         description="an agent plays its current self and its own snapshots (for N > 1, N isolated seeds)",
     ),
     "population": Mode(
         draw_population,
         Interacting,
         meets_others=True,
+        meets_itself=False,
         description="an agent plays the other members' current weights and snapshots, drawn uniformly",
     ),
     "pfsp": Mode(
         draw_pfsp,
         PFSP,
         meets_others=True,
+        meets_itself=False,
         description="population play with opponents weighed by how hard they are for the agent "
         "(prioritized fictitious self-play; options weighting, power)",
         weighs_results=True,
@@ -102,6 +106,7 @@ MODES: dict[str, Mode] = {
         draw_population,
         pbt.PBT,
         meets_others=True,
+        meets_itself=False,
         description="population play; every `every` rounds the bottom quantile copies the top's weights, "
         "optimizer state and hyperparameters, then perturbs them (population-based training; options "
         "every, quantile, factors, hyperparameters, spread)",
@@ -112,6 +117,7 @@ MODES: dict[str, Mode] = {
         draw_league,
         League,
         meets_others=True,
+        meets_itself=True,
         description="main agents, main exploiters and league exploiters, AlphaStar's league; the best is a "
         "main agent (options mains, main_exploiters, self_play_share, exploiter_threshold, weighting, power)",
         weighs_results=True,

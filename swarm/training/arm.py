@@ -24,6 +24,7 @@ from swarm.interaction.pbt import Copy
 from swarm.ledger import Ledger
 from swarm.training import cost
 from swarm.training.agent import RoundReport
+from swarm.training.rollout import SELF
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class State:
 @dataclass(frozen=True)
 class AgentPlan:
     """One agent's round: `target` agent-steps against `opponents[slot_opponent[p]]` in place p, where
-    slot s's places (its seats other than the agent's) are s x (seats - 1) onwards."""
+    slot s's places (its seats other than the agent's) are s x (seats - 1) onwards; `SELF` where the agent
+    fills the place itself and learns from it (`opponents.every_seat`)."""
 
     target: int
     progress: float  # share of its training budget spent so far, in [0, 1)
@@ -65,9 +67,9 @@ class AgentPlan:
     hypers: Mapping[str, float] = field(default_factory=dict)  # ppo fields its mode sets for it (PBT)
 
     @property
-    def places(self) -> list[Key]:
-        """The opponent of every place."""
-        return [self.opponents[k] for k in self.slot_opponent]
+    def places(self) -> list[Key | None]:
+        """The opponent of every place; None where the agent fills it itself."""
+        return [None if k == SELF else self.opponents[k] for k in self.slot_opponent]
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,10 @@ def plan(config: Experiment, arm_index: int, state: State, ledger: Ledger, seats
     agents = {}
     for i, places in enumerate(drawn):
         if targets[i]:
-            keys = tuple(sorted(set(places)))
+            itself = Key(i, interaction.CURRENT) if config.opponents.every_seat else None
+            keys = tuple(sorted(set(places) - {itself}))
             progress = 1 - left[i] / training_share(config, arm_index, ledger, names[i])
-            slot_opponent = tuple(keys.index(key) for key in places)
+            slot_opponent = tuple(SELF if key == itself else keys.index(key) for key in places)
             agents[i] = AgentPlan(targets[i], progress, keys, slot_opponent, hypers[i])
     arm_steps = sum(steps(ledger, a) for a in names) + sum(targets)
     after = [steps(ledger, a) + targets[i] for i, a in enumerate(names)]

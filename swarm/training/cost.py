@@ -11,8 +11,9 @@ slots (`ppo.envs`, all shards together) and K epochs; F(s) and B(s) are a forwar
 row (`players.network.forward_flops`, `backward_flops`; both linear in the rows). What a round charges
 (`Agent.train_round`) is the sum of:
 - the learner's moves: an actor forward per agent-step, T F(A) (`rollout.Round.learner_moves`);
-- the values: a critic forward per transition and per game open at the round's end, (T + open) F(C), with
-  open <= E (`Round.values`);
+- the values: a critic forward per transition and per transition open at the round's end, (T + open) F(C),
+  with open <= E S, S the seats an agent's transitions may come from in one game: 1, or 2 where it learns
+  from every seat its current self fills (`opponents.every_seat`) (`Round.values`);
 - the opponents' moves, O F(A): every training opponent is a snapshot of an agent of the same arm (an
   interaction `Key`), so it has the arm's actor, and search players never train anyone. In a game of two
   seats that strictly alternate and whose seat 0 opens every game (`ALTERNATING`), with the learner's seat
@@ -20,10 +21,12 @@ row (`players.network.forward_flops`, `backward_flops`; both linear in the rows)
   of its learner moves of the round, after the one before (a reply that ends a game, and the opening move
   of the next, which a game the reply ends is followed by only if the learner had opened it), and at most
   two after its last (the same two, before the round's last `collect` pass leaves the slot out), or one
-  in a slot where the learner did not move: O <= 2T + 2E;
+  in a slot where the learner did not move: O <= 2T + 2E. Where the learner fills both seats of a slot
+  (`every_seat`), all its moves there are transitions but for at most one after the round's last, before
+  the other seat's open transition closes (`Round.finish`): within the same bound;
 - the update: K epochs over exactly the T rows, each a forward and a backward of both networks,
   K T (F(A) + B(A) + F(C) + B(C)) (`ppo.update`).
-So per_step = 3 F(A) + F(C) + K (F(A) + B(A) + F(C) + B(C)) and per_round = E (2 F(A) + F(C)). The learner's
+So per_step = 3 F(A) + F(C) + K (F(A) + B(A) + F(C) + B(C)) and per_round = E (2 F(A) + S F(C)). The learner's
 moves, its values and its update are charged exactly, at least `least_per_step` T; only the opponents'
 moves (about T, not 2T, in long games) and the open games are bounded loosely, so on the default network
 the bound is within 10% of the charge of a full batch (`tests/test_cost.py`).
@@ -98,12 +101,12 @@ def of(config: Experiment, arm_index: int) -> Cost:
             f"{', '.join(sorted(a for a in ALTERNATING if '/' in a))}); use budget.unit: agent_steps"
         )
     own = config.for_arm(arm_index)
-    return price(config, own.network.hidden, own.ppo)
+    return price(config, own.network.hidden, own.ppo, own.opponents.every_seat)
 
 
-def price(config: Experiment, hidden: list[int], ppo: PPO) -> Cost:
+def price(config: Experiment, hidden: list[int], ppo: PPO, every_seat: bool = False) -> Cost:
     """What an agent-step costs in FLOPs for a network of `hidden` widths trained with `ppo`, in the file's
-    game (the derivation above)."""
+    game (the derivation above); `every_seat`: the agent learns from every seat its current self fills."""
     shape = spec(config)
     actor = [shape.obs_dim, *hidden, shape.actions]
     critic = [shape.obs_dim, *hidden, 1]
@@ -111,7 +114,7 @@ def price(config: Experiment, hidden: list[int], ppo: PPO) -> Cost:
     update = ppo.epochs * (act + backward_flops(actor, 1) + value + backward_flops(critic, 1))
     return Cost(
         per_step=3 * act + value + update,
-        per_round=ppo.envs * (2 * act + value),
+        per_round=ppo.envs * (2 * act + (shape.seats if every_seat else 1) * value),
         least_per_step=act + value + update,
         per_move=act,
     )

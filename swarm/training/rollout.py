@@ -2,19 +2,23 @@
 
 At every step each player does one batched forward over all the games where it is to move, never one
 forward per game, and the games that end restart together: nothing in a step loops over games. A game has
-`spec.seats` seats (k). A learner fills one seat of each game slot and learns only from it; its seat moves
-on by one, game by game, so over k games it plays every seat once. Its opponents fill the other k - 1
-seats, named by their place after the learner's seat: place j is seat (learner's + 1 + j) % k.
+`spec.seats` seats (k). A learner fills one seat of each game slot, its own; its seat moves on by one,
+game by game, so over k games it plays every seat once. Its opponents fill the other k - 1 seats, named by
+their place after the learner's seat: place j is seat (learner's + 1 + j) % k. A place whose opponent is
+`SELF` is filled by the learner too (its current self, `opponents.every_seat`), which then learns from that
+seat's moves as from its own: one network sharing its parameters across the seats it fills, as MAPPO and
+IPPO share one across a team. Each seat it fills is a chain of transitions of its own.
 
-A transition's reward is everything the learner receives from its move until its next move (so a loss
+A transition's reward is everything its seat receives from its move until that seat's next move (so a loss
 dealt by the opponent's reply lands on the learner's last move).
 
 An agent's games persist from round to round, as in a vector env. A round's `collect` takes its games up where
-the last round left them and stops at exactly `target` transitions; the opponents then reply wherever the
-learner's last move awaits its outcome, so that every game stands at the learner's turn, and the value
-estimate there bootstraps the round's last transition in that game (a game that ended is closed by its
-outcome; one cut by a time limit, `GameBatch.truncated`, bootstraps from the learner's last view of it, since
-the game would have gone on). The next round goes on from those positions with its own opponents: a game
+the last round left them and stops at exactly `target` transitions; the game then goes on wherever a seat the
+learner fills awaits its move's outcome, until that seat is to move again, and the value estimate there
+bootstraps the seat's last transition (a game that ended is closed by its outcome; one cut by a time limit,
+`GameBatch.truncated`, bootstraps from the seat's last view of it, since the game would have gone on). The
+learner's moves after the round's last transition are not learned from; with one seat filled, every game
+then stands at the learner's turn. The next round goes on from those positions with its own opponents: a game
 running at a round's end changes opponent for the rest of its moves, and its score counts in the round it ends
 in. So no game is cut short at a round's end, however many games an agent plays at once.
 """
@@ -32,6 +36,7 @@ from swarm.players import GAME, Player
 from swarm.players.network import ActorCritic, forward_flops
 
 Seeds = Callable[[int], np.ndarray]  # k -> seeds of the next k games to start
+SELF = -1  # the opponent index of a place the learner fills itself
 
 
 @dataclass
@@ -97,8 +102,8 @@ class Batch:
 class RolloutStats:
     flops: int
     games: int  # games finished this round
-    # learner's mean score in them against each other seat: 1 for a higher return, 0.5 equal, 0 lower (with
-    # two seats: win, draw, loss); nan if none finished
+    # learner's mean score in them against each other seat an opponent filled: 1 for a higher return, 0.5
+    # equal, 0 lower (with two seats: win, draw, loss); nan if none finished
     score: float
     game_length: float
     # by the round's opponent index: the seats it filled in games finished and the learner's scores against
@@ -222,7 +227,7 @@ class Slots:
         seeds: Seeds,
     ) -> tuple[Batch, RolloutStats]:
         """Play the learner against `opponents[slot_opponent[i, j]]` in place j of slot i (`slot_opponent`
-        [slots, seats - 1], or flat, slot by slot) until `target` transitions.
+        [slots, seats - 1], or flat, slot by slot; `SELF`: the learner fills it) until `target` transitions.
 
         The batch is a view of the buffer: it holds until the next `collect`, which overwrites it.
         """
@@ -234,16 +239,16 @@ class Slots:
             self.started = True
         round_ = Round(self, self.buffer.head(target), learner, opponents, slot_opponent, generator, seeds)
         while round_.count < target:
-            round_.opponents_move(np.flatnonzero(games.to_move != self.learner_seat))
-            round_.learner_moves(np.flatnonzero(games.to_move == self.learner_seat)[: target - round_.count])
-        while len(waiting := np.flatnonzero((games.to_move != self.learner_seat) & (round_.pending >= 0))):
-            round_.opponents_move(waiting)
+            round_.opponents_move(np.flatnonzero(~round_.fills(games.to_move)))
+            round_.learner_moves(np.flatnonzero(round_.fills(games.to_move))[: target - round_.count])
+        round_.finish()
         round_.values()
         return round_.batch, round_.stats()
 
 
 class Round:
-    """One round of `Slots.collect`: the batch being filled and each game's transition awaiting its reward."""
+    """One round of `Slots.collect`: the batch being filled and, in each game, each learner seat's transition
+    awaiting its reward."""
 
     def __init__(
         self,
@@ -258,17 +263,28 @@ class Round:
         self.slots, self.games, self.batch = slots, slots.games, batch
         self.learner, self.opponents, self.slot_opponent = learner, opponents, slot_opponent
         self.generator, self.seeds = generator, seeds
-        self.pending = np.full(len(self.games), -1)  # the learner's last transition in each game
+        games = len(self.games)
+        # which places the learner fills, by place after its own seat: the last (k - 1 after it) is its own
+        self.filled = np.concatenate([slot_opponent == SELF, np.ones((games, 1), bool)], axis=1)
+        self.pending = np.full((games, slots.seats), -1)  # each seat's last transition in each game, if any
         self.cut: list[tuple[np.ndarray, np.ndarray]] = []  # truncated games' last transitions, final views
+        # transitions closed after the round's last one: their games, indices and their seats' views then
+        self.ends: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.count, self.flops = 0, 0
         self.finished, self.length_sum = 0, 0
         self.opponent_games = np.zeros(len(opponents), np.int64)
         self.opponent_score = np.zeros(len(opponents))
 
+    def fills(self, seats: np.ndarray) -> np.ndarray:
+        """Whether the learner fills seat `seats[i]` of game i, for every game."""
+        place = (seats - self.slots.learner_seat - 1) % self.slots.seats
+        return self.filled[np.arange(len(seats)), place]
+
     def learner_moves(self, turn: np.ndarray) -> None:
-        """The learner moves in games `turn`, each move a new transition."""
+        """The learner moves in games `turn`, each move a new transition of the seat to move."""
         if not len(turn):
             return
+        seat = self.games.to_move[turn]
         batch, start, end = self.batch, self.count, self.count + len(turn)
         obs, mask = batch.obs[start:end], batch.mask[start:end]
         np.take(self.games.obs, turn, axis=0, out=obs)
@@ -278,9 +294,9 @@ class Round:
             move = self.learner.head.to_env(action)  # a Box's clipped; the batch keeps the sample
         self.flops += forward_flops(self.learner.actor_sizes, len(turn))
         batch.action[start:end], batch.logp[start:end] = action.numpy(), logp.numpy()
-        prev = self.pending[turn]
+        prev = self.pending[turn, seat]
         batch.next_index[prev[prev >= 0]] = np.arange(start, end)[prev >= 0]
-        self.pending[turn] = np.arange(start, end)
+        self.pending[turn, seat] = np.arange(start, end)
         self.count = end
         self.step(turn, move.numpy())
 
@@ -295,41 +311,66 @@ class Round:
         self.step(wait, actions)
 
     def step(self, movers: np.ndarray, actions: np.ndarray) -> None:
-        """Play the moves, credit each seat's reward to the learner's awaiting transition, and restart the
-        games that end (closing their last transition)."""
+        """Play the moves, credit each seat's reward to its awaiting transition, and restart the games that
+        end (closing their last transitions)."""
         slots, pending = self.slots, self.pending
         rewards, done = slots.step(movers, actions)
         slots.returns[movers] += rewards
         owner = pending[movers]
         own = owner >= 0
-        self.batch.reward[owner[own]] += rewards[own, slots.learner_seat[movers[own]]]
+        self.batch.reward[owner[own]] += rewards[own]
         finished = movers[done]
         if not len(finished):
             return
         closed, seat = pending[finished], slots.learner_seat[finished]
         cut = self.games.truncated[finished]
-        self.batch.done[closed[(closed >= 0) & ~cut]] = True
-        if (cuts := (closed >= 0) & cut).any():
-            self.cut.append((closed[cuts], self.games.final_obs[finished[cuts], seat[cuts]]))
+        self.batch.done[closed[(closed >= 0) & ~cut[:, None]]] = True
+        game, seats = np.nonzero((closed >= 0) & cut[:, None])
+        if len(game):
+            self.cut.append((closed[game, seats], self.games.final_obs[finished[game], seats]))
         pending[finished] = -1
         rows = np.arange(len(finished))[:, None]
         returns = slots.returns[finished]
         others = (seat[:, None] + 1 + np.arange(slots.seats - 1)) % slots.seats  # [finished, places]
         scores = score(returns[rows[:, 0], seat][:, None], returns[rows, others])
-        np.add.at(self.opponent_games, self.slot_opponent[finished], 1)
-        np.add.at(self.opponent_score, self.slot_opponent[finished], scores)
+        met = self.slot_opponent[finished]
+        np.add.at(self.opponent_games, met[met != SELF], 1)
+        np.add.at(self.opponent_score, met[met != SELF], scores[met != SELF])
         self.finished += len(finished)
         self.length_sum += int(self.games.length[finished].sum())
         slots.returns[finished] = 0
         slots.learner_seat[finished] = (seat + 1) % slots.seats
         slots.start(finished, self.seeds(len(finished)))
 
+    def finish(self) -> None:
+        """After the round's last transition, play on in each game until every seat the learner fills that
+        awaits its move's outcome is to move again, and close the transition there; the learner's moves
+        meanwhile are not learned from."""
+        games, pending, every = self.games, self.pending, np.arange(len(self.games))
+        while True:
+            here = pending[every, games.to_move]
+            closing = np.flatnonzero(here >= 0)
+            self.ends.append((closing, here[closing], games.obs[closing].copy()))
+            pending[closing, games.to_move[closing]] = -1
+            live = np.flatnonzero((pending >= 0).any(axis=1))
+            if not len(live):
+                return
+            mine = self.fills(games.to_move)[live]
+            if mine.any():
+                actions, flops = act_grouped(
+                    [self.learner], np.zeros(mine.sum(), int), live[mine], games, self.generator
+                )
+                self.flops += flops
+                self.step(live[mine], actions)
+            self.opponents_move(live[~mine])
+
     def values(self) -> None:
-        """Value estimates of every transition and bootstraps of the open and the truncated ones, in two
-        batched forwards."""
-        open_ = np.flatnonzero(self.pending >= 0)
-        index = np.concatenate([self.pending[open_], *(i for i, _ in self.cut)])
-        views = np.concatenate([self.games.obs[open_], *(obs for _, obs in self.cut)])
+        """Value estimates of every transition and bootstraps of those closed after the round's last one and
+        of the truncated ones, in two batched forwards."""
+        game, ends, views = (np.concatenate(part) for part in zip(*self.ends, strict=True))
+        order = np.argsort(game, kind="stable")
+        index = np.concatenate([ends[order], *(i for i, _ in self.cut)])
+        views = np.concatenate([views[order], *(obs for _, obs in self.cut)])
         with torch.inference_mode():
             self.batch.value[:] = self.learner.value(torch.from_numpy(self.batch.obs)).numpy()
             after = self.learner.value(torch.from_numpy(views)).numpy()
