@@ -916,8 +916,11 @@ class Experiment(Strict):
         each other seat's."""
         if self.evaluation.kind != "roles":
             return self
+        from swarm.evaluation import ladder  # imports torch; only once the fields parse
+        from swarm.players import GAME
+
         ev, game = self.evaluation, f"evaluation.kind: roles ({self.env!r})"
-        searching = [name for name in ev.ladder if name != "random"]
+        searching = [name for name in ev.ladder if ladder.sees(name) == GAME]
         fixes = [
             (
                 bool(searching),
@@ -1255,6 +1258,7 @@ def check_env(config: Experiment, source: str) -> None:
     member can play it honestly: a game must exist before anyone can say how it may be played."""
     from swarm import envs  # imports pettingzoo; kept out of module import for a fast `validate` on bad YAML
     from swarm.evaluation import ladder
+    from swarm.players import GAME
 
     try:
         spec = config.env_spec()
@@ -1275,14 +1279,16 @@ def check_env(config: Experiment, source: str) -> None:
             f"seats and {partners} partners number more than the {MAX_GAMES:,} seeds a stage holds "
             "(swarm.seeds); lower teamwork_games"
         )
-    if spec.box is not None and (searching := [n for n in config.evaluation.ladder if n != "random"]):
+    searching = [n for n in config.evaluation.ladder if ladder.sees(n) == GAME]
+    if spec.box is not None and searching:
         raise ConfigError(
             f"{source}: evaluation.ladder: {', '.join(searching)} search Discrete moves, and {config.env!r} "
             "has continuous (Box) actions; use ladder [random]"
         )
     for name in config.evaluation.ladder:
-        try:  # a search refuses a game it could cheat at, a game-specific member (alphabeta) another game
+        try:  # a search refuses a game it could cheat at, alphabeta and scripted a game not theirs, and
             ladder.check(name, config.env, config.env_perfect_information)
+            ladder.build(name, spec)  # a script env_kwargs that hide from it what it reads
         except ValueError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 
@@ -1295,7 +1301,7 @@ def check_seats(config: Experiment, seats: int, source: str) -> None:
     from swarm.players import GAME
 
     ev, game = config.evaluation, f"{config.env!r} has {seats} players"
-    searching = [name for name in ev.ladder if ladder.build(name).sees == GAME]
+    searching = [name for name in ev.ladder if ladder.sees(name) == GAME]
     players = len(config.arms) + len(ev.ladder)
     fixes = [
         (bool(searching), f"evaluation.ladder: {', '.join(searching)} search two-player games only; drop it"),

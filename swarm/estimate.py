@@ -106,7 +106,7 @@ def _measure(config: Experiment) -> Probe:
         for name in config.evaluation.ladder:
             probed, scale = _probed(name)
             seconds, lengths = _games(
-                spec, [ladder.build(probed, spec.box), RandomPlayer(spec.box)], "pettingzoo"
+                spec, [ladder.build(probed, spec), RandomPlayer(spec.box)], "pettingzoo"
             )
             move[name] = scale * seconds / max(lengths.sum() / 2, 1)
     finally:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from swarm.envs import Box
+from swarm.envs import Box, EnvSpec
 from swarm.evaluation import ladder
 from swarm.players import RandomPlayer
 from swarm.players.search import MCTS, Heuristic
@@ -22,8 +22,8 @@ def test_registry_builds_members_by_name():
 @pytest.mark.parametrize("name", ["mcts", "mcts-0", "mcts-100001", "mcts-x", "MCTS-64", "alphazero-64", ""])
 def test_registry_rejects_bad_names_with_the_fix(name):
     message = (
-        rf"unknown ladder member '{name}'; use random, heuristic, mcts-<simulations> such as mcts-64 "
-        r"\(1 to 100000\) or alphabeta-<depth> such as alphabeta-4 \(1 to 10\)"
+        rf"unknown ladder member '{name}'; use random, heuristic, scripted, mcts-<simulations> such as "
+        r"mcts-64 \(1 to 100000\) or alphabeta-<depth> such as alphabeta-4 \(1 to 10\)"
     )
     for call in (ladder.check, ladder.build):
         with pytest.raises(ValueError, match=message):
@@ -63,4 +63,23 @@ def test_the_fix_for_a_saturated_ladder_names_only_members_that_can_play_the_gam
 
 def test_random_draws_in_the_games_box_where_actions_are_continuous():
     box = Box(low=(0.0, 0.0), high=(1.0, 2.0))
-    assert ladder.build("random", box) == RandomPlayer(box) and ladder.build("random").box is None
+    spec = EnvSpec("my.game", obs_dim=3, actions=2, box=box)
+    assert ladder.build("random", spec) == RandomPlayer(box) and ladder.build("random").box is None
+
+
+def test_scripted_plays_only_games_with_a_script():
+    """It sees what a player sees, so a game of hidden information takes it (MPE2's; a search's refusal
+    there names it beside random); elsewhere it is refused naming the games that have one; it is built from a
+    game's spec, and the fix for a saturated ladder in a scripted game names it."""
+    assert ladder.sees("scripted") == "observation" and ladder.sees("mcts-4") == "game"
+    ladder.check("scripted")
+    ladder.check("scripted", "mpe2.simple_tag_v3")
+    with pytest.raises(
+        ValueError, match=r"evaluation.ladder: scripted plays only games with a script \(mpe2"
+    ):
+        ladder.check("scripted", "classic/connect_four-v3")
+    with pytest.raises(ValueError, match=r"mcts-4 searches copies .* ladder \[random, scripted\]"):
+        ladder.check("mcts-4", "mpe2.simple_spread_v3")
+    with pytest.raises(ValueError, match="build it with the game's spec"):
+        ladder.build("scripted")
+    assert "add scripted to evaluation.ladder" in ladder.reaching_higher("mpe2.simple_spread_v3")

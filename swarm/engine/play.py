@@ -93,7 +93,7 @@ def _play(
     """`rollout.play` of players by name: ladder members built, agents from their weights."""
     torch.set_num_threads(1)
     players: list[Player] = [
-        ladder.build(n, spec.box) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
+        ladder.build(n, spec) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
     ]
     # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
     searching = any(p.sees == GAME for p in players)

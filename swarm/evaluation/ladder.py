@@ -3,9 +3,11 @@
 Members are chosen by name from this registry: `random` (uniform over legal moves, or over a Box of continuous
 actions), `heuristic` (one move of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and
 `alphabeta-<d>` (alpha-beta search d plies deep, Connect Four only: it reaches above the agents that outgrow
-mcts); what each one is lives in `swarm.players`. Every member but random searches copies of the PettingZoo
-env, which in a game of hidden information or chance (a card game) hold the opponent's cards and the deck:
-those members play only games known to be deterministic and of perfect information
+mcts) and `scripted` (a game's obvious policy written down, in the games that have one,
+`swarm.players.scripted.SCRIPTS`: MPE2's, where nothing searches); what each one is lives in
+`swarm.players`. Random and scripted see what a player sees; every other member searches copies of the
+PettingZoo env, which in a game of hidden information or chance (a card game) hold the opponent's cards and
+the deck: those members play only games known to be deterministic and of perfect information
 (`swarm.envs.PERFECT_INFORMATION`, or declared so).
 """
 
@@ -16,8 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from swarm.envs import PERFECT_INFORMATION, Box
-from swarm.players import GAME, Player, RandomPlayer
+from swarm.envs import PERFECT_INFORMATION, EnvSpec
+from swarm.players import GAME, OBSERVATION, Player, RandomPlayer, scripted
 from swarm.players.alphabeta import ENVS as CONNECT_FOUR
 from swarm.players.alphabeta import AlphaBeta
 from swarm.players.search import MCTS, Heuristic
@@ -42,7 +44,8 @@ SEARCHES: dict[str, Family] = {
     # a move at depth 6 takes ~15 ms, at 8 ~50 ms, at 10 ~0.3 s: deeper is too slow for a ladder stage
     "alphabeta": Family(AlphaBeta, "depth", 4, 10, CONNECT_FOUR),
 }
-USAGE = "use random, heuristic, " + " or ".join(
+SCRIPTED = "scripted"  # the game's own script, built from its spec (`scripted.SCRIPTS`)
+USAGE = "use random, heuristic, scripted, " + " or ".join(
     f"{name}-<{f.strength}> such as {name}-{f.example} (1 to {f.most})" for name, f in SEARCHES.items()
 )
 
@@ -56,6 +59,8 @@ def parse(name: str) -> tuple[str, int] | None:
 
 
 def member(name: str) -> Callable[[], Player]:
+    if name == SCRIPTED:
+        raise ValueError("scripted plays a game's script: build it with the game's spec, build(name, spec)")
     if name in FIXED:
         return FIXED[name]
     if parsed := parse(name):
@@ -68,12 +73,22 @@ def hides_nothing(env: str, perfect_information: bool = False) -> bool:
     return perfect_information or env in PERFECT_INFORMATION
 
 
+def sees(name: str) -> str:
+    """What member `name` sees (`swarm.players`: OBSERVATION or GAME), without a game to build it for."""
+    if name in ("random", SCRIPTED):
+        return OBSERVATION
+    return member(name)().sees
+
+
 def check(name: str, env: str | None = None, perfect_information: bool = False) -> None:
     """Raise ValueError, naming the fix, unless `name` is a ladder member that can play `env` (if given)
-    honestly: a search only where the game hides nothing (`hides_nothing`)."""
-    searches = build(name).sees == GAME
+    honestly: a search only where the game hides nothing (`hides_nothing`), scripted only where the game has
+    a script."""
+    searches = sees(name) == GAME
+    if env is not None and name == SCRIPTED and env not in scripted.SCRIPTS:
+        raise ValueError(scripted.unscripted(env))
     if env is not None and searches and not hides_nothing(env, perfect_information):
-        fair = [n for n in FIXED if build(n).sees != GAME]
+        fair = ["random", *([SCRIPTED] if env in scripted.SCRIPTS else [])]
         raise ValueError(
             f"evaluation.ladder: {name} searches copies of the game, which would see hidden information or "
             f"the chance outcomes of {env!r}; use ladder [{', '.join(fair)}] here (or, if {env!r} is "
@@ -92,6 +107,12 @@ def reaching_higher(env: str, perfect_information: bool = False) -> str:
     """The fix when the ladder does not reach above the strongest agent: the searches that can play `env`
     honestly, deeper; where none can, that ratings above the ladder's top are floors."""
     if not hides_nothing(env, perfect_information):
+        if env in scripted.SCRIPTS:
+            return (
+                f"no member above scripted plays {env!r} honestly (the searches would see copies of a game "
+                "that hides information or has chance), so ratings above the ladder's top are floors; add "
+                "scripted to evaluation.ladder if it is not there"
+            )
         return (
             f"no member but random plays {env!r} honestly (the others search copies of a game that hides "
             "information or has chance), so ratings above the ladder's top are floors"
@@ -104,7 +125,11 @@ def reaching_higher(env: str, perfect_information: bool = False) -> str:
     return "add a stronger member to evaluation.ladder, e.g. " + " or ".join(reversed(fits))
 
 
-def build(name: str, box: Box | None = None) -> Player:
-    """Ladder member `name`; `box`: the game's Box of continuous actions, where there is one, for random to
-    draw in (searches play Discrete games only)."""
-    return RandomPlayer(box) if name == "random" else member(name)()
+def build(name: str, spec: EnvSpec | None = None) -> Player:
+    """Ladder member `name` for the game of `spec`: random draws in its Box of continuous actions where it
+    has one, scripted plays its script (and needs the spec); searches play Discrete games only."""
+    if name == "random":
+        return RandomPlayer(spec.box if spec is not None else None)
+    if name == SCRIPTED and spec is not None:
+        return scripted.build(spec)
+    return member(name)()

@@ -1,11 +1,12 @@
 """Players: whatever picks moves in a game, each declaring what it sees.
 
-A player with `sees = "observation"` (a `Policy`: the trained network, the uniform random player) acts on
-a batch of observations and action masks in one call: action indices, or points inside a game's Box of
-continuous actions (whose masks are empty). A player with `sees = "game"` (a `Searcher`: the
-ladder's heuristic and MCTS, `swarm.players.search`, and Connect Four's alpha-beta, `swarm.players.alphabeta`)
-reads the games' PettingZoo envs, so the games it plays need a backend that keeps them (`GameBatch.envs`).
-Rollouts and evaluation dispatch on what a player declares, never on its class.
+A player with `sees = "observation"` (a `Policy`: the trained network, the uniform random player, a game's
+script, `swarm.players.scripted`) acts on a batch of observations and action masks in one call: action
+indices, or points inside a game's Box of continuous actions (whose masks are empty). A player with
+`sees = "game"` (a `Searcher`: the ladder's heuristic and MCTS, `swarm.players.search`, and Connect Four's
+alpha-beta, `swarm.players.alphabeta`) reads the games' PettingZoo envs, so the games it plays need a
+backend that keeps them (`GameBatch.envs`). Rollouts and evaluation dispatch on what a player declares,
+never on its class.
 """
 
 from __future__ import annotations
