@@ -38,9 +38,9 @@ HIDDEN = ("classic/leduc_holdem-v4", "pettingzoo.classic.texas_holdem_v4", "my_g
 def test_searches_play_only_games_that_hide_nothing(name):
     for env in FAIR:
         ladder.check(name, env)
-    for env in HIDDEN:
+    for env, fair in zip(HIDDEN, ["random, scripted", "random, scripted", "random"], strict=True):
         with pytest.raises(
-            ValueError, match=rf"{name} searches copies of the game.*{env}.*ladder \[random\]"
+            ValueError, match=rf"{name} searches copies of the game.*{env}.*ladder \[{fair}\] here"
         ):
             ladder.check(name, env)
         ladder.check(name, env, perfect_information=True)  # a game its file declares perfect-information
@@ -58,6 +58,8 @@ def test_the_fix_for_a_saturated_ladder_names_only_members_that_can_play_the_gam
     tictactoe = ladder.reaching_higher("classic/tictactoe-v3")
     assert "mcts-<simulations>" in tictactoe and "alphabeta" not in tictactoe
     assert "floors" in ladder.reaching_higher("classic/leduc_holdem-v4")
+    assert "add scripted" in ladder.reaching_higher("pettingzoo.classic.texas_holdem_v4")
+    assert "no member but random" in ladder.reaching_higher("my_games.cards_v0")
     assert "mcts" in ladder.reaching_higher("my.game", perfect_information=True)
 
 

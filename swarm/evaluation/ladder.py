@@ -4,7 +4,7 @@ Members are chosen by name from this registry: `random` (uniform over legal move
 actions), `heuristic` (one move of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and
 `alphabeta-<d>` (alpha-beta search d plies deep, Connect Four only: it reaches above the agents that outgrow
 mcts) and `scripted` (a game's obvious policy written down, in the games that have one,
-`swarm.players.scripted.SCRIPTS`: MPE2's, where nothing searches); what each one is lives in
+`swarm.players.scripted.SCRIPTS`: MPE2's and hold'em's, where nothing searches); what each one is lives in
 `swarm.players`. Random and scripted see what a player sees; every other member searches copies of the
 PettingZoo env, which in a game of hidden information or chance (a card game) hold the opponent's cards and
 the deck: those members play only games known to be deterministic and of perfect information

@@ -1,8 +1,9 @@
 """Scripted players: a game's obvious policy, written down, as a ladder rung that never learns.
 
-Outside the board games no search can play honestly, so without a script an MPE2 agent is rated against
-random alone. Where a game has an obvious policy a few lines write down it is a fixed reference above random,
-the same in every run and trained by no one, so ratings against it compare across runs and budget files:
+Outside the board games no search can play honestly, so without a script an MPE2 or hold'em agent is rated
+against random alone. Where a game has an obvious policy a few lines write down it is a fixed reference above
+random, the same in every run and trained by no one, so ratings against it compare across runs and budget
+files:
 
 - MPE2's simple_spread: every agent computes the same greedy agent-to-landmark matching from the absolute
   positions its observation recovers (nearest pair first, ties by position, so the matching is one whatever
@@ -10,11 +11,16 @@ the same in every run and trained by no one, so ratings against it compare acros
 - MPE2's simple_tag: a predator (`adversary_*`) runs at the nearest prey, leading it by its velocity; a prey
   (`agent_*`) runs from the nearest predator, pulled back towards the centre as it nears the edge, where the
   env charges it for leaving (`bound` in its reward: from 0.9 out on either axis).
+- Leduc hold'em: rlcard's first rule agent, raise while it may, else call or check, never fold.
+- Limit Texas hold'em, for any number of players: rlcard's rule agent as far as the observation shows it
+  (it merges the hand with the board): bet strong starting hands and made hands, give up weak ones.
 
 A script reads the observation layout of its env (`mpe2/<game>/<game>.py`, `observation`) as the env's
 keywords shape it, and a seat's role from the one-hot `swarm.envs.aec.Padding` appends where roles differ.
 Actions are MPE's Discrete moves (0 still, 1 left, 2 right, 3 down, 4 up), or a point of its Box of
-continuous actions, whose force is (a[2] - a[1], a[4] - a[3]) (`SimpleEnv._set_action`).
+continuous actions, whose force is (a[2] - a[1], a[4] - a[3]) (`SimpleEnv._set_action`). Hold'em scripts
+read rlcard's observation (`_extract_state` of `rlcard/envs/leducholdem.py`, `limitholdem.py`) and play the
+first legal action of what they mean to do (`PREFERENCES`): never anything the mask forbids.
 `SCRIPTS` is the registry of games with a script; the ladder calls the member `scripted`.
 """
 
@@ -141,6 +147,74 @@ class Tag:
         return 0
 
 
+# rlcard's hold'em actions in its order (`env.actions`), which PettingZoo's action mask follows
+CALL, RAISE, FOLD, CHECK = 0, 1, 2, 3
+# what a hold'em script means to do, each a preference order over the actions: it plays the first legal one
+BET, STAY, PASS = 0, 1, 2
+PREFERENCES = (
+    (RAISE, CALL, CHECK, FOLD),  # bet: raise, or call once the round's raises are spent (rlcard's fallback)
+    (CALL, RAISE, CHECK, FOLD),  # stay in: call a bet, raise where there is none to call (rlcard's fallback)
+    (CHECK, FOLD, CALL, RAISE),  # give up: fold, but never a check that costs nothing
+)
+ACE, TEN = 0, 9  # limit hold'em's ranks run A, 2, ..., T, J, Q, K in each suit's 13 columns
+SIX = 5  # a card above 5 keeps rlcard's agent in after the flop
+
+
+def choose(intent: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each row's first legal action in the preference order of its intent [B] (`PREFERENCES`)."""
+    orders = torch.tensor(PREFERENCES)[intent]
+    legal = mask.bool().gather(1, orders).int()
+    return orders.gather(1, legal.argmax(dim=1, keepdim=True)).squeeze(1)  # argmax: the first legal
+
+
+@dataclass(frozen=True)
+class Leduc:
+    """Leduc hold'em's script, rlcard's `LeducHoldemRuleAgentV1`: raise while the round allows, else call,
+    else check; it never folds, and reads no card. It is the stronger of rlcard's two rule agents against
+    random, which folds a third or more of the bets it faces. Measured against random, big blinds a hand over
+    seeds 0..399 in each seat: V1 +1.21; V2 (raise a King or a pair with the public card, check a Queen, fold
+    the rest) -0.52 as written (it reads the suit for the rank, so folds every hand at once), -0.25 read as
+    its comments mean, +0.12 never folding a free check, +0.44 calling with a Queen besides."""
+
+    sees: ClassVar[str] = OBSERVATION
+
+    def act(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return choose(torch.full((len(obs),), BET), mask)
+
+    def act_flops(self, batch: int) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Texas:
+    """Limit Texas hold'em's script, after rlcard's `LimitholdemRuleAgentV1`, for any number of players. Its
+    observation is one bit per card of the hand and the board together ([4 suits, 13 ranks from the ace]),
+    then each round's count of raises. Before the flop the two cards are the hand, and it plays rlcard's rule:
+    bet a pair, an ace with a ten or better or of the same suit, or two cards from ten to king; give up the
+    rest. After the flop it cannot tell its cards from the board's, so it reads the cards together: bet two
+    pair or better (trips, a straight, a flush: what rlcard raises for, a pocket pair the board matched and
+    the straights and flushes its ace hands hope for), stay in while any card is above 5 (rlcard calls
+    there), give up the rest. Against random, big blinds a hand: +0.54 heads-up (seeds 0..399 in each seat),
+    +1.61 at a table of four (seeds 0..199 in each)."""
+
+    sees: ClassVar[str] = OBSERVATION
+
+    def act(self, obs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        cards = obs[:, :52].unflatten(1, (4, 13)) > 0
+        ranks, suits = cards.sum(dim=1), cards.sum(dim=2)  # [B, 13] and [B, 4]
+        most, suited = ranks.max(dim=1).values, suits.max(dim=1).values
+        seen, high, ace = ranks > 0, ranks[:, TEN:].sum(dim=1), ranks[:, ACE] > 0  # high: ten to king
+        dealt = (most > 1) | (ace & ((high > 0) | (suited > 1))) | (high > 1)
+        runs = torch.cat([seen, seen[:, :1]], dim=1).unfold(1, 5, 1).all(dim=2).any(dim=1)  # ace high or low
+        made = (most > 2) | ((ranks > 1).sum(dim=1) > 1) | runs | (suited > 4)
+        alive = ace | seen[:, SIX:].any(dim=1)
+        flop = torch.where(made, BET, torch.where(alive, STAY, PASS))
+        return choose(torch.where(ranks.sum(dim=1) > 2, flop, torch.where(dealt, BET, PASS)), mask)
+
+    def act_flops(self, batch: int) -> int:
+        return 0
+
+
 def spread(spec: EnvSpec) -> Spread:
     kwargs = keywords(spec)
     n = int(kwargs.get("N", 3))
@@ -174,6 +248,16 @@ def tag(spec: EnvSpec) -> Tag:
     return Tag(predators, prey, obstacles, tuple(kinds == {True} for kinds in predator), spec.box)
 
 
+def leduc(spec: EnvSpec) -> Leduc:
+    laid_out(spec, 36 + len(spec.role_names), "rlcard")  # env_roles append a one-hot the script skips
+    return Leduc()
+
+
+def texas(spec: EnvSpec) -> Texas:
+    laid_out(spec, 72 + len(spec.role_names), "rlcard")  # the same layout for any num_players
+    return Texas()
+
+
 def keywords(spec: EnvSpec) -> dict[str, Any]:
     """The env's keywords, refusing those that hide agents or landmarks from the script."""
     kwargs = dict(spec.env_kwargs)
@@ -186,21 +270,25 @@ def keywords(spec: EnvSpec) -> dict[str, Any]:
     return kwargs
 
 
-def laid_out(spec: EnvSpec, size: int) -> None:
-    """Refuse an observation of another size than the script reads: an mpe2 whose layout changed."""
+def laid_out(spec: EnvSpec, size: int, package: str = "mpe2") -> None:
+    """Refuse an observation of another size than the script reads: a `package` whose layout changed."""
     if spec.obs_dim != size:
         raise ValueError(
             f"evaluation.ladder: scripted reads observations of {size} numbers in {spec.env_id!r}, and its "
-            f"seats see {spec.obs_dim}: this mpe2 lays them out otherwise; remove scripted from "
+            f"seats see {spec.obs_dim}: this {package} lays them out otherwise; remove scripted from "
             "evaluation.ladder"
         )
 
 
 # The registry: env id -> the script for its spec. MPE2's games have one id form, a module path (PettingZoo's
-# own registry no longer holds MPE).
+# own registry no longer holds MPE); PettingZoo's classic games two, its registry id and its module path.
 SCRIPTS: dict[str, Callable[[EnvSpec], Policy]] = {
     "mpe2.simple_spread_v3": spread,
     "mpe2.simple_tag_v3": tag,
+    "classic/leduc_holdem-v4": leduc,
+    "pettingzoo.classic.leduc_holdem_v4": leduc,
+    "classic/texas_holdem-v4": texas,
+    "pettingzoo.classic.texas_holdem_v4": texas,
 }
 
 
