@@ -85,3 +85,6 @@ def test_scripted_plays_only_games_with_a_script():
     with pytest.raises(ValueError, match="build it with the game's spec"):
         ladder.build("scripted")
     assert "add scripted to evaluation.ladder" in ladder.reaching_higher("mpe2.simple_spread_v3")
+    assert "add scripted" not in ladder.reaching_higher(
+        "mpe2.simple_spread_v3", ladder=["random", "scripted"]
+    )

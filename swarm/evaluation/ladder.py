@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from swarm.envs import PERFECT_INFORMATION, EnvSpec
@@ -103,15 +103,16 @@ def check(name: str, env: str | None = None, perfect_information: bool = False) 
         )
 
 
-def reaching_higher(env: str, perfect_information: bool = False) -> str:
-    """The fix when the ladder does not reach above the strongest agent: the searches that can play `env`
-    honestly, deeper; where none can, that ratings above the ladder's top are floors."""
+def reaching_higher(env: str, perfect_information: bool = False, ladder: Sequence[str] = ()) -> str:
+    """The fix when the ladder (`ladder`, its members) does not reach above the strongest agent: the
+    searches that can play `env` honestly, deeper; where none can, the script if the ladder lacks it, and that
+    ratings above the ladder's top are floors."""
     if not hides_nothing(env, perfect_information):
         if env in scripted.SCRIPTS:
+            advice = "" if SCRIPTED in ladder else "; add scripted to evaluation.ladder"
             return (
                 f"no member above scripted plays {env!r} honestly (the searches would see copies of a game "
-                "that hides information or has chance), so ratings above the ladder's top are floors; add "
-                "scripted to evaluation.ladder if it is not there"
+                f"that hides information or has chance), so ratings above the ladder's top are floors{advice}"
             )
         return (
             f"no member but random plays {env!r} honestly (the others search copies of a game that hides "

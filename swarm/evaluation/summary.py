@@ -169,11 +169,12 @@ def warnings(config: Experiment, ladder: ratings.Ratings, fit: goodness.Goodness
     top = max(agents, key=lambda a: ladder.rating[ladder.players.index(a)])
     saturated = ratings.saturation(ladder, config.evaluation.ladder, top, config.evaluation.confidence)
     if saturated.saturated:
+        fix = reaching_higher(config.env, config.env_perfect_information, config.evaluation.ladder)
         found.append(
             f"the ladder does not reach above {top}: its ladder rating is "
             f"{saturated.margin.estimate:+.0f} Elo [{saturated.margin.ci_low:+.0f}, "
             f"{saturated.margin.ci_high:+.0f}] from the top member, "
-            f"{saturated.top}; {reaching_higher(config.env, config.env_perfect_information)}"
+            f"{saturated.top}; {fix}"
         )
     if (line := goodness.warning(fit)) is not None:
         found.append(line)
