@@ -235,8 +235,8 @@ class Opponents(Strict):
         "one network sharing its parameters across those seats, as MAPPO and IPPO share one across a team "
         "(its current self fills seats in self_play, with probability latest_share, and in a league's "
         "self-play; other modes never seat it, so it changes nothing there). Each of those moves is a "
-        "transition, an agent-step charged to the budget, so a round takes fewer games. Off: an agent "
-        "learns from one seat of each game.",
+        "transition, an agent-step charged to the budget, so a round takes fewer games; the training score "
+        "then counts the seats opponents filled. Off: an agent learns from one seat of each game.",
     )
     results_decay: float = Field(
         0.9,

@@ -185,7 +185,9 @@ def test_restored_slots_play_the_next_round_exactly(spec, backend):
 
 def test_concatenated_batches_keep_each_games_chain(spec):
     """Parts end to end (a sharded agent's round): every transition's successor is the same transition as
-    in its part, so advantages over the whole are the parts' advantages end to end; stats add up by game."""
+    in its part, so advantages over the whole are the parts' advantages end to end; stats add up by game, and
+    the score by the places opponents filled: a part whose every place the learner filled itself (`SELF`)
+    adds its games but no score."""
     parts = [
         collect(spec, torch.Generator().manual_seed(s), target, slots=n)[1:]
         for s, target, n in ((0, 90, 3), (1, 70, 5))
@@ -198,6 +200,12 @@ def test_concatenated_batches_keep_each_games_chain(spec):
     assert stats.games == sum(s.games for _, s in parts) > 0
     assert stats.score == pytest.approx(sum(s.score * s.games for _, s in parts) / stats.games)
     np.testing.assert_array_equal(stats.opponent_games, sum(s.opponent_games for _, s in parts))
+    _, itself = collect(
+        spec, torch.Generator().manual_seed(2), 60, slots=3, slot_opponent=np.full(3, rollout.SELF)
+    )[1:]
+    assert itself.games > 0 and np.isnan(itself.score)
+    with_itself = rollout.RolloutStats.combine([*(s for _, s in parts), itself])
+    assert with_itself.games == stats.games + itself.games and with_itself.score == stats.score
 
 
 class Seated:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swarm import envs
+from swarm import envs, interaction
 from swarm.config import PPO, Experiment
 from swarm.players.network import backward_flops, forward_flops
 
@@ -101,7 +101,10 @@ def of(config: Experiment, arm_index: int) -> Cost:
             f"{', '.join(sorted(a for a in ALTERNATING if '/' in a))}); use budget.unit: agent_steps"
         )
     own = config.for_arm(arm_index)
-    return price(config, own.network.hidden, own.ppo, own.opponents.every_seat)
+    itself = interaction.MODES[
+        config.arms[arm_index].interaction
+    ].meets_itself  # else every_seat does nothing
+    return price(config, own.network.hidden, own.ppo, own.opponents.every_seat and itself)
 
 
 def price(config: Experiment, hidden: list[int], ppo: PPO, every_seat: bool = False) -> Cost:

@@ -22,7 +22,7 @@ from swarm.training.rollout import Batch
 
 
 def gae(batch: Batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Advantages and returns. A transition's successor is `next_index` (its game's next learner move).
+    """Advantages and returns. A transition's successor is `next_index` (its seat's next move in its game).
 
     The recursion runs backwards along every game's chain of transitions at once: first each chain's last
     transition, then the ones before them, and so on; the same float32 arithmetic as a loop over the batch

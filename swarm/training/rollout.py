@@ -43,8 +43,9 @@ SELF = -1  # the opponent index of a place the learner fills itself
 class Batch:
     """One round of a learner's transitions, in the order they were taken.
 
-    `next_index[i]` is the learner's following transition in the same game (-1 if none); a transition with
-    neither a successor nor `done` was cut at the round's end and carries its `bootstrap` value.
+    `next_index[i]` is the following transition of the same seat of the same game (-1 if none); a
+    transition with neither a successor nor `done` was cut (at the round's end, or by a time limit) and
+    carries its `bootstrap` value.
     """
 
     obs: np.ndarray
@@ -118,13 +119,18 @@ class RolloutStats:
             return parts[0]
         games = sum(p.games for p in parts)
         finished = [p for p in parts if p.games]
+        opponent_games, opponent_score = (
+            sum(p.opponent_games for p in parts),
+            sum(p.opponent_score for p in parts),
+        )
+        places = int(opponent_games.sum())  # a part's places scored, not its games, weigh its score
         return cls(
             flops=sum(p.flops for p in parts),
             games=games,
-            score=sum(p.score * p.games for p in finished) / games if games else float("nan"),
+            score=float(opponent_score.sum()) / places if places else float("nan"),
             game_length=sum(p.game_length * p.games for p in finished) / games if games else float("nan"),
-            opponent_games=sum(p.opponent_games for p in parts),
-            opponent_score=sum(p.opponent_score for p in parts),
+            opponent_games=opponent_games,
+            opponent_score=opponent_score,
         )
 
 
@@ -382,8 +388,8 @@ class Round:
         return RolloutStats(
             flops=self.flops,
             games=finished,
-            # every game counts k - 1 places alike; scores are halves, so the per-opponent sums add up
-            # exactly: the same mean as one running sum
+            # the mean over the places opponents filled (not those the learner filled itself); scores are
+            # halves, so the per-opponent sums add up exactly: the same mean as one running sum
             score=float(self.opponent_score.sum()) / places if places else float("nan"),
             game_length=self.length_sum / finished if finished else float("nan"),
             opponent_games=self.opponent_games,
