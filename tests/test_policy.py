@@ -113,11 +113,15 @@ def test_gaussian_samples_are_reproducible_and_clipped_into_the_box():
     other = net.draw(obs, none, torch.Generator().manual_seed(4))[0]
     assert torch.equal(first, again) and not torch.equal(first, other)
     low, high = torch.tensor(BOX.low), torch.tensor(BOX.high)
-    assert ((first < low) | (first > high)).any()  # std 2 in the last dimension: samples leave the Box
+    assert (first.abs() > 1).any()  # std 2 in the last dimension: samples leave [-1, 1]
     for player in (net, RandomPlayer(BOX)):
         moves = player.act(obs, none, torch.Generator().manual_seed(3))
         assert moves.shape == (4000, 3) and ((low <= moves) & (moves <= high)).all()
-    assert torch.equal(net.act(obs, none, torch.Generator().manual_seed(3)), first.clamp(low, high))
+    # [-1, 1] onto the Box: its edges onto the Box's, 0 onto its centre
+    expected = low + (high - low) * (first.clamp(-1, 1) + 1) / 2
+    assert torch.equal(net.act(obs, none, torch.Generator().manual_seed(3)), expected)
+    edges = net.head.to_env(torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]))
+    assert torch.allclose(edges, torch.stack([low, high, (low + high) / 2]))
 
 
 def test_random_player_is_uniform_in_the_box(generator):

@@ -107,10 +107,13 @@ class Gaussian(nn.Module):
     """Box actions: a diagonal Gaussian of mean the actor's output and a state-independent learned log-std
     (starting at 0: std 1), as in CleanRL's ppo_continuous_action.
 
-    A sample goes to the env clipped to the Box (`to_env`), but its log-probability is the unclipped
-    sample's, CleanRL's convention: PPO's ratio compares two densities of the same draw, so nothing it
-    computes is biased by the clip, which only decides what the env sees at the Box's edges. The Box is
-    held in buffers, so it travels with the weights and a player is rebuilt from them alone.
+    The policy acts in [-1, 1] in every dimension, the normalised action space Stable-Baselines3 and CleanRL
+    train in, which `to_env` maps onto the Box (-1 its low edge, 1 its high): a fresh network's mean, near
+    0, is then the Box's centre, not an edge where half of every draw would be clipped (MPE2's Box is [0,
+    1]). A sample goes to the env clipped to [-1, 1], but its log-probability is the unclipped sample's,
+    CleanRL's convention: PPO's ratio compares two densities of the same draw, so nothing it computes is
+    biased by the clip, which only decides what the env sees at the Box's edges. The Box is held in
+    buffers, so it travels with the weights and a player is rebuilt from them alone.
     """
 
     def __init__(self, box: Box):
@@ -136,7 +139,7 @@ class Gaussian(nn.Module):
         return self.log_prob(mean, action), each.expand(len(mean))
 
     def to_env(self, action: torch.Tensor) -> torch.Tensor:
-        return action.clamp(self.low, self.high)
+        return self.low + (self.high - self.low) * (action.clamp(-1, 1) + 1) / 2
 
 
 class ActorCritic(nn.Module):
