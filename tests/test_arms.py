@@ -113,25 +113,18 @@ def kill(actor: str, restarted: bool) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-@pytest.mark.parametrize("restarted", [False, True], ids=["dies-mid-round", "restarted-while-idle"])
-def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(
-    with_workers, on_one_cpu, same_run, restarted
-):
+def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(with_workers, on_one_cpu, same_run):
     """On 2 CPUs the single agent plays its shards on its host and a rollout worker. The worker's process
-    is killed in the middle of a round (50 ms into it, from a timer), or between rounds and restarted by Ray
-    before its next call, which then finds a fresh worker without its games (and no error): either way it
-    gets its games back and replays its shards, and the run is the one-CPU run to the bit."""
+    is killed in the middle of a round (50 ms into it, from a timer): it gets its games back and replays its
+    shards, and the run is the one-CPU run to the bit."""
     killed, after, armed = [], set(), []
 
     def kill_worker(arm: str, spent: float) -> None:
         if arm != "single" or spent < 768:
             return
-        if not armed:
+        if not armed:  # the next round is sent as this call returns
             armed.append(True)
-            if restarted:
-                killed.append(kill("RolloutWorker", restarted=True))
-            else:  # the next round is sent as this call returns
-                threading.Timer(0.05, lambda: killed.append(kill("RolloutWorker", restarted=False))).start()
+            threading.Timer(0.05, lambda: killed.append(kill("RolloutWorker", restarted=False))).start()
         else:
             after.update(actor_processes("RolloutWorker"))
 
@@ -143,21 +136,27 @@ def test_single_agent_plays_on_rollout_workers_and_survives_losing_one(
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
-def test_host_restarted_while_idle_is_noticed_and_finds_its_rollout_workers(
-    with_workers, on_one_cpu, same_run, caplog
-):
-    """The single agent's host is killed between rounds and restarted by Ray before its next round is sent:
-    the fresh host (fresh agent, initial weights) must not play it as if nothing happened. The driver
-    restores it, it finds its workers by name, and the run is the one-CPU run to the bit."""
-    killed = []
+def test_a_worker_then_a_host_restarted_while_idle_are_noticed(with_workers, on_one_cpu, same_run, caplog):
+    """Between rounds the single agent's rollout worker is killed and restarted by Ray before its next call,
+    which then finds a fresh worker without its games (and no error); rounds later its host is, and the fresh
+    host (fresh agent, initial weights) must not play as if nothing happened. The worker gets its games back
+    and replays its shards; the driver restores the host, which finds its workers by name; and the run is
+    the one-CPU run to the bit."""
+    killed, after = {}, set()
 
-    def kill_host(arm: str, spent: float) -> None:
-        if not killed and arm == "single" and spent >= 768:  # the single arm's host is the only one up
-            killed.append(kill("Host", restarted=True))
+    def kill_idle(arm: str, spent: float) -> None:
+        if arm != "single":  # arms one after another: the single arm's host and worker are the only ones up
+            return
+        if "worker" not in killed and spent >= 768:
+            killed["worker"] = kill("RolloutWorker", restarted=True)
+        elif "worker" in killed and "host" not in killed and spent >= 1280:
+            after.update(actor_processes("RolloutWorker"))  # the fresh worker has played a round
+            killed["host"] = kill("Host", restarted=True)
 
     with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
-        trained = engine.train(with_workers, cpus, kill_host)
-    assert killed and "restoring it, replaying" in caplog.text
+        trained = engine.train(with_workers, cpus, kill_idle)
+    assert set(killed) == {"worker", "host"} and after - {killed["worker"]}
+    assert "restoring it, replaying" in caplog.text
     same_run(trained, on_one_cpu)
 
 
