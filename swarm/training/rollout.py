@@ -123,11 +123,10 @@ class RolloutStats:
             sum(p.opponent_games for p in parts),
             sum(p.opponent_score for p in parts),
         )
-        places = int(opponent_games.sum())  # a part's places scored, not its games, weigh its score
         return cls(
             flops=sum(p.flops for p in parts),
             games=games,
-            score=float(opponent_score.sum()) / places if places else float("nan"),
+            score=mean_score(opponent_games, opponent_score),  # a part's places, not its games, weigh it
             game_length=sum(p.game_length * p.games for p in finished) / games if games else float("nan"),
             opponent_games=opponent_games,
             opponent_score=opponent_score,
@@ -164,6 +163,13 @@ def act_grouped(
         actions[sel] = player.act(obs, mask, generator).numpy()
         flops += player.act_flops(len(mine))
     return actions, flops
+
+
+def mean_score(opponent_games: np.ndarray, opponent_score: np.ndarray) -> float:
+    """The learner's mean score over the places opponents filled (not those it filled itself), nan if none;
+    scores are halves, so the per-opponent sums add up exactly: the same mean as one running sum."""
+    places = int(opponent_games.sum())
+    return float(opponent_score.sum()) / places if places else float("nan")
 
 
 def score(own: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -384,13 +390,11 @@ class Round:
         self.flops += forward_flops(self.learner.critic_sizes, self.count + len(index))
 
     def stats(self) -> RolloutStats:
-        finished, places = self.finished, int(self.opponent_games.sum())
+        finished = self.finished
         return RolloutStats(
             flops=self.flops,
             games=finished,
-            # the mean over the places opponents filled (not those the learner filled itself); scores are
-            # halves, so the per-opponent sums add up exactly: the same mean as one running sum
-            score=float(self.opponent_score.sum()) / places if places else float("nan"),
+            score=mean_score(self.opponent_games, self.opponent_score),
             game_length=self.length_sum / finished if finished else float("nan"),
             opponent_games=self.opponent_games,
             opponent_score=self.opponent_score,
