@@ -316,8 +316,10 @@ class Evaluation(Strict):
         ["random", "heuristic", "mcts-16", "mcts-64"],
         min_length=1,
         description="Reference players that never learn: random, heuristic (wins when it can, blocks an "
-        "immediate loss), mcts-<simulations>, alphabeta-<depth> (Connect Four only). random is required: it "
-        "anchors the rating scale at 0.",
+        "immediate loss), mcts-<simulations>, alphabeta-<depth> (Connect Four only), scripted (the game's "
+        "script, where it has one), trained-<agent-steps> (a network the file's blocks train alone by "
+        "self-play for that many agent-steps from a fixed seed, once per run: swarm.references). random is "
+        "required: it anchors the rating scale at 0.",
     )
     ladder_games: int = Field(
         10,
@@ -767,6 +769,30 @@ class Experiment(Strict):
                 raise ValueError(
                     f"arm {arm.name!r}: its options {arm.options} need {needed} agents, it has "
                     f"{arm.agents}; lower them or raise agents"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _trained_members_valid(self) -> Experiment:
+        """Each trained ladder member trains at least one rollout batch, from a seed apart from the run's."""
+        from swarm.evaluation import ladder
+
+        trained = [n for n in self.evaluation.ladder if ladder.trained_steps(n) is not None]
+        if not trained:
+            return self
+        from swarm import references  # imports Ray; only for a ladder with trained members
+
+        if references.REFERENCE_SEED in self.run_seeds:
+            raise ValueError(
+                f"seed: {references.REFERENCE_SEED} is the seed the ladder's trained members train from, so "
+                "the run would share their RNG streams; pick another seed"
+            )
+        for name in trained:
+            batch = references.recipe(self, name).for_arm(0).ppo.rollout_steps
+            if ladder.trained_steps(name) < batch:
+                raise ValueError(
+                    f"evaluation.ladder: {name} trains on {ladder.trained_steps(name):,} agent-steps, less "
+                    f"than one rollout batch ({batch:,}, ppo.rollout_steps); use trained-{batch} or more"
                 )
         return self
 
@@ -1288,7 +1314,8 @@ def check_env(config: Experiment, source: str) -> None:
     for name in config.evaluation.ladder:
         try:  # a search refuses a game it could cheat at, alphabeta and scripted a game not theirs, and
             ladder.check(name, config.env, config.env_perfect_information)
-            ladder.build(name, spec)  # a script env_kwargs that hide from it what it reads
+            if ladder.trained_steps(name) is None:  # a trained member has no build but its training
+                ladder.build(name, spec)  # a script env_kwargs that hide from it what it reads
         except ValueError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 

@@ -62,10 +62,11 @@ class Estimate:
     cpus: int
     probe: Probe
     tuning: float = 0.0  # seconds, equal tuning: every trial's training and games, on the run's CPUs
+    references: float = 0.0  # seconds, training the ladder's trained members, one after another on one CPU
 
     @property
     def total(self) -> float:
-        return self.training + self.evaluation + self.tuning
+        return self.training + self.evaluation + self.tuning + self.references
 
 
 def params(config: Experiment) -> int:
@@ -104,6 +105,9 @@ def _measure(config: Experiment) -> Probe:
         move = {AGENT: seconds / lengths.sum()}
         length = float(lengths.mean())
         for name in config.evaluation.ladder:
+            if ladder.trained_steps(name) is not None:  # a network of the file's blocks, as an agent is
+                move[name] = move[AGENT]
+                continue
             probed, scale = _probed(name)
             seconds, lengths = _games(
                 spec, [ladder.build(probed, spec), RandomPlayer(spec.box)], "pettingzoo"
@@ -216,8 +220,8 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
     }
     tuning = 0.0
     if config.tuning is not None:  # each trial trains every arm on the file's settings' cost, then plays
-        ladder = sum(game_seconds(config, spec, measured, AGENT, m) for m in config.evaluation.ladder)
-        played = len(config.arms) * config.tuning.games * ladder
+        against = sum(game_seconds(config, spec, measured, AGENT, m) for m in config.evaluation.ladder)
+        played = len(config.arms) * config.tuning.games * against
         runs = config.tuning.trials * len(config.tuning.seeds)
         tuning = runs * (arms_seconds + evaluation["selection_games"] + played) / cpus
     return Estimate(
@@ -228,6 +232,8 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         cpus=cpus,
         probe=measured,
         tuning=tuning,
+        references=sum(ladder.trained_steps(n) or 0 for n in config.evaluation.ladder)
+        * _per_step(config, measured),
     )
 
 
@@ -288,6 +294,7 @@ def lines(config: Experiment) -> list[str]:
     p, per_cpu = found.probe, 1 / found.per_step
     return [
         f"expected wall time on this machine: {duration(found.total)} on {found.cpus} CPU(s): "
+        + (f"trained ladder members {duration(found.references)}, " if found.references else "")
         + (f"tuning {duration(found.tuning)}, " if config.tuning else "")
         + f"training {duration(found.training)}, evaluation {duration(found.evaluation)} "
         f"({sum(found.games.values()):,} games a seed, {len(config.run_seeds)} seed(s))",

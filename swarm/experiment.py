@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from swarm import engine, envs, metrics, seeds, tuning
+from swarm import engine, envs, metrics, references, seeds, tuning
 from swarm.config import Experiment
 from swarm.evaluation import aggregate, evaluate, plackett_luce, ratings, summary
 from swarm.ledger import Ledger
@@ -45,30 +45,33 @@ def run(
     run = rundir.start(RunDir(run_dir)) if run_dir else rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run.config)
     with engine.session(address, config.resources.cpus, config.resources.gpus) as cpus:
+        members = references.train(config, run, say)  # the ladder's trained members, once for all seeds
         if config.tuning is not None:
-            config = tune(config, run, cpus, say)
+            config = tune(config, run, cpus, say, members)
         if config.seeds is None:
-            result = run_seed(config, run.path, cpus, on_round, say)
+            result = run_seed(config, run.path, cpus, on_round, say, members)
             after_seed()
             return run.path, result
         for seed in config.seeds:
             if not run.seed(seed).finished:
-                run_seed(config.for_seed(seed), run.seed(seed).path, cpus, on_round, say)
+                run_seed(config.for_seed(seed), run.seed(seed).path, cpus, on_round, say, members)
                 after_seed()
     return run.path, aggregate.write(config, run)
 
 
-def tune(config: Experiment, run: RunDir, cpus: int, say: Say) -> Experiment:
+def tune(
+    config: Experiment, run: RunDir, cpus: int, say: Say, members: dict[str, engine.Weights]
+) -> Experiment:
     """Equal tuning, once before any seed (`swarm.tuning`): every arm's trials trained and played on the
-    engine (a resumed run keeps its finished ones); the experiment with each arm's tuned settings comes back,
-    and is the run's config.yaml from then on."""
+    engine (a resumed run keeps its finished ones), the ladder's trained `members` among their opponents; the
+    experiment with each arm's tuned settings comes back, and is the run's config.yaml from then on."""
 
     def train_trial(trial: Experiment) -> tuple[Ledger, dict[str, engine.Weights]]:
         trained = engine.train(trial, cpus)
         return trained.ledger, trained.weights
 
     def play_with(trial: Experiment, weights: dict[str, engine.Weights]) -> evaluate.Play:
-        return lambda games: engine.play_games(trial, games, weights)
+        return lambda games: engine.play_games(trial, games, {**weights, **members})
 
     tuned = tuning.apply(config, tuning.search(config, run.tuning, train_trial, play_with, say))
     rundir.write_yaml(rundir.resolved_config(tuned), run.config)
@@ -76,15 +79,21 @@ def tune(config: Experiment, run: RunDir, cpus: int, say: Say) -> Experiment:
 
 
 def run_seed(
-    config: Experiment, run_dir: Path, cpus: int, on_round: OnRound | None = None, say: Say = lambda _: None
+    config: Experiment,
+    run_dir: Path,
+    cpus: int,
+    on_round: OnRound | None = None,
+    say: Say = lambda _: None,
+    members: dict[str, engine.Weights] | None = None,
 ) -> records.SeedSummary:
-    """One seed, step by step; each step writes its tables as soon as they are final."""
+    """One seed, step by step; each step writes its tables as soon as they are final. `members`: the
+    ladder's trained members' weights (`references.train`)."""
     started = time.time()
     run = rundir.start(RunDir(run_dir))
     rundir.write_yaml(rundir.resolved_config(config), run.config)
     trained = train(config, run, cpus, on_round)
     say(f"seed {config.seed}: trained; playing selection, held-out and curve games")
-    evaluation, spend = judge(config, run, trained)
+    evaluation, spend = judge(config, run, trained, members or {})
     if config.evaluation.exploit_steps:
         say(f"seed {config.seed}: training an exploiter against each arm's best")
     exploited = engine.exploit_bests(config, evaluation.best, trained.weights)
@@ -130,15 +139,16 @@ def train(config: Experiment, run: RunDir, cpus: int, on_round: OnRound | None) 
 
 
 def judge(
-    config: Experiment, run: RunDir, trained: engine.Trained
+    config: Experiment, run: RunDir, trained: engine.Trained, members: dict[str, engine.Weights]
 ) -> tuple[evaluate.Evaluation, pd.DataFrame]:
-    """Selection, held-out (free-for-all and ad-hoc team games included) and learning-curve games; then the
-    ledger, with the selection games charged to the arms that reserved them (their spend is returned either
-    way)."""
+    """Selection, held-out (free-for-all and ad-hoc team games included) and learning-curve games, the
+    ladder's trained `members` playing from their weights; then the ledger, with the selection games charged
+    to the arms that reserved them (their spend is returned either way)."""
+    players = {**trained.weights, **members}
     evaluation = evaluate.run(
         config,
-        lambda games: engine.play_games(config, games, trained.weights),
-        lambda games: engine.play_free_for_all(config, games, trained.weights),
+        lambda games: engine.play_games(config, games, players),
+        lambda games: engine.play_free_for_all(config, games, players),
     )
     curve_matches, curve = learning_curve(config, trained.curve)
     rundir.write_parquet(pd.concat([evaluation.matches, curve_matches]), run.matches)

@@ -210,7 +210,8 @@ def descendants() -> Callable[[int], dict[int, int]]:
 def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One tiny two-seed run directory per test session, for the analysis, report and notebook tests. Its
     `seed-0/` is a whole single-seed run directory, so one experiment gives both kinds. The tiny config is
-    shrunk further (3 agents an arm, a two-member ladder) to keep two seeds near 20 s."""
+    shrunk further (3 agents an arm, a three-member ladder, one of them trained for 512 agent-steps) to keep
+    two seeds near 20 s."""
     from swarm import experiment
 
     path = tmp_path_factory.getbasetemp() / "tiny-multi-seed"
@@ -225,7 +226,7 @@ def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     del data["seed"]
     data["evaluation"] |= {
         "verdict_games": 10,
-        "ladder": ["random", "heuristic"],
+        "ladder": ["random", "heuristic", "trained-512"],
         "curve_points": 2,
         "exploit_steps": 512,
         "exploit_games": 10,

@@ -112,7 +112,7 @@ def test_players_come_in_config_order(one):
     order = list(dict.fromkeys(one.pairs.player))
     arms = [analysis.arm_of(p) for p in order]
     assert arms == sorted(arms, key=["single", "independent", "swarm", "ladder"].index)
-    assert order[-2:] == ["random", "heuristic"]
+    assert order[-3:] == ["random", "heuristic", "trained-512"]
     assert order[1:4] == [f"independent/{i}" for i in range(3)]
 
 
@@ -184,7 +184,7 @@ def test_contrasts_are_the_summarys_verdicts_primary_first(one, top):
     for row in analysis.contrasts(multi).itertuples():
         gaps = multi.per_seed[multi.per_seed.arm == row.arm].rating_gap
         assert row.gap == pytest.approx(gaps.mean()) and row.seeds == 2
-        assert row.gap_low < row.gap < row.gap_high
+        assert row.gap_low <= row.gap <= row.gap_high  # equal where every seed gave the same gap
 
 
 def test_run_figures(one, top):
@@ -219,7 +219,7 @@ def test_sweep_cells_use_seeds_when_there_are_several(sweep_frame):
         assert (row.gap, row.gap_low, row.gap_high) == pytest.approx(
             stats.mean_interval(gaps.to_numpy(), 0.95)
         )
-        assert row.gap_low < row.gap < row.gap_high
+        assert row.gap_low <= row.gap <= row.gap_high  # equal where every seed gave the same gap
     single = cells[cells.n == 8].iloc[0]
     own = frame[(frame.arm == single.arm) & (frame.budget == single.budget) & (frame.n == 8)].iloc[0]
     assert (single.gap_low, single.gap_high) == (own.gap_low, own.gap_high)

@@ -114,6 +114,18 @@ def test_the_probe_is_short_and_the_estimate_finite(tiny):
     assert estimate.absurd(tiny, found) == []
 
 
+def test_a_trained_member_is_estimated_as_its_training_and_an_agents_moves(make_config):
+    """Its agent-steps at the file's cost per agent-step, on one CPU; its moves an agent's."""
+    data = make_config()
+    data["evaluation"]["ladder"] = ["random", "trained-4096"]
+    cfg = config.parse(data)
+    found = estimate.estimate(cfg, cpus=2)
+    p = found.probe
+    assert p.move["trained-4096"] == p.move[estimate.AGENT]
+    assert found.references == pytest.approx(4096 * (p.collect + cfg.ppo.epochs * p.epoch))
+    assert found.total == pytest.approx(found.training + found.evaluation + found.references)
+
+
 def test_the_probe_plays_every_seat_of_a_game_of_three(make_config, seat_game):
     data = make_config(env=seat_game, env_kwargs={"players": 3, "rounds": 4})
     data["evaluation"]["ladder"] = ["random"]

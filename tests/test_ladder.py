@@ -19,11 +19,14 @@ def test_registry_builds_members_by_name():
         ladder.check(name)
 
 
-@pytest.mark.parametrize("name", ["mcts", "mcts-0", "mcts-100001", "mcts-x", "MCTS-64", "alphazero-64", ""])
+@pytest.mark.parametrize(
+    "name", ["mcts", "mcts-0", "mcts-100001", "mcts-x", "MCTS-64", "alphazero-64", "", "trained", "trained-0"]
+)
 def test_registry_rejects_bad_names_with_the_fix(name):
     message = (
         rf"unknown ladder member '{name}'; use random, heuristic, scripted, mcts-<simulations> such as "
-        r"mcts-64 \(1 to 100000\) or alphabeta-<depth> such as alphabeta-4 \(1 to 10\)"
+        r"mcts-64 \(1 to 100000\), alphabeta-<depth> such as alphabeta-4 \(1 to 10\) or "
+        r"trained-<agent-steps> such as trained-1000000"
     )
     for call in (ladder.check, ladder.build):
         with pytest.raises(ValueError, match=message):
@@ -38,7 +41,8 @@ HIDDEN = ("classic/leduc_holdem-v4", "pettingzoo.classic.texas_holdem_v4", "my_g
 def test_searches_play_only_games_that_hide_nothing(name):
     for env in FAIR:
         ladder.check(name, env)
-    for env, fair in zip(HIDDEN, ["random, scripted", "random, scripted", "random"], strict=True):
+    fairs = ["random, scripted, trained-<agent-steps>"] * 2 + ["random, trained-<agent-steps>"]
+    for env, fair in zip(HIDDEN, fairs, strict=True):
         with pytest.raises(
             ValueError, match=rf"{name} searches copies of the game.*{env}.*ladder \[{fair}\] here"
         ):
@@ -59,8 +63,28 @@ def test_the_fix_for_a_saturated_ladder_names_only_members_that_can_play_the_gam
     assert "mcts-<simulations>" in tictactoe and "alphabeta" not in tictactoe
     assert "floors" in ladder.reaching_higher("classic/leduc_holdem-v4")
     assert "add scripted" in ladder.reaching_higher("pettingzoo.classic.texas_holdem_v4")
-    assert "no member but random" in ladder.reaching_higher("my_games.cards_v0")
+    cards = ladder.reaching_higher("my_games.cards_v0")
+    assert "floors" in cards and "scripted" not in cards and "trained-<agent-steps>" in cards
     assert "mcts" in ladder.reaching_higher("my.game", perfect_information=True)
+
+
+def test_the_fix_for_a_saturated_ladder_trains_a_member_longer_than_anyone_did():
+    """The trained member it names trains twice what the longest-trained agent or trained member did."""
+    assert ladder.reaching_higher("my_games.cards_v0", most=5000).endswith("e.g. trained-10000")
+    assert ladder.reaching_higher("classic/connect_four-v3", most=5000).endswith(" or trained-10000")
+    assert ladder.reaching_higher("my_games.cards_v0", ladder=["random", "trained-8000"], most=5000).endswith(
+        "e.g. trained-16000"
+    )
+
+
+def test_trained_members_are_named_by_their_agent_steps_see_what_a_player_sees_and_play_anything():
+    assert ladder.trained_steps("trained-4096") == 4096
+    assert [ladder.trained_steps(n) for n in ("trained-0", "trained-04", "trained", "mcts-4")] == [None] * 4
+    assert ladder.sees("trained-4096") == "observation"
+    for env in (*FAIR, *HIDDEN, "mpe2.simple_tag_v3"):
+        ladder.check("trained-4096", env)
+    with pytest.raises(ValueError, match=r"plays from the weights `swarm\.references` trained for it"):
+        ladder.build("trained-4096")
 
 
 def test_random_draws_in_the_games_box_where_actions_are_continuous():
@@ -80,11 +104,13 @@ def test_scripted_plays_only_games_with_a_script():
         ValueError, match=r"evaluation.ladder: scripted plays only games with a script \(mpe2"
     ):
         ladder.check("scripted", "classic/connect_four-v3")
-    with pytest.raises(ValueError, match=r"mcts-4 searches copies .* ladder \[random, scripted\]"):
+    with pytest.raises(
+        ValueError, match=r"mcts-4 searches copies .* ladder \[random, scripted, trained-<agent-steps>\]"
+    ):
         ladder.check("mcts-4", "mpe2.simple_spread_v3")
     with pytest.raises(ValueError, match="build it with the game's spec"):
         ladder.build("scripted")
-    assert "add scripted to evaluation.ladder" in ladder.reaching_higher("mpe2.simple_spread_v3")
+    assert "add scripted or a member trained longer" in ladder.reaching_higher("mpe2.simple_spread_v3")
     assert "add scripted" not in ladder.reaching_higher(
         "mpe2.simple_spread_v3", ladder=["random", "scripted"]
     )

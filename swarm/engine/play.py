@@ -90,11 +90,10 @@ def _play(
     seeds_: list[int],
     weights: dict[str, Weights],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`rollout.play` of players by name: ladder members built, agents from their weights."""
+    """`rollout.play` of players by name: agents and trained ladder members from their weights, the other
+    ladder members built."""
     torch.set_num_threads(1)
-    players: list[Player] = [
-        ladder.build(n, spec) if n in config.evaluation.ladder else opponent(weights[n]) for n in names
-    ]
+    players: list[Player] = [opponent(weights[n]) if n in weights else ladder.build(n, spec) for n in names]
     # searchers (the ladder's heuristic and MCTS) search copies of PettingZoo envs; networks play anywhere
     searching = any(p.sees == GAME for p in players)
     env_games = games_of(spec, len(seating), "pettingzoo" if searching else config.env_backend)

@@ -14,7 +14,7 @@ import ray
 from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from swarm import engine, experiment, sweep
+from swarm import engine, experiment, references, sweep
 from swarm.config import ConfigError, Experiment
 from swarm.results.rundir import SweepDir
 from swarm.sweep import Say, Sweep
@@ -40,10 +40,11 @@ def run(grid: Sweep, out: Path, address: str | None = None, say: Say = lambda _:
 
 
 @ray.remote(num_cpus=0)
-def _run_seed(cell: Experiment, run_dir: Path, cpus: int) -> None:
-    """One seed of one cell. It drives its own actors and evaluation tasks, so it holds no CPU itself:
-    a task holding CPUs while its actors wait for them would deadlock a small machine."""
-    experiment.run_seed(cell, run_dir, cpus)
+def _run_seed(cell: Experiment, run_dir: Path, cpus: int, members: dict[str, engine.Weights]) -> None:
+    """One seed of one cell, the ladder's trained `members` from their weights. It drives its own actors and
+    evaluation tasks, so it holds no CPU itself: a task holding CPUs while its actors wait for them would
+    deadlock a small machine."""
+    experiment.run_seed(cell, run_dir, cpus, members=members)
 
 
 def _run_all(grid: Sweep, directory: SweepDir, todo: Todo, cpus: int, say: Say) -> None:
@@ -59,13 +60,15 @@ def _run_all(grid: Sweep, directory: SweepDir, todo: Todo, cpus: int, say: Say) 
         )
     sweep.prepare(grid, directory, todo, say)
     cells = grid.cells
+    # the cells share the file's blocks, so the trained members' recipes: trained once for every cell
+    members = ray.put(references.train(next(iter(cells.values())), directory, say))
     left = Counter(name for name, _, _ in todo)
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     waiting, running, failed = list(todo), {}, []
     while waiting or running:
         while waiting and not failed and len(running) < cpus // per_run:
             name, cell, run_dir = waiting.pop(0)
-            ref = _run_seed.options(scheduling_strategy=here).remote(cell, run_dir, per_run)
+            ref = _run_seed.options(scheduling_strategy=here).remote(cell, run_dir, per_run, members)
             running[ref] = (name, cell.seed, time.time())
         if not running:
             break

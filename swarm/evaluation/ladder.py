@@ -3,9 +3,11 @@
 Members are chosen by name from this registry: `random` (uniform over legal moves, or over a Box of continuous
 actions), `heuristic` (one move of lookahead each way), `mcts-<k>` (UCT with k simulations per move) and
 `alphabeta-<d>` (alpha-beta search d plies deep, Connect Four only: it reaches above the agents that outgrow
-mcts) and `scripted` (a game's obvious policy written down, in the games that have one,
-`swarm.players.scripted.SCRIPTS`: MPE2's and hold'em's, where nothing searches); what each one is lives in
-`swarm.players`. Random and scripted see what a player sees; every other member searches copies of the
+mcts), `scripted` (a game's obvious policy written down, in the games that have one,
+`swarm.players.scripted.SCRIPTS`: MPE2's and hold'em's, where nothing searches) and `trained-<agent-steps>`
+(a network trained once by a fixed recipe, `swarm.references`: for any game, where nothing else reaches
+above the agents); what each one is lives in `swarm.players`. Random, scripted and trained members see what a
+player sees; every other member searches copies of the
 PettingZoo env, which in a game of hidden information or chance (a card game) hold the opponent's cards and
 the deck: those members play only games known to be deterministic and of perfect information
 (`swarm.envs.PERFECT_INFORMATION`, or declared so).
@@ -45,8 +47,13 @@ SEARCHES: dict[str, Family] = {
     "alphabeta": Family(AlphaBeta, "depth", 4, 10, CONNECT_FOUR),
 }
 SCRIPTED = "scripted"  # the game's own script, built from its spec (`scripted.SCRIPTS`)
-USAGE = "use random, heuristic, scripted, " + " or ".join(
-    f"{name}-<{f.strength}> such as {name}-{f.example} (1 to {f.most})" for name, f in SEARCHES.items()
+TRAINED = "trained"  # `trained-<agent-steps>`: a network trained by `swarm.references`' recipe, from weights
+USAGE = (
+    "use random, heuristic, scripted, "
+    + ", ".join(
+        f"{name}-<{f.strength}> such as {name}-{f.example} (1 to {f.most})" for name, f in SEARCHES.items()
+    )
+    + f" or {TRAINED}-<agent-steps> such as {TRAINED}-1000000"
 )
 
 
@@ -58,7 +65,17 @@ def parse(name: str) -> tuple[str, int] | None:
     return None
 
 
+def trained_steps(name: str) -> int | None:
+    """The agent-steps of a trained member's name (`trained-<agent-steps>`), or None."""
+    parsed = re.fullmatch(TRAINED + r"-([1-9][0-9]*)", name)
+    return int(parsed[1]) if parsed else None
+
+
 def member(name: str) -> Callable[[], Player]:
+    if trained_steps(name) is not None:
+        raise ValueError(
+            f"{name} plays from the weights `swarm.references` trained for it, not built by name"
+        )
     if name == SCRIPTED:
         raise ValueError("scripted plays a game's script: build it with the game's spec, build(name, spec)")
     if name in FIXED:
@@ -75,7 +92,7 @@ def hides_nothing(env: str, perfect_information: bool = False) -> bool:
 
 def sees(name: str) -> str:
     """What member `name` sees (`swarm.players`: OBSERVATION or GAME), without a game to build it for."""
-    if name in ("random", SCRIPTED):
+    if name in ("random", SCRIPTED) or trained_steps(name) is not None:
         return OBSERVATION
     return member(name)().sees
 
@@ -88,7 +105,7 @@ def check(name: str, env: str | None = None, perfect_information: bool = False) 
     if env is not None and name == SCRIPTED and env not in scripted.SCRIPTS:
         raise ValueError(scripted.unscripted(env))
     if env is not None and searches and not hides_nothing(env, perfect_information):
-        fair = ["random", *([SCRIPTED] if env in scripted.SCRIPTS else [])]
+        fair = ["random", *([SCRIPTED] if env in scripted.SCRIPTS else []), f"{TRAINED}-<agent-steps>"]
         raise ValueError(
             f"evaluation.ladder: {name} searches copies of the game, which would see hidden information or "
             f"the chance outcomes of {env!r}; use ladder [{', '.join(fair)}] here (or, if {env!r} is "
@@ -103,27 +120,28 @@ def check(name: str, env: str | None = None, perfect_information: bool = False) 
         )
 
 
-def reaching_higher(env: str, perfect_information: bool = False, ladder: Sequence[str] = ()) -> str:
-    """The fix when the ladder (`ladder`, its members) does not reach above the strongest agent: the
-    searches that can play `env` honestly, deeper; where none can, the script if the ladder lacks it, and that
-    ratings above the ladder's top are floors."""
+def reaching_higher(
+    env: str, perfect_information: bool = False, ladder: Sequence[str] = (), most: int = 0
+) -> str:
+    """The fix when the ladder (`ladder`, its members) does not reach above the strongest agent (agents
+    trained on at most `most` agent-steps each): the searches that can play `env` honestly, deeper; where none
+    can, the script if the ladder lacks it, and that ratings above the ladder's top are floors; and in any
+    game a trained member that trains longer than the agents and the ladder's trained members did."""
+    longest = max([most, *(trained_steps(n) or 0 for n in ladder)])
+    trained = f"{TRAINED}-{2 * longest}" if longest else f"{TRAINED}-<agent-steps>"
     if not hides_nothing(env, perfect_information):
-        if env in scripted.SCRIPTS:
-            advice = "" if SCRIPTED in ladder else "; add scripted to evaluation.ladder"
-            return (
-                f"no member above scripted plays {env!r} honestly (the searches would see copies of a game "
-                f"that hides information or has chance), so ratings above the ladder's top are floors{advice}"
-            )
+        script = env in scripted.SCRIPTS
+        advice = f"add {'' if SCRIPTED in ladder or not script else 'scripted or '}a member trained longer, "
         return (
-            f"no member but random plays {env!r} honestly (the others search copies of a game that hides "
-            "information or has chance), so ratings above the ladder's top are floors"
+            f"no search plays {env!r} honestly (they would see copies of a game that hides information or "
+            f"has chance), so ratings above the ladder's top are floors; {advice}e.g. {trained}"
         )
     fits = [
         f"{n}-<{f.strength}> above {f.example}"
         for n, f in SEARCHES.items()
         if f.envs is None or env in f.envs
     ]
-    return "add a stronger member to evaluation.ladder, e.g. " + " or ".join(reversed(fits))
+    return "add a stronger member to evaluation.ladder, e.g. " + " or ".join([*reversed(fits), trained])
 
 
 def build(name: str, spec: EnvSpec | None = None) -> Player:

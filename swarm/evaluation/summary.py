@@ -169,7 +169,9 @@ def warnings(config: Experiment, ladder: ratings.Ratings, fit: goodness.Goodness
     top = max(agents, key=lambda a: ladder.rating[ladder.players.index(a)])
     saturated = ratings.saturation(ladder, config.evaluation.ladder, top, config.evaluation.confidence)
     if saturated.saturated:
-        fix = reaching_higher(config.env, config.env_perfect_information, config.evaluation.ladder)
+        fewest = min(arm.agents for arm in config.arms)  # the largest share, in agent-steps where counted so
+        most = config.budget.total // fewest if config.budget.unit == "agent_steps" else 0
+        fix = reaching_higher(config.env, config.env_perfect_information, config.evaluation.ladder, most)
         found.append(
             f"the ladder does not reach above {top}: its ladder rating is "
             f"{saturated.margin.estimate:+.0f} Elo [{saturated.margin.ci_low:+.0f}, "

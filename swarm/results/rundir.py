@@ -6,10 +6,11 @@ A run directory holds config.yaml, the tables (ledger, training, matches, free_f
 curve, pairs), summary.json, checkpoints/, the report and tensorboard/ (every agent's live metrics, appended
 to as it trains, by `swarm.results.events`: the only files here not written whole); a multi-seed run holds one
 such directory per seed in seed-<s>/ and the verdict over seeds (per_seed.parquet, summary.json) beside them.
-A run with a tuning block holds tuning/ at its top, once for all seeds (`TuningDir`). A sweep directory holds
-sweep.yaml, sweep.parquet and one run directory per cell in cells/N<n>-B<b>/. Each directory carries its
-format version in `format`, written when it is made; a reader refuses any other version, naming the directory
-and the fix.
+A run with a tuning block holds tuning/ at its top, once for all seeds (`TuningDir`), and one whose ladder
+has trained members holds references/ there (`swarm.references`). A sweep directory holds sweep.yaml,
+sweep.parquet, one run directory per cell in cells/N<n>-B<b>/ and, for all its cells, references/. Each
+directory carries its format version in `format`, written when it is made; a reader refuses any other
+version, naming the directory and the fix.
 
 A directory has one writer at a time: `owned` holds its lock, `.lock` (see `Lock`), for as long as a run,
 resume or sweep writes there.
@@ -87,6 +88,17 @@ class Directory:
     @property
     def lock(self) -> Path:
         return self.path / LOCK
+
+    def reference(self, member: str) -> Path:
+        """The weights of a trained ladder member (`swarm.references`), once for every seed and cell."""
+        return self.path / "references" / f"{member}.pt"
+
+    def reference_ledger(self, member: str) -> Path:
+        """What training the member spent, as ledger.parquet's rows (charged to no arm)."""
+        return self.path / "references" / f"{member}-ledger.parquet"
+
+    def reference_checkpoints(self, member: str) -> Path:
+        return self.path / "references" / "checkpoints" / member
 
 
 @dataclass(frozen=True)
