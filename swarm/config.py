@@ -398,7 +398,7 @@ class Evaluation(Strict):
         description="What a game's result is. outcome: win, draw or loss as player_0's return is higher, "
         "equal or lower. payoff: the return's margin (poker's chips) over payoff_bound, rounded to a result "
         "without bias by a coin fixed by the game's seed (evaluation.scoring). auto: payoff for games in "
-        "envs.PAYOFF_BOUNDS (Leduc hold'em), else outcome.",
+        "envs.PAYOFF_BOUNDS (Leduc hold'em, limit Texas hold'em), else outcome.",
     )
     kind: Literal["auto", "competitive", "cooperative", "roles"] = Field(
         "auto",
@@ -417,7 +417,7 @@ class Evaluation(Strict):
         gt=0,
         description="score: payoff: the largest difference between the two sides' rewards one game allows "
         "(14 for Leduc hold'em: one side wins at most 7 big blinds, the other loses them); default: "
-        "envs.PAYOFF_BOUNDS.",
+        "envs.PAYOFF_BOUNDS (for limit Texas hold'em 25 k / floor(k / 2) big blinds, k its num_players).",
     )
 
     @model_validator(mode="after")
@@ -859,10 +859,11 @@ class Experiment(Strict):
     @classmethod
     def _score_resolved(cls, data: Any) -> Any:
         """evaluation.score auto becomes payoff (with the registry's bound) for a game in
-        envs.PAYOFF_BOUNDS built without env_kwargs, else outcome; evaluation.kind auto becomes cooperative
-        for a game in envs.COOPERATIVE, roles for a game whose seats play different roles, else
-        competitive: the resolved file says which."""
-        from swarm.envs import PAYOFF_BOUNDS
+        envs.PAYOFF_BOUNDS built with no env_kwargs or with only those its entry knows (Texas hold'em's
+        num_players), else outcome; evaluation.kind auto becomes cooperative for a game in
+        envs.COOPERATIVE, roles for a game whose seats play different roles, else competitive: the resolved
+        file says which."""
+        from swarm.envs import payoff_bound
 
         if not isinstance(data, dict) or not isinstance(data.get("evaluation", {}), dict):
             return data
@@ -871,7 +872,7 @@ class Experiment(Strict):
             evaluation["kind"] = auto_kind(data)
         if evaluation.get("score", "auto") != "auto":
             return {**data, "evaluation": evaluation}
-        known = None if data.get("env_kwargs") else PAYOFF_BOUNDS.get(data.get("env"))
+        known = payoff_bound(data.get("env"), data.get("env_kwargs"))
         bound = evaluation.get("payoff_bound") or known
         evaluation["score"] = "payoff" if bound is not None else "outcome"
         if bound is not None:
@@ -882,9 +883,9 @@ class Experiment(Strict):
     def _payoff_bounded(self) -> Experiment:
         if self.evaluation.score == "payoff" and self.evaluation.payoff_bound is None:
             raise ValueError(
-                f"evaluation.score: payoff needs evaluation.payoff_bound for {self.env!r} (it is not in "
-                "envs.PAYOFF_BOUNDS): set it to the largest difference between the two sides' rewards one "
-                "game allows"
+                f"evaluation.score: payoff needs evaluation.payoff_bound for {self.env!r} (envs.PAYOFF_BOUNDS"
+                f" has none for it{' built with these env_kwargs' if self.env_kwargs else ''}): set it to the"
+                " largest difference between the two sides' rewards one game allows"
             )
         if self.payoff_bound is not None and self.evaluation.exploit_steps:
             raise ValueError(

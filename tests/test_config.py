@@ -301,6 +301,43 @@ def test_a_payoff_game_is_scored_by_payoff_and_the_resolved_file_says_so(make_co
         config.parse({**leduc, "evaluation": {**leduc["evaluation"], "exploit_steps": 256}})
 
 
+@pytest.mark.parametrize(
+    "kwargs,score,bound",
+    [
+        ({}, "payoff", 50.0),
+        ({"num_players": 2}, "payoff", 50.0),
+        ({"num_players": 3}, "payoff", 75.0),
+        ({"num_players": 4}, "payoff", 50.0),
+        ({"num_players": 4, "screen_height": 500}, "outcome", None),
+    ],
+)
+def test_limit_texas_holdem_is_scored_by_chips_over_its_tables_bound(make_config, kwargs, score, bound):
+    """Texas hold'em's bound is 25 k / floor(k / 2) big blinds for k = num_players (envs.texas_bound); with
+    an env_kwarg the registry does not know, the hand is scored by outcome, unless the file sets a bound."""
+    pytest.importorskip("rlcard")
+    arms = [
+        {"name": "single", "agents": 1, "interaction": "self_play"},
+        {"name": "swarm", "agents": 3, "interaction": "population"},
+    ]
+    data = make_config(env="classic/texas_holdem-v4", env_kwargs=kwargs, arms=arms)
+    data["evaluation"] |= {"ladder": ["random"], "ffa_games": 0}
+    cfg = config.parse(data)
+    assert (cfg.evaluation.score, cfg.evaluation.payoff_bound, cfg.payoff_bound) == (score, bound, bound)
+    data["evaluation"]["payoff_bound"] = 60.0
+    assert (config.parse(data).evaluation.score, config.parse(data).payoff_bound) == ("payoff", 60.0)
+
+
+def test_leduc_holdem_built_with_env_kwargs_is_scored_by_outcome(make_config):
+    """Its bound is known only for the game its env builds with no env_kwargs; payoff then needs a bound."""
+    pytest.importorskip("rlcard")
+    leduc = make_config(env="classic/leduc_holdem-v4", env_kwargs={"screen_height": 500})
+    leduc["evaluation"] |= {"ladder": ["random"]}
+    assert config.parse(leduc).evaluation.score == "outcome"
+    leduc["evaluation"]["score"] = "payoff"
+    with pytest.raises(config.ConfigError, match=r"has none for it built with these env_kwargs\)"):
+        config.parse(leduc)
+
+
 def test_an_arm_changes_only_the_fields_it_names(make_config):
     data = make_config()
     data["arms"][1]["ppo"] = {"lr": 0.001}

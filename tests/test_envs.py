@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from swarm import envs
+from swarm.training import rollout
 
 
 def test_describes_connect_four(spec):
@@ -327,3 +328,93 @@ def test_a_box_with_infinite_bounds_is_refused_naming_the_env(tmp_path, monkeypa
     with pytest.raises(envs.EnvError, match=r"'unbounded_v0': its Box of actions .* infinite bounds"):
         envs.describe("unbounded_v0")
     sys.modules.pop("unbounded_v0", None)
+
+
+TEXAS = "classic/texas_holdem-v4"
+CALL, RAISE, FOLD, CHECK = 0, 1, 2, 3  # rlcard's order, the mask's
+
+
+def texas_hands(players: int, aggressive: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Hands of limit Texas hold'em through swarm's PettingZoo `Games`, one per row of `aggressive` (hands x
+    players: which seats raise while they may, else call, else check; the others move uniformly at random),
+    dealt by seeds seed, seed + 1, ...: each hand's return per seat [hands, players]."""
+    spec = envs.describe(TEXAS, {"num_players": players})
+    hands, rng, bold = len(aggressive), np.random.default_rng(seed), np.array([RAISE, CALL, CHECK])
+    games = envs.Games(spec, hands)
+    games.reset_many(np.arange(hands), list(range(seed, seed + hands)))
+    returns, live = np.zeros((hands, players)), np.arange(hands)
+    while len(live):
+        mask = games.mask[live]
+        wild = np.array([rng.choice(np.flatnonzero(row)) for row in mask])
+        fierce = aggressive[live, games.to_move[live]]
+        rewards, done = games.step(live, np.where(fierce, bold[mask[:, bold].argmax(1)], wild))
+        returns[live] += rewards
+        live = live[~done]
+    return returns
+
+
+@pytest.mark.parametrize("players", [2, 3, 4, 5])
+def test_texas_holdem_margins_stay_within_the_bound_and_reach_it(players):
+    """Hands where every seat raises while it may, random hands and hands of both (each seat bold or random)
+    through the env: no seat loses more than 25 big blinds (the 50 chips it can put in), no side margin
+    (`rollout.sides`) exceeds `payoff_bound`, and the all-raising hands reach it (50 chips in from every
+    seat, and the side with fewer seats, either for even k, takes the pot)."""
+    pytest.importorskip("rlcard")
+    bound = envs.payoff_bound(TEXAS, {"num_players": players})
+    assert bound == 25 * players / (players // 2)
+    rng = np.random.default_rng(players)
+    bold = texas_hands(players, np.ones((16, players), bool))
+    played = np.concatenate(
+        [
+            bold,
+            texas_hands(players, rng.random((48, players)) < 0.5, seed=100),
+            texas_hands(players, np.zeros((16, players), bool), seed=200),
+        ]
+    )
+    assert played.min() >= -25 and np.allclose(played.sum(1), 0)
+    sides = rollout.sides(played)
+    assert np.abs(sides[:, 0] - sides[:, 1]).max() <= bound
+    sides = rollout.sides(bold)
+    assert np.abs(sides[:, 0] - sides[:, 1]).max() == bound
+
+
+def test_the_texas_bound_is_rlcards_most_chips_in():
+    """rlcard's limit game: a big blind, then at most allowed_raise_num raises a round, of raise_amount
+    before the flop and on it and twice that on the turn and the river: 50 chips, 25 big blinds a seat."""
+    pytest.importorskip("rlcard")
+    from rlcard.games.limitholdem.game import LimitHoldemGame
+
+    game = LimitHoldemGame()
+    most = game.big_blind + game.allowed_raise_num * game.raise_amount * (1 + 1 + 2 + 2)
+    assert most / game.big_blind == 25
+    assert [envs.payoff_bound(TEXAS, {"num_players": k}) for k in (2, 3, 4, 5, 6, 23)] == [
+        50,
+        75,
+        50,
+        62.5,
+        50,
+        25 * 23 / 11,
+    ]
+
+
+@pytest.mark.parametrize(
+    "env,kwargs,bound",
+    [
+        ("classic/leduc_holdem-v4", {}, 14.0),
+        ("pettingzoo.classic.leduc_holdem_v4", None, 14.0),
+        ("classic/leduc_holdem-v4", {"num_players": 2}, None),
+        (TEXAS, {}, 50.0),
+        ("pettingzoo.classic.texas_holdem_v4", {"num_players": 4}, 50.0),
+        (TEXAS, {"num_players": 4, "screen_height": 500}, None),
+        (TEXAS, {"num_players": 1}, None),
+        (TEXAS, {"num_players": 24}, None),
+        (TEXAS, {"num_players": 4.0}, None),
+        (TEXAS, {"num_players": True}, None),
+        ("classic/connect_four-v3", {}, None),
+        (None, {}, None),
+    ],
+)
+def test_payoff_bounds_know_only_the_games_they_were_derived_for(env, kwargs, bound):
+    """Leduc hold'em only as built with no env_kwargs; limit Texas hold'em for any table rlcard deals, and
+    with no env_kwargs but num_players."""
+    assert envs.payoff_bound(env, kwargs) == bound

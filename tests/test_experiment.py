@@ -445,8 +445,9 @@ def card_game(make_config, verdict_games: int, **changes) -> dict:
 
 def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, make_config):
     """Texas hold'em for three: agents train against two opponents a game, and every held-out game seats the
-    two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat. The two
-    bests and random also play free-for-all games, every one in every seat, rated by Plackett-Luce."""
+    two players' sides in turn (seats 0 and 2 against seat 1); a side's reward is its mean per seat, scored by
+    chips over the bound for three (75 big blinds). The two bests and random also play free-for-all games,
+    every one in every seat, rated by Plackett-Luce."""
     data = card_game(make_config, 8, env="classic/texas_holdem-v4", env_kwargs={"num_players": 3})
     data["evaluation"]["ffa_games"] = 2
     run_dir, summary = experiment.run(config.parse(data), tmp_path)
@@ -455,8 +456,10 @@ def test_a_game_of_three_players_trains_and_judges_side_against_side(tmp_path, m
     training = pd.read_parquet(run_dir / "training.parquet")
     assert (training.games > 0).all() and training.score.between(0, 1).all()
     matches = pd.read_parquet(run_dir / "matches.parquet")
-    sign = (matches.reward_0 - matches.reward_1).apply(lambda d: (d > 0) - (d < 0))
-    assert (matches.outcome == sign.map({1: "player_0", -1: "player_1", 0: "draw"})).all()
+    margin = matches.reward_0 - matches.reward_1
+    assert not ((matches.outcome == "player_0") & (margin <= 0)).any()
+    assert not ((matches.outcome == "player_1") & (margin >= 0)).any()
+    assert (margin.abs() <= 75).all() and config.parse(data).payoff_bound == 75
     verdict_games = matches[matches.stage == "verdict"]
     bests = {summary.arms["single"].best, summary.arms["swarm"].best}
     assert len(verdict_games) == 8 and set(verdict_games.player_0) == bests == set(verdict_games.player_1)

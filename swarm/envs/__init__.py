@@ -12,7 +12,8 @@ different roles (`EnvSpec.roles`) is stepped by PettingZoo `Games`, which pad ea
 from __future__ import annotations
 
 import importlib
-from typing import Literal, get_args
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, get_args
 
 from swarm.envs.aec import Games, api_check, describe, make
 from swarm.envs.spec import Box, EnvError, EnvSpec, GameBatch, IllegalMove
@@ -32,6 +33,7 @@ __all__ = [
     "describe",
     "games",
     "make",
+    "payoff_bound",
 ]
 
 Backend = Literal["auto", "native", "pettingzoo"]
@@ -56,11 +58,59 @@ PERFECT_INFORMATION = frozenset(
 )
 
 
-# The registry of games scored by payoff (`evaluation.score: auto`), both id forms: the largest difference
-# between the two sides' rewards one game allows. Leduc hold'em (rlcard): blinds of 1 and 2 chips, two raises
-# of 2 in the first round and of 4 in the second, so a side puts in at most 2 + 2 x 2 + 2 x 4 = 14 chips;
-# rewards count big blinds (14 / 2 = 7), and one side's +7 is the other's -7: a margin of 14.
-PAYOFF_BOUNDS = {"classic/leduc_holdem-v4": 14.0, "pettingzoo.classic.leduc_holdem_v4": 14.0}
+def leduc_bound(env_kwargs: Mapping[str, Any]) -> float | None:
+    """Leduc hold'em (rlcard): blinds of 1 and 2 chips, two raises of 2 in the first round and of 4 in the
+    second, so a side puts in at most 2 + 2 x 2 + 2 x 4 = 14 chips; rewards count big blinds (14 / 2 = 7),
+    and one side's +7 is the other's -7: a margin of 14. Only as built with no env_kwargs."""
+    return None if env_kwargs else 14.0
+
+
+def texas_bound(env_kwargs: Mapping[str, Any]) -> float | None:
+    """Limit Texas hold'em (rlcard's limitholdem, PettingZoo's texas_holdem_v4) for k = num_players seats.
+
+    A player puts in at most C = 50 chips: rlcard's `LimitHoldemGame` has blinds of 1 and 2, raises of 2
+    (`raise_amount`, the big blind) and at most 4 raises a betting round (`allowed_raise_num`, the big blind
+    not counted), and `step` doubles the raise to 4 for the last two rounds; a round's raise lifts the
+    highest stake by the raise, and no player puts in more than the highest stake, so before the flop at
+    most 2 + 4 x 2 = 10, on the flop 4 x 2 = 8, on the turn and the river 4 x 4 = 16 each. `judge_game`
+    hands every chip in (each player's in_chips) back out to the winners, split pots shared among them (an
+    odd chip to one at random), none to a folded player: a player's payoff is what it got back less its
+    in_chips, so the payoffs sum to 0 and none is below -C. `get_payoffs` divides chips by the big blind
+    and PettingZoo passes them on unscaled (`_scale_rewards`): C is 25 big blinds.
+
+    The sides are the E = ceil(k / 2) even seats and the O = floor(k / 2) odd seats, each side's reward its
+    seats' mean (`training.rollout.sides`). With S the even seats' summed payoff (the odd seats' is -S),
+    the margin is S / E + S / O = S k / (E O), and -E C <= S <= O C (a side loses at most its own chips), so
+    |margin| <= C k max(E, O) / (E O) = C k / floor(k / 2) = 25 k / floor(k / 2) big blinds: 50 heads-up, 75
+    for three, 50 for four, 62.5 for five. It is reached: every seat raises while it may, else calls, all
+    reach the showdown with 50 chips in, and the side with fewer seats (either side, k even) wins the whole
+    pot. Only num_players is known: any other env_kwargs, or a table rlcard cannot deal (2 cards each and 5
+    on the board from 52: 2 to 23 players), has no bound here."""
+    players = env_kwargs.get("num_players", 2)
+    if set(env_kwargs) - {"num_players"} or type(players) is not int or not 2 <= players <= 23:
+        return None
+    return 25.0 * players / (players // 2)
+
+
+# The registry of games scored by payoff (`evaluation.score: auto`), both id forms: a function of the game's
+# env_kwargs giving the largest difference between the two sides' rewards one game allows, or None where
+# the game those env_kwargs build is not one whose bound it knows (`payoff_bound`).
+PAYOFF_BOUNDS: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
+    "classic/leduc_holdem-v4": leduc_bound,
+    "pettingzoo.classic.leduc_holdem_v4": leduc_bound,
+    "classic/texas_holdem-v4": texas_bound,
+    "pettingzoo.classic.texas_holdem_v4": texas_bound,
+}
+
+
+def payoff_bound(env_id: str | None, env_kwargs: Mapping[str, Any] | None = None) -> float | None:
+    """The largest margin one game of `env_id` built with `env_kwargs` allows, by `PAYOFF_BOUNDS`; None for
+    a game not in it, or with env_kwargs its entry does not know."""
+    bound = PAYOFF_BOUNDS.get(env_id) if isinstance(env_id, str) else None
+    if bound is None or not isinstance(env_kwargs or {}, Mapping):
+        return None
+    return bound(dict(env_kwargs or {}))
+
 
 # The registry of fully cooperative games (`evaluation.kind: auto`): every seat pursues the team's one goal,
 # so an agent is judged by the return of a team it fills, not by beating another. MPE2's simple_spread: its
