@@ -45,7 +45,7 @@ def run(
     run = rundir.start(RunDir(run_dir)) if run_dir else rundir.create(out, config.name)
     rundir.write_yaml(rundir.resolved_config(config), run.config)
     with engine.session(address, config.resources.cpus, config.resources.gpus) as cpus:
-        members = references.train(config, run, say)  # the ladder's trained members, once for all seeds
+        members = references.train(config, run, train_member, say)  # once for all seeds
         if config.tuning is not None:
             config = tune(config, run, cpus, say, members)
         if config.seeds is None:
@@ -57,6 +57,13 @@ def run(
                 run_seed(config.for_seed(seed), run.seed(seed).path, cpus, on_round, say, members)
                 after_seed()
     return run.path, aggregate.write(config, run)
+
+
+def train_member(recipe: Experiment, store: Path) -> tuple[Ledger, dict[str, engine.Weights]]:
+    """A trained ladder member's recipe (`references.recipe`) on the engine, on one CPU, checkpointed in
+    `store`."""
+    trained = engine.train(recipe, 1, store=store)
+    return trained.ledger, trained.weights
 
 
 def tune(

@@ -61,7 +61,7 @@ def _run_all(grid: Sweep, directory: SweepDir, todo: Todo, cpus: int, say: Say) 
     sweep.prepare(grid, directory, todo, say)
     cells = grid.cells
     # the cells share the file's blocks, so the trained members' recipes: trained once for every cell
-    members = ray.put(references.train(next(iter(cells.values())), directory, say))
+    members = ray.put(references.train(next(iter(cells.values())), directory, experiment.train_member, say))
     left = Counter(name for name, _, _ in todo)
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     waiting, running, failed = list(todo), {}, []
