@@ -85,8 +85,8 @@ class Budget(Strict):
         gt=0,
         le=MAX_TOTAL,
         description="What each arm may spend on training, in the binding unit (at most 2**53: the ledger "
-        "and progress count it in float64; a default Connect Four run of 5,242,880 agent-steps is about "
-        "6.9e12 flops).",
+        "and progress count it in float64; a default Connect Four run of 2,097,152 agent-steps is about "
+        "2.8e12 flops).",
     )
 
     _binding = field_validator("unit")(lambda unit: binding(unit))
