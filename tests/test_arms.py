@@ -56,18 +56,20 @@ def same_run(same_training):
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 def test_killed_host_is_restarted_and_replays_its_round(caplog, modes_config, uninterrupted, same_run):
-    """A host killed as pbt's copy round starts (Ray restarts it; the driver restores its agents, a
-    copier from its source's weights and Adam state, and replays the round): every arm of every mode
-    trains as the uninterrupted run did, lineage and all."""
+    """Every host killed as pbt's copy round is about to start (Ray restarts them; the driver restores each
+    running arm's agents, a copier from its source's weights and Adam state, and replays the round; an arm
+    already done asks its restarted host where it ran): every arm of every mode trains as the uninterrupted
+    run did, lineage and all."""
     cfg = modes_config
     reference = uninterrupted(cfg)
     assert reference.ledger.lineage  # pbt copied
     killed = []
 
     def kill(arm: str, spent: float) -> None:
-        if not killed and arm == "pbt" and spent >= 4 * 256:  # round 0 in, the copy round sent
-            killed.append(max(actor_processes()))
-            os.kill(killed[0], signal.SIGKILL)
+        if not killed and arm == "pbt" and spent >= 4 * 256:  # round 0 in; the copy round goes next
+            killed.extend(actor_processes())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
 
     with engine.session(None, 2) as cpus, caplog.at_level(logging.WARNING, "swarm.engine"):
         trained = engine.train(cfg, cpus, kill)

@@ -202,7 +202,9 @@ class ArmTraining:
         self.final_curve = [
             CurvePoint(self.ids[p.agent], self.name, p.agent_steps, p.arm_agent_steps, w) for p, w in curve
         ]
-        self.nodes = ray.get([actor.node.remote() for actor in self.placed.hosts + self.placed.workers])
+        # asked again of a restarted actor: a host killed after the arm's last round must not fail the run
+        actors = self.placed.hosts + self.placed.workers
+        self.nodes = ray.get([actor.node.options(max_task_retries=-1).remote() for actor in actors])
 
     def current(self) -> list[Weights]:
         """Every agent's current weights, by index."""
