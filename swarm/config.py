@@ -775,14 +775,11 @@ class Experiment(Strict):
     @model_validator(mode="after")
     def _trained_members_valid(self) -> Experiment:
         """Each trained ladder member trains at least one rollout batch, from a seed apart from the run's."""
+        from swarm import references  # imports torch; only once the fields parse
         from swarm.evaluation import ladder
 
-        trained = [n for n in self.evaluation.ladder if ladder.trained_steps(n) is not None]
-        if not trained:
-            return self
-        from swarm import references  # imports Ray; only for a ladder with trained members
-
-        if references.REFERENCE_SEED in self.run_seeds:
+        trained = references.members(self)
+        if trained and references.REFERENCE_SEED in self.run_seeds:
             raise ValueError(
                 f"seed: {references.REFERENCE_SEED} is the seed the ladder's trained members train from, so "
                 "the run would share their RNG streams; pick another seed"

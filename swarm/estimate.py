@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from swarm import budget, envs, seeds
+from swarm import budget, envs, references, seeds
 from swarm.config import Experiment, Scaling
 from swarm.evaluation import evaluate, ladder
 from swarm.evaluation.evaluate import REFERENCE
@@ -232,8 +232,7 @@ def estimate(config: Experiment, cpus: int | None = None) -> Estimate:
         cpus=cpus,
         probe=measured,
         tuning=tuning,
-        references=sum(ladder.trained_steps(n) or 0 for n in config.evaluation.ladder)
-        * _per_step(config, measured),
+        references=sum(map(ladder.trained_steps, references.members(config))) * _per_step(config, measured),
     )
 
 

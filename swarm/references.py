@@ -6,11 +6,10 @@ self_play, one shard, the file's ppo, network, opponents, learner and scaling bl
 <agent-steps> agent-steps, from seed REFERENCE_SEED whatever the run's seeds. So it is the same network for
 every seed of a run and for every run of the same game and blocks: a fixed yardstick, trained on the engine
 like an arm (and as reproducibly: the engine's training is handed in, so this module needs no Ray) but
-charged to no arm, since it is evaluation. Members are trained one
-after another, each on one CPU, before tuning and the seeds; each is stored as references/<member>.pt with
-its ledger beside it, once for all seeds (and all cells of a sweep). A resumed run loads a finished member
-and resumes a half-trained one from its checkpoints. Name one with more agent-steps than the single arm's
-budget to reach above the agents.
+charged to no arm, since it is evaluation. Members are trained one after another, each on one CPU, before
+tuning and the seeds; each is stored as references/<member>.pt with its ledger beside it, once for all seeds
+(and all cells of a sweep). A resumed run loads a finished member and resumes a half-trained one from its
+checkpoints. Name one with more agent-steps than the single arm's budget to reach above the agents.
 """
 
 from __future__ import annotations
