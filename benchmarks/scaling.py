@@ -94,6 +94,8 @@ def scaled(args: argparse.Namespace, cpus: int) -> config.Experiment:
     for arm in data["arms"]:
         if arm["agents"] == 1 and args.shards:
             arm["shards"] = args.shards
+    if args.hidden:
+        data["network"]["hidden"] = [int(width) for width in args.hidden.split(",")]
     return config.parse(data, source=args.file)
 
 
@@ -130,6 +132,7 @@ def measure(args: argparse.Namespace, cpus: int) -> dict[str, float]:
     command += [f"--address={args.address}"] if args.address else []
     command += ["--one-after-another"] if args.one_after_another else []
     command += [f"--shards={args.shards}"] if args.shards else []
+    command += [f"--hidden={args.hidden}"] if args.hidden else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n  ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
@@ -183,6 +186,7 @@ def main() -> None:
         help="resources.arms_in_parallel: false (each arm on all c)",
     )
     parser.add_argument("--shards", type=int, help="shards of every single-agent arm (its shards of games)")
+    parser.add_argument("--hidden", help="the network's hidden widths instead of the file's, e.g. 512,512")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # internal: one run, JSON on stdout
     args = parser.parse_args()
     if args.child:

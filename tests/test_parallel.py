@@ -1,9 +1,10 @@
 """The update split in K parts: its gradient is the minibatch's, and its weights the same to the bit on any
-number of processes (here threads with a real gloo group each)."""
+number of processes (here threads with a real group each, through shared memory and through gloo)."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import psutil
@@ -95,31 +96,43 @@ def update(spec, cfg, batch, step_of) -> list[tuple[dict, dict]]:
     return out
 
 
-def split_over(parts: int, processes: int) -> list:
-    """Each process's step, over a gloo group of `processes` (threads of this process on 127.0.0.1)."""
+def groups(processes: int, shared: bool) -> list[parallel.Group]:
+    """A group of `processes` threads of this process on 127.0.0.1, by rank."""
+    sock, port = parallel.listen("127.0.0.1")
+    made: list = [None] * processes
+
+    def make(p: int) -> None:
+        made[p] = (
+            parallel.host("127.0.0.1", sock, processes, shared)
+            if p == 0
+            else parallel.join("127.0.0.1", "127.0.0.1", port, p, processes, shared)
+        )
+
+    threads = [threading.Thread(target=make, args=(p,)) for p in range(processes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return made
+
+
+def split_over(parts: int, processes: int, shared: bool = True) -> list:
+    """Each process's step, over a group of `processes` (threads of this process on 127.0.0.1)."""
     if processes == 1:
         return [lambda: parallel.Split(parts)]
-    sock, port = parallel.listen("127.0.0.1")
-
-    def step(p: int) -> parallel.Split:
-        group = (
-            parallel.host("127.0.0.1", sock, processes)
-            if p == 0
-            else parallel.join("127.0.0.1", "127.0.0.1", port, p, processes)
-        )
-        return parallel.Split(parts, processes, p, group.exchange)
-
-    return [lambda p=p: step(p) for p in range(processes)]
+    made = groups(processes, shared)
+    return [lambda p=p: parallel.Split(parts, processes, p, made[p].exchange) for p in range(processes)]
 
 
+@pytest.mark.parametrize("shared", [True, False], ids=["shared memory", "gloo"])
 @pytest.mark.parametrize("parts", [2, 3])
-def test_the_split_update_is_the_same_on_any_number_of_processes(spec, cfg, batch, parts):
+def test_the_split_update_is_the_same_on_any_number_of_processes(spec, cfg, batch, parts, shared):
     """K parts on one process or on 2..K: every process ends with the same weights and diagnostics, those of
     one process to the bit; and the plain, unsplit update's up to float rounding."""
     torch.set_num_threads(1)
     (alone,) = update(spec, cfg, batch, split_over(parts, 1))
     for processes in range(2, parts + 1):
-        for weights, metrics in update(spec, cfg, batch, split_over(parts, processes)):
+        for weights, metrics in update(spec, cfg, batch, split_over(parts, processes, shared)):
             np.testing.assert_equal(weights, alone[0])
             assert metrics == alone[1]
     ((plain, metrics),) = update(spec, cfg, batch, [lambda: ppo.descend])
@@ -128,23 +141,55 @@ def test_the_split_update_is_the_same_on_any_number_of_processes(spec, cfg, batc
     assert alone[1] == pytest.approx(metrics, rel=1e-4, abs=1e-6)
 
 
-def test_a_group_listens_on_its_address_alone():
-    """The host's store and every process's gloo sockets listen on the address given (here 127.0.0.1),
-    never on all interfaces."""
+@pytest.mark.parametrize("shared", [True, False], ids=["shared memory", "gloo"])
+def test_a_group_listens_on_its_address_alone(shared):
+    """The host's store and every socket of the exchange listen on the address given (here 127.0.0.1),
+    never on all interfaces (gloo: a device a process; shared memory: the barrier's, closed once all
+    joined)."""
 
     def listening() -> set:
         return {c.laddr for c in psutil.Process().net_connections("tcp") if c.status == psutil.CONN_LISTEN}
 
     before = listening()
-    sock, port = parallel.listen("127.0.0.1")
-    joined = []
-    member = threading.Thread(
-        target=lambda: joined.append(parallel.join("127.0.0.1", "127.0.0.1", port, 1, 2))
-    )
-    member.start()
-    host = parallel.host("127.0.0.1", sock, 2)
-    member.join()
+    made = groups(2, shared)
     opened = listening() - before
-    assert len(opened) >= 3 and {address.ip for address in opened} == {"127.0.0.1"}  # the store, 2 devices
-    for group in (host, *joined):
+    assert len(opened) >= (3 if shared is False else 1)
+    assert {address.ip for address in opened} == {"127.0.0.1"}
+    for group in made:
+        group.close()
+
+
+def test_shared_memory_leaves_no_file_and_a_leaving_process_fails_the_others_at_once():
+    """Every process gets every process's rows, exchange after exchange (the two buffers alternating); no
+    file is left once all have mapped them; a process that closes its group (as one that dies) fails the
+    next exchange of the others at once, not after the timeout."""
+    made = groups(3, shared=True)
+    assert all(group.local is not None for group in made)
+
+    def exchange(ranks: range, value: float) -> list:
+        """Each rank's exchange of rows full of value + rank, in a thread each: its result or its error."""
+        got: list = [None] * len(ranks)
+
+        def swap(p: int) -> None:
+            try:
+                got[p] = made[p].exchange(torch.full((2, 5), value + p))
+            except parallel.Broken as error:
+                got[p] = error
+
+        threads = [threading.Thread(target=swap, args=(p,)) for p in ranks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return got
+
+    for call in range(3):
+        for rows in exchange(range(3), 10.0 * call):
+            assert [float(r[1, 4]) for r in rows] == [10.0 * call + p for p in range(3)]
+    assert not list(made[0].local.folder.glob(f"{made[0].local.name}-*"))
+    made[2].close()
+    start = time.monotonic()
+    assert all(isinstance(got, parallel.Broken) for got in exchange(range(2), 0.0))
+    assert time.monotonic() - start < 5
+    for group in made[:2]:
         group.close()

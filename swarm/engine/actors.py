@@ -3,11 +3,13 @@
 One host holds several agents, so the number of processes follows the CPUs, not N. Where an arm has more
 CPUs than agents (the single agent), each host plays its agents' games on rollout workers too, one shard of
 them each (`swarm.training.shards`), and learns with them: each process computes its parts of every
-minibatch's gradient (`swarm.training.parallel`) over a gloo group of the host and its workers, made when
-first needed and again after any of them died. A worker is handed the agent's weights, Adam state, batch and
-generator with each update (about 10 ms on the host for the default file on a loaded 2-core VM, against an
-update of 150 ms or more), so its replica is the agent's whatever was restored, copied or resumed since: no
-replica outlives an update.
+minibatch's gradient (`swarm.training.parallel`) in a group of the host and its workers, made when
+first needed and again after any of them died. A worker is handed the batch and the generator with each
+update, and keeps its replica of the agent (network and Adam state) from one update to the next: every
+process takes the same step, so the replica is the agent as long as it took the agent's last update with
+it. The host hands it the agent's weights and Adam state again wherever it cannot know that (the worker
+restarted, the agent was restored, copied or resumed, or an update failed). Rebuilding the replica every
+update took 14 ms of a worker's round on the default file, on the host's critical path.
 
 A host given a share of a GPU (`resources.gpus`) has its agents learn on it (`swarm.training.device`) and
 computes every part of their updates itself: its rollout workers only play, since their parts on CPUs
@@ -76,6 +78,7 @@ class RolloutWorker:
         self.process, self.processes = process, processes
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
+        self.replicas: dict[int, tuple[torch.nn.Module, torch.optim.Optimizer]] = {}  # agent: net, Adam
         self.group: parallel.Group | None = None
 
     def join(self, host: str, port: int) -> str:
@@ -86,27 +89,45 @@ class RolloutWorker:
         return self.instance
 
     def learn(
-        self, i: int, batch: Batch, weights: Weights, adam: dict, ppo: PPO, drawn: torch.Tensor
+        self,
+        i: int,
+        batch: Batch,
+        state: list[ray.ObjectRef] | None,
+        ppo: PPO,
+        lr: float,
+        drawn: torch.Tensor,
     ) -> float:
-        """This process's parts of agent i's update, from the agent's weights and Adam state as the update
-        starts and its generator's state `drawn`, stepping as the host does; returns the CPU seconds."""
+        """This process's parts of agent i's update at learning rate `lr`, from its generator's state
+        `drawn`, stepping as the host does; returns the CPU seconds. `state`: refs to the agent's weights
+        and Adam state as the update starts, or None where this worker's replica took the agent's last
+        update with it."""
         start = time.process_time()
         if self.group is None:  # restarted since the host's group was made
             raise parallel.Broken("not in the host's group")
-        self.learner.load_weights(weights)
-        batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
         learner = LEARNERS[self.config.learner]
-        optimizer = learner.optimizer(self.learner, ppo)
-        optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
+        if state is not None:
+            weights, adam = ray.get(state)
+            net = network(self.spec, self.config)
+            net.load_weights(weights)
+            optimizer = learner.optimizer(net, ppo)
+            optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
+            self.replicas[i] = net, optimizer
+        if i not in self.replicas:  # a host's mistake: fail the update, to be redone with the state
+            raise parallel.Broken(f"no replica of agent {i} here")
+        net, optimizer = self.replicas.pop(i)  # back once the update is whole
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
         generator = torch.Generator()
         generator.set_state(drawn)
         step = parallel.Split(self.shards[i].count, self.processes, self.process, self.group.exchange)
         try:
-            learner.update(self.learner, optimizer, batch, ppo, generator, step)
+            learner.update(net, optimizer, batch, ppo, generator, step)
         except parallel.Broken:
             self.group.close()
             self.group = None
             raise
+        self.replicas[i] = net, optimizer
         return time.process_time() - start
 
     def node(self) -> str:
@@ -165,6 +186,8 @@ class Host:
         }
         self.group: parallel.Group | None = None  # with the workers, for the updates
         self.group_instances: list[str] = []  # the workers as they joined it
+        # (agent, worker): the worker's instance whose replica took the agent's last update with it
+        self.replicas: dict[tuple[int, int], str] = {}
         # each agent's workers' shards' games as the round starts; (agent, worker) pairs to hand them to
         self.remote: dict[int, dict[int, GameState]] = {i: {} for i in members}
         self.stale: set[tuple[int, int]] = set()
@@ -195,6 +218,7 @@ class Host:
             agent.shards.restore({k: state.games[k] for k in agent.shards.games})
             self.remote[i] = {k: state.games[k] for k in range(self.shards) if k not in agent.shards.games}
             self.stale |= {(i, p) for p in range(len(self.workers))}
+            self.replicas = {key: held for key, held in self.replicas.items() if key[0] != i}
         return self.instance
 
     def start_workers(
@@ -257,27 +281,41 @@ class Host:
         """Agent i's update on this host and its workers, each computing its parts; returns its diagnostics
         and the workers' CPU seconds. Where a process died (or was restarted) the update fails on every one:
         the agent goes back to where it started and the update is redone, drawing the same minibatches, on
-        a new group."""
+        a new group, every worker handed the agent's state."""
         agent, drawn = self.agents[i], generator.get_state()
-        weights, adam = ray.put(agent.net.weights()), ray.put(agent.optimizer.state_dict())  # copies
-        args = (i, ray.put(batch), weights, adam, ppo, drawn)
+        weights, adam = agent.net.weights(), copy.deepcopy(agent.optimizer.state_dict())
+        lr = agent.optimizer.param_groups[0]["lr"]
+        shared, state = ray.put(batch), None
         while True:
             if self.group is None or self.group_instances != self.worker_instances:
                 self.connect()
-            calls = [worker.learn.remote(*args) for worker in self.workers]
+            if state is None and any(
+                self.replicas.get((i, p)) != held for p, held in enumerate(self.group_instances)
+            ):
+                state = [ray.put(weights), ray.put(adam)]
+            calls = [
+                worker.learn.remote(
+                    i, shared, None if self.replicas.get((i, p)) == held else state, ppo, lr, drawn
+                )
+                for p, (worker, held) in enumerate(zip(self.workers, self.group_instances, strict=True))
+            ]
             try:
                 learned, _ = agent.learn(
                     batch, ppo, generator, parallel.Split(self.shards, self.processes, 0, self.group.exchange)
                 )
-                return learned, sum(ray.get(calls))
+                seconds = sum(ray.get(calls))
             except (parallel.Broken, ray.exceptions.RayActorError):  # a worker's Broken is one too
                 log.warning("agent %d: a process left its update; redoing it on a new group", i)
                 self.group.close()
                 self.group = None
+                self.replicas = {key: held for key, held in self.replicas.items() if key[0] != i}
                 ray.wait(calls, num_returns=len(calls))  # they fail too
-                agent.net.load_weights(ray.get(weights))
-                agent.optimizer.load_state_dict(copy.deepcopy(ray.get(adam)))  # Ray's buffers are read-only
+                agent.net.load_weights(weights)
+                agent.optimizer.load_state_dict(copy.deepcopy(adam))
                 generator.set_state(drawn)
+                continue
+            self.replicas |= {(i, p): held for p, held in enumerate(self.group_instances)}
+            return learned, seconds
 
     def train_round(
         self,
