@@ -161,8 +161,9 @@ def test_a_group_listens_on_its_address_alone(shared):
 
 def test_shared_memory_leaves_no_file_and_a_leaving_process_fails_the_others_at_once():
     """Every process gets every process's rows, exchange after exchange (the two buffers alternating); no
-    file is left once all have mapped them; a process that closes its group (as one that dies) fails the
-    next exchange of the others at once, not after the timeout."""
+    file is left once all have mapped them, nor where a process left before the first exchange; a process
+    that closes its group (as one that dies) fails the next exchange of the others at once, not after the
+    timeout."""
     made = groups(3, shared=True)
     assert all(group.local is not None for group in made)
 
@@ -193,3 +194,9 @@ def test_shared_memory_leaves_no_file_and_a_leaving_process_fails_the_others_at_
     assert time.monotonic() - start < 5
     for group in made[:2]:
         group.close()
+    early = groups(2, shared=True)
+    early[1].close()
+    with pytest.raises(parallel.Broken):
+        early[0].exchange(torch.zeros(2, 5))  # its file made, the other never came
+    early[0].close()
+    assert not list(early[0].local.folder.glob(f"{early[0].local.name}-*"))

@@ -5,11 +5,12 @@ CPUs than agents (the single agent), each host plays its agents' games on rollou
 them each (`swarm.training.shards`), and learns with them: each process computes its parts of every
 minibatch's gradient (`swarm.training.parallel`) in a group of the host and its workers, made when
 first needed and again after any of them died. A worker is handed the batch and the generator with each
-update, and keeps its replica of the agent (network and Adam state) from one update to the next: every
-process takes the same step, so the replica is the agent as long as it took the agent's last update with
-it. The host hands it the agent's weights and Adam state again wherever it cannot know that (the worker
-restarted, the agent was restored, copied or resumed, or an update failed). Rebuilding the replica every
-update took 14 ms of a worker's round on the default file, on the host's critical path.
+update and learns from the weights it played the round with (the host's, handed with every round's
+games), and keeps its replica's Adam state from one update to the next: every process takes the same step,
+so it is the agent's as long as the replica took the agent's last update with it. The host hands it the
+agent's weights and Adam state wherever it cannot know that (the worker restarted, the agent was restored,
+copied or resumed, or an update failed). Rebuilding the optimizer every update took 14 ms of a worker's
+round on the default file, on the host's critical path.
 
 A host given a share of a GPU (`resources.gpus`) has its agents learn on it (`swarm.training.device`) and
 computes every part of their updates itself: its rollout workers only play, since their parts on CPUs
@@ -22,6 +23,7 @@ which draws what the lost one drew.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import logging
@@ -79,6 +81,7 @@ class RolloutWorker:
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
         self.replicas: dict[int, tuple[torch.nn.Module, torch.optim.Optimizer]] = {}  # agent: net, Adam
+        self.played: dict[int, Weights] = {}  # agent: the weights of its latest round here
         self.group: parallel.Group | None = None
 
     def join(self, host: str, port: int) -> str:
@@ -100,30 +103,33 @@ class RolloutWorker:
         """This process's parts of agent i's update at learning rate `lr`, from its generator's state
         `drawn`, stepping as the host does; returns the CPU seconds. `state`: refs to the agent's weights
         and Adam state as the update starts, or None where this worker's replica took the agent's last
-        update with it."""
+        update with it (the weights are then those it played this round with: no replica drifts, even on
+        machines whose float rounding differs)."""
         start = time.process_time()
         if self.group is None:  # restarted since the host's group was made
             raise parallel.Broken("not in the host's group")
         learner = LEARNERS[self.config.learner]
-        if state is not None:
-            weights, adam = ray.get(state)
-            net = network(self.spec, self.config)
-            net.load_weights(weights)
-            optimizer = learner.optimizer(net, ppo)
-            optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
-            self.replicas[i] = net, optimizer
-        if i not in self.replicas:  # a host's mistake: fail the update, to be redone with the state
-            raise parallel.Broken(f"no replica of agent {i} here")
-        net, optimizer = self.replicas.pop(i)  # back once the update is whole
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
-        generator = torch.Generator()
-        generator.set_state(drawn)
-        step = parallel.Split(self.shards[i].count, self.processes, self.process, self.group.exchange)
-        try:
+        try:  # any failure closes the group, so the other processes fail at once instead of waiting
+            if state is not None:
+                weights, adam = ray.get(state)
+                net = network(self.spec, self.config)
+                net.load_weights(weights)
+                optimizer = learner.optimizer(net, ppo)
+                optimizer.load_state_dict(copy.deepcopy(adam))  # Ray's buffers are read-only
+                self.replicas[i] = net, optimizer
+            elif i in self.replicas and i in self.played:
+                self.replicas[i][0].load_weights(self.played[i])
+            else:  # a host's mistake: fail the update, to be redone with the state
+                raise parallel.Broken(f"no replica of agent {i} here")
+            net, optimizer = self.replicas.pop(i)  # back once the update is whole
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = copy.deepcopy(batch)  # Ray's buffers are read-only, torch's tensors are not
+            generator = torch.Generator()
+            generator.set_state(drawn)
+            step = parallel.Split(self.shards[i].count, self.processes, self.process, self.group.exchange)
             learner.update(net, optimizer, batch, ppo, generator, step)
-        except parallel.Broken:
+        except Exception:
             self.group.close()
             self.group = None
             raise
@@ -158,6 +164,7 @@ class RolloutWorker:
             self.shards[i].restore(restore)
             self.instance = uuid.uuid4().hex  # a call sent before this restore (a dead host's) is refused
         self.learner.load_weights(learner)
+        self.played[i] = learner
         players = [opponent(w) for w in ray.get(opponents)]
         parts, _ = self.shards[i].collect(round_, self.learner, players, slot_opponent, target)
         return self.instance, parts, time.process_time() - start, self.shards[i].state()
@@ -310,6 +317,9 @@ class Host:
                 self.group = None
                 self.replicas = {key: held for key, held in self.replicas.items() if key[0] != i}
                 ray.wait(calls, num_returns=len(calls))  # they fail too
+                for call in calls:  # a worker's own error (not a lost process) fails the round
+                    with contextlib.suppress(parallel.Broken, ray.exceptions.RayActorError):
+                        ray.get(call)
                 agent.net.load_weights(weights)
                 agent.optimizer.load_state_dict(copy.deepcopy(adam))
                 generator.set_state(drawn)

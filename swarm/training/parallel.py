@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import mmap
+import os
 import socket
 import tempfile
 import uuid
@@ -106,8 +107,9 @@ class Local:
     memory-mapped by all, then waits at a barrier: every other rank sends rank 0 a byte over a loopback
     socket and rank 0 answers each once all have. Two buffers alternate, so a process may write the next
     exchange's rows while a slower one still reads this one's (it cannot get two ahead: the barrier between).
-    A file is unlinked as soon as every process has mapped it, so a killed process leaves none behind; a
-    dead peer's socket closes, which fails the others' exchange at once."""
+    A file is unlinked as soon as every process has mapped it, and any rank's leftover files when a rank
+    closes the group, so only a process killed while it makes its files can leave one behind; a dead peer's
+    socket closes, which fails the others' exchange at once."""
 
     def __init__(self, address: str, store: dist.Store, rank: int, size: int):
         self.rank, self.size = rank, size
@@ -121,10 +123,12 @@ class Local:
             listening.settimeout(TIMEOUT.total_seconds())  # a rank that died joining
             store.set("local/port", str(listening.getsockname()[1]))
             self.peers = []
-            for _ in range(size - 1):
-                conn, _ = listening.accept()
-                self.peers.append(conn)
-            listening.close()
+            try:
+                for _ in range(size - 1):
+                    conn, _ = listening.accept()
+                    self.peers.append(conn)
+            finally:
+                listening.close()
         else:
             conn = socket.create_connection((address, int(store.get("local/port"))), TIMEOUT.total_seconds())
             self.peers = [conn]
@@ -159,7 +163,14 @@ class Local:
             path = self.folder / f"{self.name}-{len(self.layouts)}-{{}}"
             mine = Path(str(path).format(self.rank))
             with open(mine, "w+b") as f:
-                f.truncate(2 * rows.nbytes)
+                try:  # every page now: a full /dev/shm would otherwise kill the process at its first write
+                    allocate(f.fileno(), 2 * rows.nbytes)
+                except OSError as error:
+                    self.close()  # the others fail at once
+                    raise RuntimeError(
+                        f"no room for {2 * rows.nbytes / 2**20:.1f} MiB of shared memory in {self.folder} "
+                        f"({error}); give it more (in Docker: --shm-size) or run each agent on one CPU"
+                    ) from error
             self.barrier()  # every rank's file exists
             for r in range(self.size):
                 with open(str(path).format(r), "r+b") as f:
@@ -189,8 +200,18 @@ class Local:
         for m in self.maps:
             with contextlib.suppress(BufferError):  # a gathered tensor may still view it: the GC closes it
                 m.close()
-        for leftover in self.folder.glob(f"{self.name}-*-{self.rank}"):  # closed before every rank mapped it
+        for leftover in self.folder.glob(f"{self.name}-*"):  # a rank closed or died before all mapped it
             leftover.unlink(missing_ok=True)
+
+
+def allocate(fd: int, size: int) -> None:
+    """Give the file `size` bytes of real pages (raising OSError where there is no room), not a sparse
+    file whose pages come at first write."""
+    if hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(fd, 0, size)
+    else:  # macOS
+        os.ftruncate(fd, size)
+        os.pwrite(fd, bytes(size), 0)
 
 
 class Group:
