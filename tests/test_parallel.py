@@ -71,6 +71,15 @@ def test_the_parts_gradients_add_up_to_the_minibatch_gradient(spec, cfg, batch, 
     torch.testing.assert_close(diagnostics, whole, rtol=1e-5, atol=1e-7)
 
 
+def in_threads(target, ranks) -> None:
+    """target(p) for every p in ranks, each in a thread of its own (a process of a group), all at once."""
+    threads = [threading.Thread(target=target, args=(p,)) for p in ranks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def update(spec, cfg, batch, step_of) -> list[tuple[dict, dict]]:
     """One update per process (a thread each), process p stepping with `step_of(p)`: its weights and
     diagnostics, by process."""
@@ -88,11 +97,7 @@ def update(spec, cfg, batch, step_of) -> list[tuple[dict, dict]]:
         metrics = ppo.update(net, optimizer, batch, cfg.ppo, generator, step_of[p]())
         out[p] = (net.weights(), metrics)
 
-    threads = [threading.Thread(target=run, args=(p,)) for p in range(processes)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(run, range(processes))
     return out
 
 
@@ -108,11 +113,7 @@ def groups(processes: int, shared: bool) -> list[parallel.Group]:
             else parallel.join("127.0.0.1", "127.0.0.1", port, p, processes, shared)
         )
 
-    threads = [threading.Thread(target=make, args=(p,)) for p in range(processes)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(make, range(processes))
     return made
 
 
@@ -177,11 +178,7 @@ def test_shared_memory_leaves_no_file_and_a_leaving_process_fails_the_others_at_
             except parallel.Broken as error:
                 got[p] = error
 
-        threads = [threading.Thread(target=swap, args=(p,)) for p in ranks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(swap, ranks)
         return got
 
     for call in range(3):

@@ -160,8 +160,8 @@ class Local:
         """Every rank's two buffers for rows of this shape and type, made the first time it is seen."""
         key = (rows.shape, rows.dtype.str)
         if key not in self.layouts:
-            path = self.folder / f"{self.name}-{len(self.layouts)}-{{}}"
-            mine = Path(str(path).format(self.rank))
+            stem = f"{self.name}-{len(self.layouts)}"
+            mine = self.folder / f"{stem}-{self.rank}"
             with open(mine, "w+b") as f:
                 try:  # every page now: a full /dev/shm would otherwise kill the process at its first write
                     allocate(f.fileno(), 2 * rows.nbytes)
@@ -173,7 +173,7 @@ class Local:
                     ) from error
             self.barrier()  # every rank's file exists
             for r in range(self.size):
-                with open(str(path).format(r), "r+b") as f:
+                with open(self.folder / f"{stem}-{r}", "r+b") as f:
                     self.maps.append(mmap.mmap(f.fileno(), 2 * rows.nbytes))
             self.barrier()  # every rank has mapped every file
             mine.unlink()
