@@ -3,6 +3,8 @@ number of processes (here threads with a real group each, through shared memory 
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
 import time
 
@@ -158,6 +160,22 @@ def test_a_group_listens_on_its_address_alone(shared):
     assert {address.ip for address in opened} == {"127.0.0.1"}
     for group in made:
         group.close()
+
+
+def test_a_closed_group_closes_no_file_descriptor_the_process_handed_out_again():
+    """The host's store owns its listening socket: once a group is closed and gone, a socket opened in
+    between (given the lowest free descriptor, as the next group's would be) still works. When Python closed
+    the socket too, the store's server later closed the new socket's descriptor, and in the engine its
+    daemon never stopped: the next group's host hung."""
+    made = groups(2, shared=True)
+    for group in made:
+        group.close()
+    fresh, _ = parallel.listen("127.0.0.1")
+    del made, group
+    gc.collect()  # the stores go, and their servers close what they own
+    os.fstat(fresh.fileno())  # raises where another close took this descriptor
+    assert fresh.getsockname()[0] == "127.0.0.1"
+    fresh.close()
 
 
 def test_shared_memory_leaves_no_file_and_a_leaving_process_fails_the_others_at_once():

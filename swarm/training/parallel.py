@@ -230,10 +230,9 @@ class Group:
         store: dist.Store,
         rank: int,
         size: int,
-        listening: socket.socket | None = None,
         shared: bool = True,
     ):
-        self.store, self.size, self.listening = store, size, listening
+        self.store, self.size = store, size
         store.set(f"address/{rank}", address)
         machines = {store.get(f"address/{r}") for r in range(size)}
         self.local = Local(address, store, rank, size) if shared and len(machines) == 1 else None
@@ -260,8 +259,6 @@ class Group:
             self.local.close()
         else:
             self.group.shutdown()
-        if self.listening is not None:
-            self.listening.close()
 
 
 def listen(address: str) -> tuple[socket.socket, int]:
@@ -273,7 +270,12 @@ def listen(address: str) -> tuple[socket.socket, int]:
 
 
 def host(address: str, sock: socket.socket, size: int, shared: bool = True) -> Group:
-    """Rank 0's group: its store served on `sock` (from `listen`); returns once every rank has joined."""
+    """Rank 0's group: its store served on `sock` (from `listen`), which the store's server then owns;
+    returns once every rank has joined.
+
+    The socket is detached, not closed by Python too: the server closes its file descriptor as the store
+    goes, and a second close, of a number the process may have handed out again by then, hung the next
+    group's host for ever (torch's libuv store daemon never stopped; tests/test_arms.py)."""
     port = sock.getsockname()[1]
     store = dist.TCPStore(
         address,
@@ -284,7 +286,8 @@ def host(address: str, sock: socket.socket, size: int, shared: bool = True) -> G
         wait_for_workers=False,
         master_listen_fd=sock.fileno(),
     )
-    return Group(address, store, 0, size, sock, shared)
+    sock.detach()
+    return Group(address, store, 0, size, shared)
 
 
 def join(address: str, host_address: str, port: int, rank: int, size: int, shared: bool = True) -> Group:
