@@ -196,6 +196,14 @@ class Network(Strict):
     hidden: list[int] = Field(
         [128, 128], min_length=1, description="Hidden layer widths of the actor and of the critic MLP."
     )
+    log_std: float = Field(
+        0.0,
+        ge=-5,
+        le=2,
+        description="A Gaussian policy's (Box actions) initial log standard deviation, in the [-1, 1] space "
+        "it acts in: 0 (std 1, CleanRL's) clips a third of every draw at the edges; "
+        "budgets/tag-continuous.yaml learns with -1. No effect on Discrete actions.",
+    )
 
     @model_validator(mode="after")
     def _positive(self) -> Network:

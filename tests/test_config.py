@@ -69,6 +69,7 @@ def broken(data: dict, **changes) -> dict:
             "Extra inputs are not permitted",
         ),
         (dict(arms__1__network={"hidden": [0]}), "arms.1.network", "hidden widths must be positive"),
+        (dict(network__log_std=-9), "network.log_std", "greater than or equal to -5"),
         (
             dict(arms__2__ppo={"envs": 2}),
             "opponents.per_round (4) exceeds ppo.envs (2) (arm 'swarm')",

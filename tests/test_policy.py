@@ -93,6 +93,18 @@ def gaussian(seed=0, hidden=(16,)):
     return net
 
 
+def test_a_fresh_gaussian_acts_about_the_box_centre_at_its_initial_log_std():
+    torch.manual_seed(0)
+    net = ActorCritic(10, 3, [16], BOX, log_std=-1.0)
+    assert torch.equal(net.head.log_std.detach(), torch.full((3,), -1.0))
+    assert torch.equal(net.actor[-1].bias.detach(), torch.zeros(3))
+    rows = net.actor[-1].weight.detach()  # orthogonal rows of norm 0.01 (gain 0.01)
+    assert torch.allclose(rows @ rows.T, 1e-4 * torch.eye(3), atol=1e-9)
+    mean = net.outputs(torch.randn(200, 10) * 3, torch.ones(200, 0, dtype=torch.bool))
+    assert mean.abs().max() < 0.05  # |hidden| <= 4 (tanh), so |mean| <= 0.04: the Box's centre everywhere
+    assert torch.allclose(net.head.to_env(torch.zeros(3)), torch.tensor([0.5, 0.0, -0.75]))
+
+
 def test_gaussian_log_probabilities_and_entropy_are_torch_distributions(generator):
     net = gaussian()
     obs, none = torch.randn(500, 10), torch.ones(500, 0, dtype=torch.bool)

@@ -11,7 +11,10 @@ torch's Categorical or multinomial.
 
 Gaussian: a diagonal Gaussian whose mean is the actor's output and whose log standard deviation is a
 learned parameter, the same in every state (CleanRL's ppo_continuous_action). Its densities are written out,
-equal to `torch.distributions.Normal`'s without building one per call.
+equal to `torch.distributions.Normal`'s without building one per call. The actor's last layer starts
+orthogonal with gain 0.01 and no bias, CleanRL's init for a policy's last layer, so a fresh agent's mean is
+near the Box's centre in every state: on budgets/tag-continuous.yaml, with PyTorch's default init instead,
+the prey's state-dependent drift carried it off the field and learned prey scored below random.
 
 FLOPs are counted analytically from the layer shapes, the way `torch.utils.flop_counter` counts them: a
 linear layer costs 2*batch*in*out forward; backward costs the same again for the weight gradient and again
@@ -105,7 +108,7 @@ class Categorical(nn.Module):
 
 class Gaussian(nn.Module):
     """Box actions: a diagonal Gaussian of mean the actor's output and a state-independent learned log-std
-    (starting at 0: std 1), as in CleanRL's ppo_continuous_action.
+    (starting at `log_std`: CleanRL's ppo_continuous_action starts at 0, std 1), as in CleanRL.
 
     The policy acts in [-1, 1] in every dimension, the normalised action space Stable-Baselines3 and CleanRL
     train in, which `to_env` maps onto the Box (-1 its low edge, 1 its high): a fresh network's mean, near
@@ -116,9 +119,9 @@ class Gaussian(nn.Module):
     buffers, so it travels with the weights and a player is rebuilt from them alone.
     """
 
-    def __init__(self, box: Box):
+    def __init__(self, box: Box, log_std: float = 0.0):
         super().__init__()
-        self.log_std = nn.Parameter(torch.zeros(len(box.low)))
+        self.log_std = nn.Parameter(torch.full((len(box.low),), log_std))
         self.register_buffer("low", torch.tensor(box.low, dtype=torch.float32))
         self.register_buffer("high", torch.tensor(box.high, dtype=torch.float32))
 
@@ -144,17 +147,23 @@ class Gaussian(nn.Module):
 
 class ActorCritic(nn.Module):
     """Separate actor and critic MLPs (as in CleanRL's PPO), the actor's head sized from the action space:
-    masked logits over `actions` Discrete actions, or a Gaussian over a Box of dimension `actions`."""
+    masked logits over `actions` Discrete actions, or a Gaussian over a Box of dimension `actions` starting
+    at `log_std`, its mean's layer at CleanRL's small init (module docstring)."""
 
     sees: ClassVar[str] = OBSERVATION
 
-    def __init__(self, obs_dim: int, actions: int, hidden: list[int], box: Box | None = None):
+    def __init__(
+        self, obs_dim: int, actions: int, hidden: list[int], box: Box | None = None, log_std: float = 0.0
+    ):
         super().__init__()
         self.actor_sizes = [obs_dim, *hidden, actions]
         self.critic_sizes = [obs_dim, *hidden, 1]
         self.actor = mlp(self.actor_sizes)
         self.critic = mlp(self.critic_sizes)
-        self.head = Categorical() if box is None else Gaussian(box)
+        self.head = Categorical() if box is None else Gaussian(box, log_std)
+        if box is not None:
+            nn.init.orthogonal_(self.actor[-1].weight, 0.01)
+            nn.init.zeros_(self.actor[-1].bias)
 
     def outputs(self, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """What the head reads: masked logits, or the Gaussian's mean."""

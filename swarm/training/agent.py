@@ -58,7 +58,7 @@ class AgentState:
 
 
 def network(spec: EnvSpec, config: Experiment) -> ActorCritic:
-    return ActorCritic(spec.obs_dim, spec.actions, config.network.hidden, spec.box)
+    return ActorCritic(spec.obs_dim, spec.actions, config.network.hidden, spec.box, config.network.log_std)
 
 
 def opponent(weights: Weights) -> ActorCritic:
