@@ -2,10 +2,11 @@
 
 Measures, on one core and on all cores, for the file's game and `ppo`/`network` settings:
   (a) raw env steps/s of the PettingZoo env (swarm.envs.Games: ppo.envs games in lockstep, random legal
-      moves);
+      moves, or uniform draws in the Box of continuous actions);
   (b) the same on the native batched backend, with ppo.envs and with 4,096 games;
-  (c) policy inference alone: the learner's per-move work in a rollout (masked logits, a sample and its
-      log-probability, and the value) on batches of ppo.envs and 4,096, torch on 1 thread;
+  (c) policy inference alone: the learner's per-move work in a rollout (masked logits or a Gaussian's
+      mean, a sample and its log-probability, and the value) on batches of ppo.envs and 4,096, torch on 1
+      thread;
   (d) swarm's training (rollouts + PPO updates) in agent-steps/s: one agent in a plain process (native and
       PettingZoo env), one such process per core, and the real `engine.train` path on local Ray with
       the file's budget scaled by --fraction, with Ray's share of every arm's round (the driver's round
@@ -151,7 +152,7 @@ import torch
 from swarm import config, engine, envs
 from swarm.engine import placement
 from swarm.envs import EnvSpec
-from swarm.players.network import ActorCritic, sample
+from swarm.players.network import ActorCritic
 from swarm.training.agent import Agent, opponent
 
 WARMUP = 1.0  # seconds every measurement runs before its clock starts
@@ -200,15 +201,19 @@ def on_cores(measure: Callable[..., float], args: tuple, cpus: int) -> float:
 
 
 def random_moves(spec: EnvSpec, n: int, backend: envs.Backend, seconds: float) -> float:
-    """Env steps/s of `n` games in lockstep, every move uniform over the legal ones; a finished game
-    restarts at once, so every step moves all `n` games."""
+    """Env steps/s of `n` games in lockstep, every move uniform over the legal ones (or over the Box of
+    continuous actions); a finished game restarts at once, so every step moves all `n` games."""
     games = envs.games(spec, n, backend)
     rng = np.random.default_rng(0)
     every = np.arange(n)
     games.reset_many(every, range(n))
 
     def step() -> int:
-        actions = (rng.random(games.mask.shape) * games.mask).argmax(axis=1)
+        if spec.box is None:
+            actions = (rng.random(games.mask.shape) * games.mask).argmax(axis=1)
+        else:
+            low, high = np.array(spec.box.low), np.array(spec.box.high)
+            actions = low + (high - low) * rng.random((n, len(low)))
         _, done = games.step(every, actions)
         finished = every[done]
         games.reset_many(finished, range(len(finished)))
@@ -225,15 +230,14 @@ def inference(spec: EnvSpec, hidden: list[int], batch: int, seconds: float) -> f
     log-probability, and the value (which the rollout computes for the whole round at once), for a whole
     batch at once."""
     torch.set_num_threads(1)
-    net = ActorCritic(spec.obs_dim, spec.actions, hidden)
+    net = ActorCritic(spec.obs_dim, spec.actions, hidden, spec.box)
     generator = torch.Generator().manual_seed(0)
     obs = (torch.rand(batch, spec.obs_dim, generator=generator) < 0.2).float()
-    mask = torch.ones(batch, spec.actions, dtype=torch.bool)
+    mask = torch.ones(batch, 0 if spec.box else spec.actions, dtype=torch.bool)  # a Box has no masks
 
     @torch.inference_mode()
     def step() -> int:
-        logits = net.outputs(obs, mask)
-        logits.log_softmax(-1).gather(-1, sample(logits, generator)[:, None])
+        net.draw(obs, mask, generator)  # the head's outputs, a sample and its log-probability
         net.value(obs)
         return batch
 
