@@ -207,12 +207,13 @@ def random_moves(spec: EnvSpec, n: int, backend: envs.Backend, seconds: float) -
     rng = np.random.default_rng(0)
     every = np.arange(n)
     games.reset_many(every, range(n))
+    if spec.box is not None:
+        low, high = np.array(spec.box.low), np.array(spec.box.high)
 
     def step() -> int:
         if spec.box is None:
             actions = (rng.random(games.mask.shape) * games.mask).argmax(axis=1)
         else:
-            low, high = np.array(spec.box.low), np.array(spec.box.high)
             actions = low + (high - low) * rng.random((n, len(low)))
         _, done = games.step(every, actions)
         finished = every[done]
