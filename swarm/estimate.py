@@ -26,7 +26,7 @@ import torch
 from swarm import budget, envs, references, seeds
 from swarm.config import Experiment, Scaling
 from swarm.evaluation import evaluate, ladder
-from swarm.evaluation.evaluate import REFERENCE
+from swarm.evaluation.roles import REFERENCE
 from swarm.players import RandomPlayer
 from swarm.training import cost
 from swarm.training.agent import Agent, opponent

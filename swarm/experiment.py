@@ -19,7 +19,7 @@ import pandas as pd
 
 from swarm import engine, envs, metrics, references, seeds, tuning
 from swarm.config import Experiment
-from swarm.evaluation import aggregate, evaluate, plackett_luce, ratings, summary
+from swarm.evaluation import aggregate, evaluate, plackett_luce, ratings, roles, summary
 from swarm.ledger import Ledger
 from swarm.players.network import forward_flops
 from swarm.results import records, rundir
@@ -204,7 +204,7 @@ def learning_curve(config: Experiment, points: list[engine.CurvePoint]) -> tuple
         games,
         lambda g: engine.play_games(config, g, weights),
         config.payoff_bound,
-        evaluate.judged_roles(config),
+        roles.judged_roles(config),
     )
     rows = [
         {

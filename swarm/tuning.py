@@ -29,7 +29,7 @@ import pandas as pd
 from swarm import seeds
 from swarm.budget import UNITS
 from swarm.config import Choices, Experiment, Tuning, setting_type, settle, shown
-from swarm.evaluation import evaluate
+from swarm.evaluation import evaluate, roles
 from swarm.ledger import Ledger
 from swarm.results import rundir
 from swarm.results.rundir import TuningDir
@@ -203,8 +203,8 @@ def run_trial(
     for seed in config.tuning.seeds:
         one = trial_config(config, proposed, seed)
         ledger, weights = train(one)
-        play, roles = play_with(one, weights), evaluate.judged_roles(one)
-        selection = evaluate.play_schedule(evaluate.selection_schedule(one), play, one.payoff_bound, roles)
+        play, judged = play_with(one, weights), roles.judged_roles(one)
+        selection = evaluate.play_schedule(evaluate.selection_schedule(one), play, one.payoff_bound, judged)
         best = {
             arm.name: evaluate.select_best(
                 selection[selection.arm == arm.name], arm.agent_ids, arm.candidates
@@ -212,7 +212,7 @@ def run_trial(
             for arm in one.arms
         }
         games = evaluate.play_schedule(
-            objective_schedule(one, best, config.tuning.games), play, one.payoff_bound, roles
+            objective_schedule(one, best, config.tuning.games), play, one.payoff_bound, judged
         )
         score = evaluate.player_scores(games).set_index("player").score
         spent = ledger.totals_by_arm()

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from swarm import analysis, config, engine, envs, seeds
 from swarm.evaluation import evaluate, plackett_luce, ratings, stats, summary
+from swarm.evaluation.roles import judged_roles
 from swarm.results import records, rundir
 from swarm.training.agent import network
 
@@ -233,7 +234,7 @@ def test_a_role_game_plays_one_role_twice_against_random_roles_in_turn(make_conf
     )
     schedule = evaluate.pairing(cfg.seed, "verdict", "swarm", "two", "one", 4, 0)
     matches = evaluate.play_schedule(
-        schedule, lambda games: engine.play_local(cfg, games, weights), None, evaluate.judged_roles(cfg)
+        schedule, lambda games: engine.play_local(cfg, games, weights), None, judged_roles(cfg)
     )
     assert matches.role.tolist() == ["lead", "rest", "lead", "rest"]
     (episodes,) = seated

@@ -5,14 +5,28 @@
 wave's placement group, `placement`, the waves planned against the nodes, `packing`), `play_games` and
 `play_free_for_all` play evaluation games as Ray tasks (`play`), and `exploit_bests` trains an exploiter
 against each arm's best (`exploiters`).
+
+The names below load their module when first used. Every Ray worker imports this package to reach the
+actor or task it runs (`swarm.engine.actors`, `swarm.engine.play`, `swarm.engine.exploiters`); an eager
+package would also load the driver's modules (the ledger's pandas, the placement planner) into each of
+them: a second or more of each worker's start, which a run of many short-lived actors pays many times.
 """
 
-from swarm.engine.arms import CurvePoint, Trained, train
-from swarm.engine.exploiters import exploit_bests
-from swarm.engine.play import play_free_for_all, play_free_for_all_local, play_games, play_local
-from swarm.engine.session import session
-from swarm.training.agent import Weights
+import importlib
 
+from swarm.engine.session import session  # eager: the submodule's name is the function's
+
+HOMES = {
+    "CurvePoint": "swarm.engine.arms",
+    "Trained": "swarm.engine.arms",
+    "train": "swarm.engine.arms",
+    "exploit_bests": "swarm.engine.exploiters",
+    "play_free_for_all": "swarm.engine.play",
+    "play_free_for_all_local": "swarm.engine.play",
+    "play_games": "swarm.engine.play",
+    "play_local": "swarm.engine.play",
+    "Weights": "swarm.training.agent",
+}
 __all__ = [
     "CurvePoint",
     "Trained",
@@ -25,3 +39,9 @@ __all__ = [
     "session",
     "train",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(HOMES[name]), name)

@@ -19,7 +19,7 @@ from swarm.config import Experiment
 from swarm.envs import EnvSpec
 from swarm.envs import games as games_of
 from swarm.evaluation import ladder
-from swarm.evaluation.evaluate import REFERENCE, game_role
+from swarm.evaluation.roles import REFERENCE, game_role
 from swarm.players import GAME, Player
 from swarm.training.agent import Weights, opponent
 from swarm.training.rollout import play, sides
@@ -58,7 +58,7 @@ def play_roles(
     config: Experiment, spec: EnvSpec, games: list[tuple[int, str, str]], weights: dict[str, Weights]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Role games (seed, player_0, player_1): episode 2g seats player_0 in every seat of game g's role
-    (`evaluate.game_role`) and the reference player (random) in every other seat, episode 2g + 1 player_1 in
+    (`roles.game_role`) and the reference player (random) in every other seat, episode 2g + 1 player_1 in
     the same seats of the same seed. Rewards [G, 2] are each player's return in the role (the mean over its
     seats), lengths player_0's episode's."""
     names = sorted({name for _, a, b in games for name in (a, b)} | {REFERENCE})

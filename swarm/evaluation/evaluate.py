@@ -26,6 +26,7 @@ import pandas as pd
 from swarm import seeds
 from swarm.config import Experiment
 from swarm.evaluation.plackett_luce import positions
+from swarm.evaluation.roles import game_role, judged_roles
 from swarm.evaluation.scoring import SEAT_0, results
 from swarm.interaction import MODES
 
@@ -41,7 +42,6 @@ MATCH_COLUMNS = [
     "length",
     "role",
 ]
-REFERENCE = "random"  # who fills every seat but the judged role's in a role game: the ladder's anchor
 FREE_FOR_ALL_COLUMNS = ["seed", "seat", "player", "arm", "reward", "position", "length"]
 MAX_LINEUPS = 50  # beyond it, lineups are the cyclic ones (`lineups`)
 Play = Callable[[list[tuple[int, str, str]]], tuple[np.ndarray, np.ndarray]]
@@ -141,17 +141,6 @@ def play_schedule(
     frame["outcome"] = results(rewards[:, 0], rewards[:, 1], frame.seed.to_numpy(np.int64), payoff_bound)
     frame["role"] = pd.Series([game_role(g.seed, roles) if roles else "" for g in schedule], dtype=str)
     return frame[MATCH_COLUMNS]
-
-
-def judged_roles(config: Experiment) -> tuple[str, ...]:
-    """The roles games take in turn where they are judged by role (`evaluation.kind: roles`); else none."""
-    return config.env_spec().role_names if config.evaluation.kind == "roles" else ()
-
-
-def game_role(seed: int, roles: Sequence[str]) -> str:
-    """The role a game judged by roles plays: game i of its stage (its seed's index) plays role i mod R, so a
-    pairing's games, on consecutive seeds, take the roles in turn as they take the seats."""
-    return roles[seeds.index_of(seed) % len(roles)]
 
 
 def play_free_for_all_schedule(

@@ -8,11 +8,13 @@ point when every game is won. The verdict is significant when the interval exclu
 from __future__ import annotations
 
 from statistics import NormalDist
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from swarm.evaluation import significance
 from swarm.results.records import HeadToHead
+
+if TYPE_CHECKING:  # pandas is the driver's: an exploiter's Ray worker needs `wilson` without it
+    import pandas as pd
 
 
 def wilson(score_sum: float, games: int, confidence: float) -> tuple[float, float]:

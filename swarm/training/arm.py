@@ -16,15 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from swarm import budget, interaction, seeds
 from swarm.config import Experiment
 from swarm.interaction import Key, Results, Tally
 from swarm.interaction.pbt import Copy
-from swarm.ledger import Ledger
 from swarm.training import cost
 from swarm.training.agent import RoundReport
 from swarm.training.rollout import SELF
+
+if TYPE_CHECKING:  # the ledger (and pandas) is the driver's: the actors import this module for AgentPlan
+    from swarm.ledger import Ledger
 
 
 @dataclass(frozen=True)
