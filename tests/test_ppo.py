@@ -7,6 +7,7 @@ from swarm.envs import EnvSpec, Games
 from swarm.players import RandomPlayer
 from swarm.players.network import ActorCritic
 from swarm.training import ppo, rollout
+from swarm.training.adam import Adam
 
 SHAPE = EnvSpec("gae", obs_dim=1, actions=2)  # the shape of GAE's batches: only their rewards count
 
@@ -104,7 +105,7 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
             return float(-(adv * ratio).mean()), float((net.value(obs) - ret).pow(2).mean())
 
     policy_before, value_before = losses()
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    optimizer = Adam(net.parameters(), lr=1e-3, eps=1e-8)
     metrics = ppo.update(net, optimizer, batch, PPO(rollout_steps=512, epochs=4, minibatches=4), generator)
     policy_after, value_after = losses()
     assert policy_after < policy_before
@@ -115,7 +116,7 @@ def test_update_improves_its_objective_on_a_fixed_batch(spec, generator):
 def test_update_flops_match_flop_counter(spec, generator, flops_of):
     net = ActorCritic(spec.obs_dim, spec.actions, [32, 16])
     batch, _ = collect(spec, net, generator, target=300)
-    optimizer = torch.optim.Adam(net.parameters())
+    optimizer = Adam(net.parameters(), lr=1e-3, eps=1e-8)
     metrics = {}
     total = flops_of(
         lambda: metrics.update(ppo.update(net, optimizer, batch, PPO(rollout_steps=300), generator))
@@ -132,7 +133,7 @@ def test_a_bfloat16_update_keeps_float32_weights_and_steps_as_float32_does(spec,
     moved, flops = {}, {}
     for precision in ("float32", "bfloat16"):
         net = ActorCritic.from_weights(start.weights())
-        optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+        optimizer = Adam(net.parameters(), lr=1e-3, eps=1e-8)
         cfg = PPO(rollout_steps=512, epochs=2, minibatches=2, precision=precision)
         metrics = ppo.update(net, optimizer, batch, cfg, torch.Generator().manual_seed(1))
         assert all(p.dtype == torch.float32 for p in net.parameters()) and np.isfinite(metrics["policy_loss"])

@@ -84,7 +84,7 @@ def test_one_shard_plays_and_learns_as_an_unsharded_agent(spec, make_config):
     agent = Agent(spec, cfg, 0, 0)
     net = network(spec, cfg)
     net.load_weights(agent.net.weights())
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.ppo.lr, eps=1e-5, fused=True)
+    optimizer = ppo.optimizer(net, cfg.ppo)
     slots = rollout.Slots(envs.games(spec, cfg.ppo.envs, cfg.env_backend), cfg.ppo.rollout_steps)
     opponents, slot_opponent = [RandomPlayer()], np.zeros(cfg.ppo.envs, np.int64)
     for round_ in range(2):

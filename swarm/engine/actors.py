@@ -39,6 +39,7 @@ import torch
 from swarm.config import PPO, Experiment
 from swarm.interaction import Key
 from swarm.training import device, parallel
+from swarm.training.adam import Adam
 from swarm.training.agent import Agent, AgentState, RoundReport, Weights, network, opponent
 from swarm.training.arm import AgentPlan
 from swarm.training.learners import LEARNERS
@@ -80,7 +81,7 @@ class RolloutWorker:
         self.process, self.processes = process, processes
         self.shards = {i: Shards(self.spec, config, arm_index, i, process, processes) for i in members}
         self.learner = network(self.spec, config)
-        self.replicas: dict[int, tuple[torch.nn.Module, torch.optim.Optimizer]] = {}  # agent: net, Adam
+        self.replicas: dict[int, tuple[torch.nn.Module, Adam]] = {}  # agent: net, Adam
         self.played: dict[int, Weights] = {}  # agent: the weights of its latest round here
         self.group: parallel.Group | None = None
 

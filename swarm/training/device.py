@@ -26,6 +26,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from swarm.training.adam import Adam
+
 CPU = torch.device("cpu")
 
 
@@ -43,7 +45,7 @@ def learner(gpu_ids: Sequence[int | str], cuda: bool) -> torch.device:
     return torch.device("cuda", 0)
 
 
-def move(net: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+def move(net: nn.Module, optimizer: Adam, device: torch.device) -> None:
     """The network's parameters and the optimizer's state on `device`, in place: the optimizer keeps its
     parameters (a module's `to` keeps their identity), and its state follows them."""
     net.to(device)
@@ -54,7 +56,7 @@ def move(net: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device)
 
 
 @contextmanager
-def on(device: torch.device, net: nn.Module, optimizer: torch.optim.Optimizer) -> Iterator[None]:
+def on(device: torch.device, net: nn.Module, optimizer: Adam) -> Iterator[None]:
     """The network and its optimizer's state on `device` inside the block, back on the CPU after it, even
     where the update failed (a process of its group died: it is redone from the CPU state)."""
     move(net, optimizer, device)

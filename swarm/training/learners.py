@@ -16,6 +16,7 @@ import torch
 from swarm.config import PPO
 from swarm.players.network import ActorCritic
 from swarm.training import ppo
+from swarm.training.adam import Adam
 from swarm.training.rollout import Batch
 
 
@@ -26,7 +27,7 @@ class Update(Protocol):
     def __call__(
         self,
         net: ActorCritic,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Adam,
         batch: Batch,
         cfg: PPO,
         generator: torch.Generator,
@@ -36,7 +37,7 @@ class Update(Protocol):
 
 @dataclass(frozen=True)
 class Learner:
-    optimizer: Callable[[ActorCritic, PPO], torch.optim.Optimizer]
+    optimizer: Callable[[ActorCritic, PPO], Adam]
     update: Update
 
 

@@ -44,6 +44,7 @@ from torch import nn
 from swarm import budget
 from swarm.config import PPO
 from swarm.players.network import ActorCritic
+from swarm.training.adam import Adam
 from swarm.training.ppo import Minibatch, objective
 from swarm.training.shards import owned
 
@@ -73,9 +74,7 @@ class Split:
     process: int = 0
     exchange: Exchange = alone
 
-    def __call__(
-        self, net: ActorCritic, optimizer: torch.optim.Optimizer, mb: Minibatch, cfg: PPO
-    ) -> torch.Tensor:
+    def __call__(self, net: ActorCritic, optimizer: Adam, mb: Minibatch, cfg: PPO) -> torch.Tensor:
         size = len(mb.action)
         params = list(net.parameters())
         total = sum(p.numel() for p in params)
