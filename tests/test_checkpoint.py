@@ -100,7 +100,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_run(
 
 
 def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(
-    tmp_path, make_config, uninterrupted, same_training
+    tmp_path, make_config, least_evaluation, uninterrupted, same_training
 ):
     """Ctrl-C in a terminal signals the whole process group (driver and local Ray): the run checkpoints,
     mirrors itself to its --out URI, exits 130 naming the resume command, and `swarm resume URI` ends with
@@ -109,7 +109,9 @@ def test_ctrl_c_saves_then_swarm_resume_finishes_the_same_run(
     budget, arms one after another on 2 CPUs. Its live metrics write no step twice: the rounds replayed from
     the checkpoint are skipped, each agent's steps are the uninterrupted run's, and an agent trained by both
     processes has a file from each."""
-    data = make_config(checkpoint_every=1, budget={"unit": "flops", "total": 2 * 10**8})
+    data = make_config(
+        checkpoint_every=1, budget={"unit": "flops", "total": 2 * 10**8}, evaluation=least_evaluation()
+    )
     data["resources"] = {"cpus": 2, "arms_in_parallel": False}
     data["arms"][0] |= {"shards": 2, "network": {"hidden": [64]}}
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))

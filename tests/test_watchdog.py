@@ -44,15 +44,17 @@ def test_end_kills_the_marked_and_the_known_with_their_children_and_nothing_else
 
 
 @pytest.mark.skipif(not watchdog.SUPPORTED, reason="the watchdog reads /proc: Linux only")
-def test_a_killed_driver_leaves_no_ray_process_and_its_run_resumes(tmp_path, make_config, descendants):
+def test_a_killed_driver_leaves_no_ray_process_and_its_run_resumes(
+    tmp_path, make_config, least_evaluation, descendants
+):
     data = make_config(
         budget={"unit": "agent_steps", "total": 8192},  # some seconds of training to kill it in
         arms=[
             {"name": "single", "agents": 1, "interaction": "self_play"},
             {"name": "swarm", "agents": 2, "interaction": "population"},
         ],
+        evaluation=least_evaluation(),
     )
-    data["evaluation"] |= {"ladder": ["random", "heuristic"], "curve_points": 2, "verdict_games": 10}
     file = tmp_path / "tiny.yaml"
     file.write_text(yaml.safe_dump(data))
     runs = tmp_path / "runs"
