@@ -211,7 +211,7 @@ def multi_seed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One tiny two-seed run directory per test session, for the analysis, report and notebook tests. Its
     `seed-0/` is a whole single-seed run directory, so one experiment gives both kinds. The tiny config is
     shrunk further (3 agents an arm, a three-member ladder, one of them trained for 512 agent-steps): two
-    seeds took 78 s on the slower 2-core VM (AVX2, 2026-12-02), most of it Ray workers starting."""
+    seeds took 55 to 68 s on the slower 2-core VM (AVX2, 2026-12-02), most of it Ray workers starting."""
     from swarm import experiment
 
     path = tmp_path_factory.getbasetemp() / "tiny-multi-seed"
