@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from swarm.training.adam import Adam
@@ -80,12 +81,8 @@ def test_a_state_dict_for_another_network_is_refused():
     small = Adam(torch.nn.Linear(2, 2).parameters(), lr=1e-3, eps=1e-5)
     big = net()
     optimizer = Adam(big.parameters(), lr=1e-3, eps=1e-5)
-    try:
+    with pytest.raises(ValueError, match="has 4 parameters; this network has 2"):
         small.load_state_dict(optimizer.state_dict())
-    except ValueError as error:
-        assert "has 4 parameters; this network has 2" in str(error)
-    else:
-        raise AssertionError("a state dict of 4 parameters loaded into 2")
 
 
 def test_learning_never_imports_torch_dynamo(make_config):
